@@ -1,0 +1,33 @@
+"""Stem constraints: which words may stand for a stem, so that stemming the output gives back
+the input. A form is allowed for a stem when it is no stopword, the Porter stemmer maps it to
+exactly that stem, and the word tokenizer keeps it one token.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .forward import STOPWORDS, stem_token, tokenize_sentence
+
+
+@lru_cache(maxsize=500_000)
+def is_allowed_form(stem: str, form: str) -> bool:
+    if not form or form.lower() in STOPWORDS or any(ch.isspace() for ch in form):
+        return False
+    if stem_token(form) != stem:
+        return False
+    return tokenize_sentence(form + " x") == [form, "x"]
+
+
+def choose_form(stem: str, ranked_forms, fallbacks) -> tuple[str, bool]:
+    """The first allowed form among the model's ranked forms, then the fallbacks.
+
+    Returns (form, from_model). When nothing is allowed, the stem itself comes back as a last
+    resort (the caller counts it: the round trip may then fail).
+    """
+    for form in ranked_forms:
+        if is_allowed_form(stem, form):
+            return form, True
+    for form in fallbacks:
+        if is_allowed_form(stem, form):
+            return form, False
+    return stem, False

@@ -1,0 +1,50 @@
+"""Deterministic detokenizer: forward-pipeline word tokens -> normal text.
+
+The model works on word tokens (one Treebank token per word, casing kept); this turns them back
+into prose: quotes (`` '' -> "), clitics ('s n't), brackets, punctuation, heading marks
+(# # -> ##) and paragraph marks. Dashes keep their spaces: the tokenizer (NLTK 3.9.2) only
+separates a dash that had spaces around it.
+"""
+from __future__ import annotations
+
+from .align import PARAGRAPH
+
+NO_SPACE_BEFORE = frozenset(", . ; : ! ? % ) ] } '' n't 's 'S 're 've 'll 'm 'd N'T 'RE 'VE 'LL 'M 'D ’ ” » ...".split())
+NO_SPACE_AFTER = frozenset("( [ { `` $ “ « ‘".split())
+APOSTROPHE_SUFFIXES = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
+
+
+def detokenize(tokens: list[str], paragraph: str = " ") -> str:
+    """Join tokens into text; `paragraph` replaces each PARAGRAPH mark ("\\n" for markdown)."""
+    pieces: list[str] = []
+    glue_next = True  # no space before the next token
+    for i, token in enumerate(tokens):
+        if token == PARAGRAPH:
+            if pieces:
+                # the tokenizer reads a quote right after a line break as closing ('');
+                # on one line, a tab keeps that reading (a space would make it ``)
+                closing_quote_next = i + 1 < len(tokens) and tokens[i + 1] == "''"
+                pieces.append("\t" if closing_quote_next and paragraph == " " else paragraph)
+            glue_next = True
+            continue
+        surface = '"' if token in ("``", "''") else token
+        previous = tokens[i - 1] if i > 0 else ""
+        glue = glue_next or token in NO_SPACE_BEFORE or (token == "#" and previous == "#")
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        glue_after = token in NO_SPACE_AFTER
+        if token == "'":
+            # the tokenizer keeps an opening ' on its word ('Lvov), so a lone ' closes a quote
+            # or marks a plural possessive (the Years' War); at a phrase start it opens one
+            if previous in NO_SPACE_AFTER or previous == "" or previous == PARAGRAPH:
+                glue_after = True
+            else:
+                glue = True
+        elif token == "’":
+            glue, glue_after = True, nxt.lower() in APOSTROPHE_SUFFIXES
+        elif token.lower() == "not" and previous.lower() == "can":
+            glue = True  # the tokenizer splits "cannot"; "can not" is rare in prose
+        if pieces and not glue and pieces[-1] not in (paragraph, "\t"):
+            pieces.append(" ")
+        pieces.append(surface)
+        glue_next = glue_after
+    return "".join(pieces).strip(" ")

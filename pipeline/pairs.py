@@ -1,0 +1,126 @@
+"""Aligned training pairs: (stems, original text) windows of documents, with token alignment.
+
+Each window's target is the exact original text its stems came from, from the end of the
+previous window's last stem token (so the stopwords before its first stem are in it) to the end
+of its own last stem token (the last window runs to the document's end). Concatenating a
+document's targets gives back the document, and stemming a verified target gives back its source.
+"""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from typing import Iterator
+
+from .align import AlignedDocument, align_document
+from .documents import Document, expand_paths, read_documents
+from .forward import stem_text
+from .windows import DEFAULT_MAX_STEMS, window_bounds
+
+MERGE_LIMIT = 4  # a merged window holds at most this many windows' worth of stems
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    max_stems: int = DEFAULT_MAX_STEMS  # window size limit, in stems
+    valid_fraction: float = 0.01  # share of articles held out for validation
+    seed: int = 0  # seeds the article split
+
+
+def split_of(doc_id: str, config: PairConfig) -> str:
+    digest = hashlib.sha1(f"{config.seed}:{doc_id}".encode()).digest()
+    share = int.from_bytes(digest[:8], "big") / 2**64
+    return "validation" if share < config.valid_fraction else "train"
+
+
+def document_windows(doc: Document, config: PairConfig) -> Iterator[dict]:
+    """The windows of one document as records, in order.
+
+    Each window is checked alone: stemming its target must give its source. Context can break
+    that (a quote's direction depends on the text before it, a period after an abbreviation on
+    the text after it), so a failing window is merged into the previous one, or else into the
+    next, up to `MERGE_LIMIT` windows' worth of stems; one that still fails is kept (the
+    document stays whole) with `verified` false, and training skips it.
+    """
+    aligned = align_document(doc.text)
+    split = split_of(doc.doc_id, config)
+    bounds = window_bounds(aligned.stems, config.max_stems)
+    cap = MERGE_LIMIT * config.max_stems
+    spans: list[list] = []  # [stem start, stem end, text start, text end, verified]
+    text_start, pending = 0, None
+    for k, (start, end) in enumerate(bounds):
+        last = k == len(bounds) - 1
+        text_end = len(doc.text) if last else aligned.ends[end - 1]
+        span = [pending[0], end, pending[2], text_end, True] if pending else [start, end, text_start, text_end, True]
+        text_start, pending = text_end, None
+        if _verified(doc.text, aligned, span):
+            spans.append(span)
+            continue
+        if spans and span[1] - spans[-1][0] <= cap:
+            merged = [spans[-1][0], span[1], spans[-1][2], span[3], True]
+            if _verified(doc.text, aligned, merged):
+                spans[-1] = merged
+                continue
+        if not last and span[1] - span[0] < cap:
+            pending = span
+            continue
+        span[4] = False
+        spans.append(span)
+    for index, (start, end, t_start, t_end, verified) in enumerate(spans):
+        yield _record(doc, split, index, aligned, start, end, doc.text[t_start:t_end], index == len(spans) - 1, verified)
+    if not bounds:  # a document with no stems: one empty-source window keeps it whole
+        yield _record(doc, split, 0, aligned, 0, 0, doc.text, True, True)
+
+
+def _verified(text: str, aligned: AlignedDocument, span: list) -> bool:
+    start, end, t_start, t_end, _ = span
+    return stem_text(text[t_start:t_end]) == " ".join(aligned.stems[start:end])
+
+
+def _record(doc, split, index, aligned: AlignedDocument, start, end, target, last, verified) -> dict:
+    return {
+        "id": f"{doc.doc_id}#{index}",
+        "article": doc.doc_id,
+        "split": split,
+        "window": index,
+        "source": " ".join(aligned.stems[start:end]),
+        "target": target,
+        "verified": verified,
+        "words": aligned.words[start:end],
+        "gaps": [" ".join(g) for g in aligned.gaps[start:end]],
+        "tail": " ".join(aligned.tail) if last else "",
+    }
+
+
+def generate_pairs(files: list[str], config: PairConfig) -> Iterator[dict]:
+    for path in files:
+        for doc in read_documents(path):
+            yield from document_windows(doc, config)
+
+
+def build_pairs(paths: list[str], out_dir: str, config: PairConfig = PairConfig(), num_proc: int = 2):
+    """Build the pairs of all documents under `paths` into a `datasets` folder at `out_dir`."""
+    from datasets import Dataset, DatasetDict
+
+    files = expand_paths(paths)
+    if not files:
+        raise FileNotFoundError("no .txt or .txt.gz files in " + ", ".join(paths))
+    # a private cache: the datasets cache keys generators by file names, not contents
+    with tempfile.TemporaryDirectory(prefix="destem-build-") as cache_dir:
+        dataset = Dataset.from_generator(
+            _generate_shard,
+            gen_kwargs={"files": files, "config": [config] * len(files)},
+            num_proc=max(1, min(num_proc, len(files))),
+            cache_dir=cache_dir,
+        )
+        splits = DatasetDict({
+            name: dataset.filter(lambda s, name=name: s == name, input_columns="split", num_proc=None)
+            for name in ("train", "validation")
+        })
+        splits.save_to_disk(out_dir)
+    return DatasetDict.load_from_disk(out_dir)
+
+
+def _generate_shard(files: list[str], config: list[PairConfig]) -> Iterator[dict]:
+    # datasets shards list-valued gen_kwargs across processes, so config travels as a list too
+    yield from generate_pairs(files, config[0])

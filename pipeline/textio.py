@@ -1,0 +1,62 @@
+"""Reading users' input files safely: one clear error for missing, binary or non-UTF-8 input."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Iterator
+
+
+class InputError(Exception):
+    """A problem with the user's input, reported as one line, without a traceback."""
+
+
+def read_text(path: str, errors: str = "strict") -> str:
+    """The whole text of `path` (`-` for stdin), checked to be UTF-8 text."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+        name = "<stdin>"
+    else:
+        if not os.path.exists(path):
+            raise InputError(f"{path}: no such file")
+        if os.path.isdir(path):
+            raise InputError(f"{path}: is a folder (name the files, or use -o OUTDIR with restore)")
+        with open(path, "rb") as f:
+            data = f.read()
+        name = path
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{name}: looks binary (NUL bytes), not text")
+    try:
+        return data.decode("utf-8", errors=errors)
+    except UnicodeDecodeError as e:
+        raise InputError(
+            f"{name}: not UTF-8 (bad byte at offset {e.start}); pass --errors replace to go on anyway"
+        ) from None
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without their line ends; a final newline does not add an empty line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.rstrip("\r") for line in lines]
+
+
+def read_jsonl(path: str, text_key: str, errors: str = "strict") -> list[dict]:
+    records = []
+    for number, line in enumerate(split_lines(read_text(path, errors)), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}:{number}: not JSON ({e.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get(text_key), str):
+            raise InputError(f"{path}:{number}: expected an object with a string field {text_key!r}")
+        records.append(record)
+    return records
+
+
+def iter_input_lines(paths: list[str], errors: str = "strict") -> Iterator[str]:
+    for path in paths:
+        yield from split_lines(read_text(path, errors))

@@ -1,0 +1,304 @@
+"""Training the restoration model: prepare a run folder from pairs, then train it.
+
+The run folder is itself a model folder (config, safetensors, spiece.model, lexicon) that
+`destem restore --model` takes at any checkpoint, plus what training needs to go on:
+features/ (encoded pairs), labels.json, trainer_state.pt, log.jsonl and curve.png.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import shutil
+import time
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .config import TrainConfig
+from .features import collate, encode_records, load_features, save_features, token_budget_batches
+from .labels import LabelVocab, count_labels
+from .lexicon import LEXICON_FILE, Lexicon
+from .model import DestemConfig, DestemTagger
+from .tokenizer import SPM_FILE, StemTokenizer
+
+LABELS_FILE = "labels.json"
+STATE_FILE = "trainer_state.pt"
+PREPARED_FILE = "prepared.json"
+LABEL_SAMPLE_WINDOWS = 200_000  # label sets are counted on this many training windows
+
+
+# ---------------------------------------------------------------- preparing a run folder
+
+def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str | None = None) -> dict:
+    """Tokenizer, label sets, lexicon and encoded features for `pairs_dir`, saved in `out_dir`."""
+    from datasets import load_from_disk
+
+    marker = os.path.join(out_dir, PREPARED_FILE)
+    if os.path.exists(marker):
+        with open(marker) as f:
+            return json.load(f)
+    os.makedirs(os.path.join(out_dir, "features"), exist_ok=True)
+    splits = load_from_disk(pairs_dir)
+    train, valid = splits["train"], splits["validation"]
+    if len(train) == 0:
+        raise ValueError(f"{pairs_dir}: no training windows")
+    if len(valid) == 0:  # hold out the last article(s) so validation never shares a document with training
+        last = train[len(train) - 1]["article"]
+        valid = train.filter(lambda a: a == last, input_columns="article")
+        train = train.filter(lambda a: a != last, input_columns="article")
+        if len(train) == 0:
+            raise ValueError(f"{pairs_dir}: too little text to hold out a validation document")
+
+    if init_dir:  # fine-tuning keeps the base model's tokenizer and labels, and grows its lexicon
+        shutil.copy(os.path.join(init_dir, SPM_FILE), os.path.join(out_dir, SPM_FILE))
+        tokenizer = StemTokenizer(os.path.join(out_dir, SPM_FILE))
+        base = DestemConfig.from_pretrained(init_dir)
+        vocab = LabelVocab(base.gap_labels, base.form_labels)
+        lexicon = Lexicon.load(os.path.join(init_dir, LEXICON_FILE)).merged(
+            Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
+    else:
+        tokenizer = StemTokenizer.train((r for r in train["source"] if r), out_dir, config.vocab_size)
+        sample = train.select(range(min(len(train), LABEL_SAMPLE_WINDOWS)))
+        gap_counts, form_counts = count_labels(_progress(sample, "label sets"))
+        vocab = LabelVocab.from_counts(gap_counts, form_counts, config.max_gap_labels, config.max_form_labels)
+        lexicon = Lexicon.from_pairs(_progress(train, "lexicon"), config.lexicon_min_count)
+    lexicon.save(os.path.join(out_dir, LEXICON_FILE))
+    with open(os.path.join(out_dir, LABELS_FILE), "w") as f:
+        json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)
+
+    for name, split in (("train", train), ("validation", valid)):
+        features = encode_records(_progress(split, f"encode {name}"), tokenizer, vocab)
+        if name == "train" and config.max_train_windows:
+            features = features[: config.max_train_windows]
+        save_features(features, os.path.join(out_dir, "features", f"{name}.npz.xz"))
+    rng = random.Random(config.seed)
+    slice_ids = sorted(rng.sample(range(len(valid)), min(config.eval_windows, len(valid))))
+    with open(os.path.join(out_dir, "features", "validation_slice.jsonl"), "w") as f:
+        for i in slice_ids:
+            record = valid[i]
+            f.write(json.dumps({"source": record["source"], "target": record["target"]}, ensure_ascii=False) + "\n")
+    info = {"pairs": os.path.abspath(pairs_dir), "train_windows": len(train), "validation_windows": len(valid),
+            "train_stems": int(sum(len(s.split()) for s in train["source"])), "init": init_dir}
+    with open(marker, "w") as f:
+        json.dump(info, f, indent=1)
+    return info
+
+
+def _progress(dataset, what: str):
+    return tqdm(dataset, desc=what, unit=" windows", mininterval=5)
+
+
+# ---------------------------------------------------------------- the model and its schedule
+
+def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> DestemTagger:
+    if init_dir:
+        return DestemTagger.from_pretrained(init_dir)
+    with open(os.path.join(out_dir, LABELS_FILE)) as f:
+        labels = json.load(f)
+    tokenizer = StemTokenizer(os.path.join(out_dir, SPM_FILE))
+    torch.manual_seed(config.seed)
+    return DestemTagger(DestemConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=config.hidden_size, num_hidden_layers=config.num_hidden_layers,
+        num_attention_heads=config.num_attention_heads, intermediate_size=config.intermediate_size,
+        dropout=config.dropout, gap_labels=labels["gaps"], form_labels=labels["forms"], max_stems=config.max_stems,
+    ))
+
+
+def learning_rate(config: TrainConfig, progress: float, step: int) -> float:
+    """Linear warm-up, then cosine decay to `min_lr_ratio` as `progress` goes 0 -> 1."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return config.learning_rate * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
+
+
+# ---------------------------------------------------------------- checkpoints and validation
+
+def maybe_save_checkpoint(model, optimizer, state: dict, out_dir: str, force: bool = False) -> bool:
+    """Save the model folder and the trainer state when due; both are replaced atomically."""
+    if not force and time.time() - state["last_save"] < state["save_every_s"]:
+        return False
+    tmp = os.path.join(out_dir, ".checkpoint-tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    saved_state = {k: v for k, v in state.items() if k not in ("last_save", "save_every_s")}
+    torch.save({"optimizer": optimizer.state_dict(), **saved_state},
+               os.path.join(tmp, STATE_FILE))
+    for name in os.listdir(tmp):
+        os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
+    os.rmdir(tmp)
+    state["last_save"] = time.time()
+    return True
+
+
+@torch.no_grad()
+def validation_loss(model, features, device, batch_tokens: int, max_windows: int = 2000) -> dict[str, float]:
+    model.eval()
+    subset = features[:max_windows]
+    sums = {"loss": 0.0, "gap_loss": 0.0, "form_loss": 0.0, "case_loss": 0.0}
+    batches = token_budget_batches([len(f.input_ids) for f in subset], batch_tokens, seed=0, shuffle=False)
+    for batch_ids in batches:
+        batch = {k: v.to(device) for k, v in collate([subset[i] for i in batch_ids]).items()}
+        out = model(**batch)
+        for key in sums:
+            sums[key] += out[key].item() * len(batch_ids)
+    model.train()
+    return {f"valid_{k}": v / max(1, len(subset)) for k, v in sums.items()}
+
+
+def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], list[tuple[str, str]]]:
+    """BLEU and content-word accuracy on the fixed validation slice, and two sample restorations."""
+    import sacrebleu
+
+    from .metrics_core import content_word_counts
+    from .restore import Restorer
+
+    with open(os.path.join(out_dir, "features", "validation_slice.jsonl")) as f:
+        records = [json.loads(line) for line in f]
+    if not records:
+        return {}, []
+    model.eval()
+    restorer = Restorer(model, StemTokenizer(os.path.join(out_dir, SPM_FILE)),
+                        Lexicon.load(os.path.join(out_dir, LEXICON_FILE)), device=device.type)
+    hypotheses = restorer.restore([r["source"] for r in records])
+    model.train()
+    references = [" ".join(r["target"].split()) for r in records]
+    bleu = sacrebleu.corpus_bleu(hypotheses, [references]).score
+    counts = [content_word_counts(h, r) for h, r in zip(hypotheses, references)]
+    accuracy = 100 * sum(c for c, _ in counts) / max(1, sum(t for _, t in counts))
+    return {"valid_bleu": bleu, "valid_content_acc": accuracy}, list(zip(references[:2], hypotheses[:2]))
+
+
+# ---------------------------------------------------------------- the training loop
+
+def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume: bool = False,
+          device_name: str = "auto") -> dict:
+    from .restore import pick_device
+
+    device = pick_device(device_name)
+    torch.manual_seed(config.seed)
+    train_features = load_features(os.path.join(out_dir, "features", "train.npz.xz"))
+    valid_features = load_features(os.path.join(out_dir, "features", "validation.npz.xz"))
+    lengths = [len(f.input_ids) for f in train_features]
+    state_path = os.path.join(out_dir, STATE_FILE)
+    resuming = resume and os.path.exists(state_path)
+    model = (DestemTagger.from_pretrained(out_dir) if resuming else make_model(out_dir, config, init_dir)).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
+                                  fused=device.type == "cuda")
+    state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "tokens": 0,
+             "config": dataclasses.asdict(config)}
+    if resuming:
+        saved = torch.load(state_path, map_location=device, weights_only=False)
+        optimizer.load_state_dict(saved.pop("optimizer"))
+        state.update(saved)
+    state["last_save"], state["save_every_s"] = time.time(), config.save_every_minutes * 60
+    log_path = os.path.join(out_dir, "log.jsonl")
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"model: {n_params / 1e6:.1f}M parameters on {device}; {len(train_features):,} training windows; "
+          f"{'resuming at step ' + str(state['step']) if resuming else 'from ' + (init_dir or 'scratch')}", flush=True)
+
+    model.train()
+    session_start, prior_seconds = time.time(), state["train_seconds"]
+    budget_s = config.max_minutes * 60
+    last_eval = time.time()
+    bar = tqdm(total=config.max_steps, initial=state["step"], desc="train", unit="step", mininterval=2)
+    window_tokens, window_start = 0, time.time()
+    done = False
+    while not done:
+        batches = token_budget_batches(lengths, config.batch_tokens, seed=config.seed + state["epoch"])
+        for batch_ids in batches[state["batch_in_epoch"]:]:
+            elapsed = prior_seconds + time.time() - session_start
+            progress = max(state["step"] / config.max_steps, elapsed / budget_s)
+            if progress >= 1.0:
+                done = True
+                break
+            lr = learning_rate(config, progress, state["step"])
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batch = {k: v.to(device, non_blocking=True) for k, v in collate([train_features[i] for i in batch_ids]).items()}
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+                out = model(**batch)
+            optimizer.zero_grad(set_to_none=True)
+            out["loss"].backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            state["step"] += 1
+            state["batch_in_epoch"] += 1
+            tokens = int(batch["attention_mask"].sum())
+            state["tokens"] += tokens
+            window_tokens += tokens
+            bar.update(1)
+            if state["step"] % config.log_every_steps == 0:
+                rate = window_tokens / max(1e-6, time.time() - window_start)
+                window_tokens, window_start = 0, time.time()
+                record = {"step": state["step"], "epoch": state["epoch"], "lr": lr, "loss": out["loss"].item(),
+                          "gap_loss": out["gap_loss"].item(), "form_loss": out["form_loss"].item(),
+                          "case_loss": out["case_loss"].item(), "tokens_per_s": rate, "minutes": elapsed / 60}
+                bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}")
+                _log(log_path, record)
+            if time.time() - last_eval >= config.eval_every_minutes * 60:
+                _evaluate(model, out_dir, valid_features, device, config, state, log_path)
+                last_eval = time.time()
+            state["train_seconds"] = prior_seconds + time.time() - session_start
+            maybe_save_checkpoint(model, optimizer, state, out_dir)
+        else:
+            state["epoch"] += 1
+            state["batch_in_epoch"] = 0
+    bar.close()
+    state["train_seconds"] = prior_seconds + time.time() - session_start
+    summary = _evaluate(model, out_dir, valid_features, device, config, state, log_path)
+    maybe_save_checkpoint(model, optimizer, state, out_dir, force=True)
+    plot_curve(log_path, os.path.join(out_dir, "curve.png"))
+    return {**summary, "step": state["step"], "tokens": state["tokens"], "minutes": state["train_seconds"] / 60,
+            "parameters": n_params, "device": str(device)}
+
+
+def _evaluate(model, out_dir, valid_features, device, config, state, log_path) -> dict:
+    scores = validation_loss(model, valid_features, device, config.batch_tokens)
+    more, samples = validation_scores(model, out_dir, device)
+    scores.update(more)
+    record = {"step": state["step"], **scores}
+    _log(log_path, record)
+    tqdm.write(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in record.items()))
+    for reference, hypothesis in samples:
+        tqdm.write(f"  ref: {reference[:160]}\n  hyp: {hypothesis[:160]}")
+    return scores
+
+
+def _log(path: str, record: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def plot_curve(log_path: str, png_path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not os.path.exists(log_path):
+        return
+    with open(log_path) as f:
+        records = [json.loads(line) for line in f]
+    train_points = [(r["step"], r["loss"]) for r in records if "loss" in r]
+    valid_points = [(r["step"], r["valid_loss"]) for r in records if "valid_loss" in r]
+    bleu_points = [(r["step"], r["valid_bleu"]) for r in records if "valid_bleu" in r]
+    fig, left = plt.subplots(figsize=(8, 4.5))
+    if train_points:
+        left.plot(*zip(*train_points), label="train loss", alpha=0.6)
+    if valid_points:
+        left.plot(*zip(*valid_points), "o-", label="validation loss")
+    left.set_xlabel("step")
+    left.set_ylabel("loss")
+    left.legend(loc="upper left")
+    if bleu_points:
+        right = left.twinx()
+        right.plot(*zip(*bleu_points), "s-", color="tab:green", label="validation BLEU")
+        right.set_ylabel("BLEU")
+        right.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
