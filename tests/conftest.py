@@ -1,0 +1,42 @@
+"""Shared fixtures: a toy model trained in seconds on the fixture corpus, and the shipped model."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
+DEFAULT_MODEL = ROOT / "models" / "default"
+
+
+@pytest.fixture(scope="session")
+def mini_pairs(tmp_path_factory) -> Path:
+    from pipeline.pairs import PairConfig, build_pairs
+
+    out = tmp_path_factory.mktemp("pairs") / "mini"
+    build_pairs([str(MINI_CORPUS)], str(out), PairConfig(max_stems=48, valid_fraction=0.2, seed=1), num_proc=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def toy_model_dir(mini_pairs, tmp_path_factory) -> Path:
+    """A toy model trained for a few seconds; a complete model folder."""
+    import dataclasses
+
+    from pipeline.config import load_config
+    from pipeline.train import prepare_run, train
+
+    out = tmp_path_factory.mktemp("toy") / "model"
+    config = dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48)
+    prepare_run(str(out), str(mini_pairs), config)
+    train(str(out), config, device_name="cpu")
+    return out
+
+
+@pytest.fixture(scope="session")
+def default_model_dir() -> Path:
+    if not (DEFAULT_MODEL / "config.json").exists():
+        pytest.fail("models/default is missing: the shipped checkpoint must be committed")
+    return DEFAULT_MODEL
