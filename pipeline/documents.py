@@ -35,10 +35,10 @@ def expand_paths(patterns: list[str]) -> list[str]:
 
 
 def open_text(path: str):
-    """Open .txt or .txt.gz as UTF-8 text; bad bytes raise UnicodeDecodeError on read."""
+    """Open .txt or .txt.gz as UTF-8 text (a byte order mark is skipped); bad bytes raise UnicodeDecodeError."""
     if path.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")
 
 
 def read_documents(path: str) -> Iterator[Document]:

@@ -61,7 +61,7 @@ def document_windows(doc: Document, config: PairConfig) -> Iterator[dict]:
             if _verified(doc.text, aligned, merged):
                 spans[-1] = merged
                 continue
-        if not last and span[1] - span[0] < cap:
+        if not last and bounds[k + 1][1] - span[0] <= cap:  # merged with the next, it stays within the cap
             pending = span
             continue
         span[4] = False
