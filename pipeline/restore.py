@@ -58,6 +58,8 @@ class Restorer:
         self.tokenizer = tokenizer
         self.lexicon = lexicon
         self.max_stems = max_stems
+        # bf16 is ~1.7x faster where the hardware has it (AVX-512/AMX CPUs, GPUs), slow elsewhere
+        self.bf16 = self.device.type == "cuda" or torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX")
         self.gap_labels = [g.split() for g in model.config.gap_labels]
         self.form_labels = model.config.form_labels
 
@@ -91,6 +93,21 @@ class Restorer:
             per_doc[d].append(self._render_window(stem_lists[d][s:e], prediction, constrained))
         return [self._assemble(stems, parts, markdown, constrained) for stems, parts in zip(stem_lists, per_doc)]
 
+    def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
+        """One document restored in pieces of whole sentences (at most `piece_stems` stems each), so
+        that memory stays bounded however long it is. Each piece is round-trip checked on its own;
+        the pieces are joined by a space."""
+        stats = RestoreStats(documents=1)
+        texts, roundtrip_ok = [], True
+        for start, end in window_bounds(stems, piece_stems):
+            [piece] = self.restore_documents([" ".join(stems[start:end])], **options)
+            texts.append(piece.text)
+            roundtrip_ok &= piece.roundtrip_ok
+            piece.stats.documents = piece.stats.roundtrip_failures = 0
+            stats.add(piece.stats)
+        stats.roundtrip_failures = int(not roundtrip_ok)
+        return Restoration(" ".join(texts), roundtrip_ok, stats)
+
     @torch.inference_mode()
     def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress) -> list[tuple]:
         features = [WindowFeatures(*self.tokenizer.encode_window(w), [], [], []) for w in windows]
@@ -98,7 +115,7 @@ class Restorer:
         batches = token_budget_batches([len(f.input_ids) for f in features], batch_tokens, seed=0, shuffle=False)
         for batch_ids in batches:
             batch = {k: v.to(self.device) for k, v in collate([features[i] for i in batch_ids], False).items()}
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 out = self.model(**batch)
             gaps = out["gap_logits"].argmax(-1).cpu()
             cases = out["case_logits"].argmax(-1).cpu()

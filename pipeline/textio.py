@@ -26,11 +26,12 @@ def read_text(path: str, errors: str = "strict") -> str:
         name = path
     if b"\x00" in data[:65536]:
         raise InputError(f"{name}: looks binary (NUL bytes), not text")
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a UTF-8 byte order mark is not text
     try:
-        return data.decode("utf-8", errors=errors)
+        return data[bom:].decode("utf-8", errors=errors)
     except UnicodeDecodeError as e:
         raise InputError(
-            f"{name}: not UTF-8 (bad byte at offset {e.start}); pass --errors replace to go on anyway"
+            f"{name}: not UTF-8 (bad byte at offset {e.start + bom}); pass --errors replace to go on anyway"
         ) from None
 
 
@@ -60,3 +61,22 @@ def read_jsonl(path: str, text_key: str, errors: str = "strict") -> list[dict]:
 def iter_input_lines(paths: list[str], errors: str = "strict") -> Iterator[str]:
     for path in paths:
         yield from split_lines(read_text(path, errors))
+
+
+def format_document(text: str, first: bool, markdown: bool = False) -> str:
+    """One restored document as `destem restore` writes it, so that `split_documents` reads it back:
+    a line; with markdown, its paragraph lines (no blank ones) after a blank line unless it is first."""
+    if not markdown:
+        return text + "\n"
+    block = "\n".join(line for line in text.split("\n") if line.strip())
+    return ("" if first else "\n") + block + "\n"
+
+
+def split_documents(text: str, markdown: bool = False) -> list[str]:
+    """The documents of a restored file: one a line, or with markdown, blocks between blank lines."""
+    if not markdown:
+        return split_lines(text)
+    text = text.replace("\r\n", "\n")
+    if not text:
+        return []
+    return text.removesuffix("\n").split("\n\n")
