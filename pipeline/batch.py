@@ -57,7 +57,7 @@ class RunTotals:
         line = (f"destem: restored {s.documents:,} documents, {s.stems:,} stems in {self.seconds:.1f} s "
                 f"({self.words / max(self.seconds, 1e-9):,.0f} words/s); round-trip failures: "
                 f"{s.roundtrip_failures:,}; fallbacks: {s.lexicon_forms:,} lexicon forms, "
-                f"{s.fallback_windows:,} fallback windows")
+                f"{s.repairs:,} repairs")
         if self.skipped:
             line += f"; skipped {self.skipped:,} finished outputs (--force redoes them)"
         if self.failed:

@@ -47,9 +47,10 @@ class TrainConfig:
 
 CONFIGS: dict[str, TrainConfig] = {
     "cpu": TrainConfig(),
-    "gpu": TrainConfig(hidden_size=512, num_hidden_layers=8, num_attention_heads=8, intermediate_size=2048,
-                       batch_tokens=65536, learning_rate=1e-3, warmup_steps=500, max_steps=6000,
-                       max_minutes=8.0, eval_every_minutes=2.0, save_every_minutes=2.0, log_every_steps=100),
+    # sized so that bf16 weights stay under ~45 MB and CPU restoring stays fast
+    "gpu": TrainConfig(hidden_size=384, num_hidden_layers=8, num_attention_heads=6, intermediate_size=1536,
+                       batch_tokens=65536, learning_rate=7e-4, warmup_steps=400, max_steps=50_000,
+                       max_minutes=7.0, eval_every_minutes=2.0, save_every_minutes=2.0, log_every_steps=100),
     "toy": TrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
                        dropout=0.0, vocab_size=1000, max_gap_labels=256, max_form_labels=128, lexicon_min_count=1,
                        batch_tokens=2048, learning_rate=3e-3, warmup_steps=10, max_steps=150, max_minutes=5.0,

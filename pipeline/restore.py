@@ -11,7 +11,8 @@ import torch
 from .constraints import choose_form
 from .detok import detokenize
 from .features import collate, token_budget_batches, WindowFeatures
-from .forward import is_stopword, stem_text
+from .forward import stem_text
+from .repair import WindowDraft, repair_document
 from .labels import apply_case, apply_edit, capitalize_sentences
 from .lexicon import LEXICON_FILE, Lexicon
 from .model import DestemConfig, DestemTagger
@@ -27,7 +28,7 @@ class RestoreStats:
     stems: int = 0
     model_forms: int = 0  # stems whose form the model chose
     lexicon_forms: int = 0  # stems where no model candidate was allowed and the lexicon's was
-    fallback_windows: int = 0  # windows re-rendered without function words after a failed check
+    repairs: int = 0  # edits made by the repair search in documents that failed the round trip
     roundtrip_failures: int = 0  # documents whose restoration does not stem back to the input
 
     def add(self, other: "RestoreStats") -> None:
@@ -67,7 +68,7 @@ class Restorer:
     def from_pretrained(cls, model_dir: str, device: str = "auto") -> "Restorer":
         if not os.path.isdir(model_dir):
             raise FileNotFoundError(f"no model folder at {model_dir}")
-        model = DestemTagger.from_pretrained(model_dir)
+        model = DestemTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
         tokenizer = StemTokenizer(os.path.join(model_dir, "spiece.model"))
         lexicon = Lexicon.load(os.path.join(model_dir, LEXICON_FILE))
         return cls(model, tokenizer, lexicon, device, getattr(model.config, "max_stems", DEFAULT_MAX_STEMS))
@@ -88,7 +89,7 @@ class Restorer:
         stem_lists = [doc.split() for doc in documents]
         windows = [(d, s, e) for d, stems in enumerate(stem_lists) for s, e in window_bounds(stems, self.max_stems)]
         predicted = self._tag_windows([stem_lists[d][s:e] for d, s, e in windows], batch_tokens, progress)
-        per_doc: list[list[tuple[list[str], list[list[str]], RestoreStats]]] = [[] for _ in documents]
+        per_doc: list[list[tuple[WindowDraft, RestoreStats]]] = [[] for _ in documents]
         for (d, s, e), prediction in zip(windows, predicted):
             per_doc[d].append(self._render_window(stem_lists[d][s:e], prediction, constrained))
         return [self._assemble(stems, parts, markdown, constrained) for stems, parts in zip(stem_lists, per_doc)]
@@ -130,55 +131,39 @@ class Restorer:
     def _render_window(self, stems: list[str], prediction: tuple, constrained: bool):
         gap_ids, form_ids, case_ids = prediction
         stats = RestoreStats(stems=len(stems))
-        words, gaps = [], []
+        draft = WindowDraft(stems, [], [], [])
         for stem, gap_id, ranked, case in zip(stems, gap_ids, form_ids, case_ids):
             candidates = [apply_edit(stem, self.form_labels[j]) for j in ranked]
+            lexicon_forms = [f.lower() for f in self.lexicon.candidates(stem)]
             if constrained:
-                form, from_model = choose_form(stem, candidates, [f.lower() for f in self.lexicon.candidates(stem)])
+                form, from_model = choose_form(stem, candidates, lexicon_forms)
                 stats.model_forms += from_model
                 stats.lexicon_forms += not from_model
             else:
                 form = candidates[0] or stem
                 stats.model_forms += 1
-            words.append(apply_case(form, case, self.lexicon.mixed_spelling(form)))
-            gaps.append(self.gap_labels[gap_id])
-        gaps.append(self.gap_labels[gap_ids[len(stems)]])  # the tail
-        return stems, words, gaps, stats
+            draft.words.append(apply_case(form, case, self.lexicon.mixed_spelling(form)))
+            draft.gaps.append(self.gap_labels[gap_id])
+            draft.alternatives.append(list(dict.fromkeys(candidates + lexicon_forms)))
+        draft.gaps.append(self.gap_labels[gap_ids[len(stems)]])  # the tail
+        return draft, stats
 
     def _assemble(self, stems: list[str], parts, markdown: bool, constrained: bool) -> Restoration:
         stats = RestoreStats(documents=1)
-        windows = []
-        for _, words, gaps, window_stats in parts:
+        drafts = []
+        for draft, window_stats in parts:
             stats.add(window_stats)
-            tokens = []
-            for gap, word in zip(gaps, words):
-                tokens += gap
-                tokens.append(word)
-            windows.append(tokens + gaps[-1])
-        text = self._render(windows, markdown)
+            drafts.append(draft)
+        paragraph = "\n" if markdown else " "
+
+        def render(tokens: list[str]) -> str:
+            return detokenize(capitalize_sentences(tokens), paragraph=paragraph)
+
+        text = render([t for d in drafts for t in d.tokens()])
         roundtrip_ok = stem_text(text) == " ".join(stems)
         if not roundtrip_ok and constrained:
-            windows = [self._repair_window(w, part[0], stats) for w, part in zip(windows, parts)]
-            text = self._render(windows, markdown)
+            stats.repairs += repair_document(drafts, lambda tokens: stem_text(render(tokens)).split())
+            text = render([t for d in drafts for t in d.tokens()])
             roundtrip_ok = stem_text(text) == " ".join(stems)
         stats.roundtrip_failures += not roundtrip_ok
         return Restoration(text, roundtrip_ok, stats)
-
-    @staticmethod
-    def _render(windows: list[list[str]], markdown: bool) -> str:
-        tokens = capitalize_sentences([t for w in windows for t in w])
-        return detokenize(tokens, paragraph="\n" if markdown else " ")
-
-    @staticmethod
-    def _repair_window(window: list[str], stems: list[str], stats: RestoreStats) -> list[str]:
-        """A window that does not stem back alone gets simpler renderings until one does:
-        without its function words, then also in lower case (the sentence splitter reads case)."""
-        source = " ".join(stems)
-        if stem_text(detokenize(capitalize_sentences(window))) == source:
-            return window
-        stats.fallback_windows += 1
-        content = [w for w in window if not is_stopword(w)]
-        for candidate in (content, [w.lower() for w in content]):
-            if stem_text(detokenize(capitalize_sentences(candidate))) == source:
-                return candidate
-        return window

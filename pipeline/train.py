@@ -70,10 +70,10 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
     with open(os.path.join(out_dir, LABELS_FILE), "w") as f:
         json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)
 
+    if config.max_train_windows and len(train) > config.max_train_windows:
+        train = train.select(range(config.max_train_windows))  # the first windows, in corpus order
     for name, split in (("train", train), ("validation", valid)):
         features = encode_records(_progress(split, f"encode {name}"), tokenizer, vocab)
-        if name == "train" and config.max_train_windows:
-            features = features[: config.max_train_windows]
         save_features(features, os.path.join(out_dir, "features", f"{name}.npz.xz"))
     rng = random.Random(config.seed)
     slice_ids = sorted(rng.sample(range(len(valid)), min(config.eval_windows, len(valid))))
@@ -154,7 +154,7 @@ def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], li
     """BLEU and content-word accuracy on the fixed validation slice, and two sample restorations."""
     import sacrebleu
 
-    from .metrics_core import content_word_counts
+    from .metrics import content_word_counts
     from .restore import Restorer
 
     with open(os.path.join(out_dir, "features", "validation_slice.jsonl")) as f:

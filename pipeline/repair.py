@@ -1,0 +1,129 @@
+"""Repairing a restoration that does not stem back to its input.
+
+Every word form the restorer picks is allowed for its stem on its own, but context can still
+change the tokens: the sentence splitter reads case and the words around a period (`ill.` ends
+a sentence before "In" but not before "January"), and a form can fuse with the next token
+(`o.` + `.` -> `..`). The repair is a greedy local search: find the first stem that does not
+come back, try small edits around it (another allowed form, a sentence-starting function word,
+no function words) on the windows around it, and keep the first edit that moves the first
+mismatch further on. Only documents that fail the round trip pay for it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from .constraints import is_allowed_form
+from .labels import apply_case, case_of
+
+# stopwords that Punkt's English parameters read as sentence starters; stemming drops them
+SENTENCE_STARTERS = ("In", "The", "It", "This")
+MAX_REPAIRS_PER_DOCUMENT = 50
+
+
+@dataclass
+class WindowDraft:
+    """A restored window before rendering: a word and a gap per stem, the tail, and the
+    ranked alternative forms (lowercase, not yet checked) that a repair may try."""
+
+    stems: list[str]
+    words: list[str]
+    gaps: list[list[str]]  # one per stem, then the tail
+    alternatives: list[list[str]]
+
+    def tokens(self) -> list[str]:
+        out: list[str] = []
+        for gap, word in zip(self.gaps, self.words):
+            out += gap
+            out.append(word)
+        return out + self.gaps[-1]
+
+
+def first_mismatch(got: list[str], want: list[str]) -> int | None:
+    for k, (a, b) in enumerate(zip(got, want)):
+        if a != b:
+            return k
+    return None if len(got) == len(want) else min(len(got), len(want))
+
+
+def repair_document(drafts: list[WindowDraft], stems_of: Callable[[list[str]], list[str]]) -> int:
+    """Edit `drafts` in place until the document stems back (or no edit helps); returns the
+    number of edits made. `stems_of(tokens)` renders tokens and runs the forward pipeline."""
+    source = [s for d in drafts for s in d.stems]
+    starts, total = [], 0
+    for draft in drafts:
+        starts.append(total)
+        total += len(draft.stems)
+    edits = 0
+    while edits < MAX_REPAIRS_PER_DOCUMENT:
+        k = first_mismatch(stems_of([t for d in drafts for t in d.tokens()]), source)
+        if k is None:
+            break
+        w = max(i for i, s in enumerate(starts) if s <= k) if k < total else len(drafts) - 1
+        lo, hi = max(0, w - 1), min(len(drafts), w + 2)  # the window and its neighbours
+        local = drafts[lo:hi]
+        if not _improve(local, k - starts[lo], stems_of):
+            break
+        edits += 1
+    return edits
+
+
+def _improve(local: list[WindowDraft], k: int, stems_of) -> bool:
+    """Apply the first edit that moves the first mismatch of `local` past stem `k`."""
+    source = [s for d in local for s in d.stems]
+    slots = [(d, i) for d in local for i in range(len(d.stems))]
+
+    def better() -> bool:
+        got = first_mismatch(stems_of([t for d in local for t in d.tokens()]), source)
+        return got is None or got > k
+
+    for edit in _edits(slots, k):
+        undo = edit()
+        if better():
+            return True
+        undo()
+    return False
+
+
+def _edits(slots, k):
+    """Candidate edits near stem k, most conservative first; each returns its undo."""
+    for j in (k, k - 1, k + 1):
+        if 0 <= j < len(slots):
+            draft, i = slots[j]
+            case = case_of(draft.words[i])
+            for form in draft.alternatives[i]:
+                cased = apply_case(form, case)
+                if cased != draft.words[i] and is_allowed_form(draft.stems[i], form):
+                    yield _set_word(draft, i, cased)
+    for j in (k + 1, k + 2, k):  # the sentence splitter: a starter after the period
+        if 0 <= j < len(slots):
+            draft, i = slots[j]
+            for starter in SENTENCE_STARTERS:
+                yield _set_gap(draft, i, [starter])
+    for j in (k, k + 1):
+        if 0 <= j < len(slots):
+            draft, i = slots[j]
+            if draft.gaps[i]:
+                yield _set_gap(draft, i, [])
+
+
+def _set_word(draft: WindowDraft, i: int, word: str):
+    def apply():
+        old = draft.words[i]
+        draft.words[i] = word
+
+        def undo():
+            draft.words[i] = old
+        return undo
+    return apply
+
+
+def _set_gap(draft: WindowDraft, i: int, gap: list[str]):
+    def apply():
+        old = draft.gaps[i]
+        draft.gaps[i] = gap
+
+        def undo():
+            draft.gaps[i] = old
+        return undo
+    return apply
