@@ -73,6 +73,72 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_restore(args) -> int:
+    from .batch import DEFAULT_MODEL_DIR, RestoreOptions, restore_files
+
+    options = RestoreOptions(model_dir=args.model or str(DEFAULT_MODEL_DIR), device=args.device, jsonl=args.jsonl,
+                             text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
+                             constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
+                             errors=args.errors)
+    return restore_files(args.inputs or ["-"], args.out, options)
+
+
+def cmd_check(args) -> int:
+    from .check import check_files
+
+    if args.against is not None:
+        if len(args.files) != 1:
+            raise InputError("check RESTORED --against STEMS takes one RESTORED file")
+        stems_path, restored_path = args.against, args.files[0]
+    elif len(args.files) == 2:
+        stems_path, restored_path = args.files
+    else:
+        raise InputError("check takes two files: STEMS RESTORED (or RESTORED --against STEMS)")
+    report = check_files(stems_path, restored_path, markdown=args.markdown)
+    for mismatch in report.mismatches:
+        print(mismatch.describe())
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import DEFAULT_MODEL_DIR, SYSTEMS, EvalOptions, evaluate, load_suite, report_table
+
+    suite = load_suite(args.suite) if args.suite else None
+    out = args.out or (suite.out if suite else None)
+    if out is None:
+        raise InputError("give --out DIR for the report")
+    systems = args.systems.split(",") if args.systems else (suite.systems if suite else list(SYSTEMS))
+    options = EvalOptions(prose=suite.data if suite else args.prose, out=out,
+                          systems=[s.strip() for s in systems if s.strip()],
+                          model_dir=args.model or str(DEFAULT_MODEL_DIR),
+                          limit_words=args.limit_words if args.limit_words is not None else (
+                              suite.limit_words if suite else None),
+                          constrained=not args.no_constraints, batch_tokens=args.batch_tokens,
+                          device=args.device, suite=suite.name if suite else None)
+    report = evaluate(options)
+    print(report_table(report))
+    print(f"wrote {os.path.join(out, 'report.md')} and report.json in {report['seconds'] / 60:.1f} min",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import bench_table, parse_counts, resolve_devices, run_bench
+    from .evaluate import DEFAULT_MODEL_DIR, load_suite
+
+    text = args.text or load_suite("wikitext2-test").data
+    result = run_bench(args.model or str(DEFAULT_MODEL_DIR), text, parse_counts(args.sizes, "--sizes"),
+                       parse_counts(args.batch_tokens, "--batch-tokens"), resolve_devices(args.device))
+    print(bench_table(result))
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1)
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="destem", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,6 +182,72 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
     tr.add_argument("--num-proc", type=int, default=2, help="worker processes for pair building")
     tr.set_defaults(func=cmd_train)
+    rs = sub.add_parser("restore", help="stems -> readable English, one document per input line",
+                        description="Restore each input line (one stemmed document; or each JSONL record) to "
+                                    "English, in order: one output document per input document, an empty line "
+                                    "for an empty line. Outputs are written to a temporary file and renamed into "
+                                    "place; a rerun skips outputs that exist (unless --force). A summary goes "
+                                    "to stderr at the end.")
+    rs.add_argument("inputs", nargs="*", metavar="PATH",
+                    help="stem files, - for stdin (the default), or folders (their .txt files, or .jsonl with "
+                         "--jsonl, recursively; they need -o OUTDIR)")
+    rs.add_argument("-o", "--out", metavar="OUT",
+                    help="output file for one input, or output folder (inputs mirrored under it); default: stdout")
+    rs.add_argument("--model", default=None, metavar="DIR", help="model folder (default: the shipped models/default)")
+    rs.add_argument("--jsonl", action="store_true",
+                    help="read and write JSONL records, keeping id and every other field")
+    rs.add_argument("--text-key", default="text", help="JSONL field holding the stems (default: text)")
+    rs.add_argument("--output-key", default="restored", help="JSONL field for the restoration (default: restored)")
+    rs.add_argument("--markdown", action="store_true",
+                    help="keep paragraphs and headings on their own lines; documents are then separated "
+                         "by a blank line instead of one a line")
+    rs.add_argument("--no-constraints", action="store_true",
+                    help="take the model's first choice even where it does not stem back (for comparison)")
+    rs.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
+    rs.add_argument("--batch-tokens", type=int, default=8192, metavar="N", help="pieces per model batch (default: 8192)")
+    rs.add_argument("--force", action="store_true", help="redo outputs that exist already")
+    rs.add_argument("--errors", choices=["strict", "replace"], default="strict",
+                    help="bytes that are not UTF-8: strict refuses the file (default), replace restores anyway")
+    rs.set_defaults(func=cmd_restore)
+    ck = sub.add_parser("check", help="reference-free round-trip check of stems against a restoration",
+                        description="Stem each restored document and compare it with its input stems, document "
+                                    "by document (line by line). Prints each mismatch (where the stems first "
+                                    "differ, with context) and the totals; exit code 0 when every document "
+                                    "round-trips, 1 otherwise.")
+    ck.add_argument("files", nargs="+", metavar="FILE", help="STEMS RESTORED, or RESTORED with --against STEMS")
+    ck.add_argument("--against", metavar="STEMS", help="the stems file (then give only RESTORED)")
+    ck.add_argument("--markdown", action="store_true", help="RESTORED was written by restore --markdown")
+    ck.set_defaults(func=cmd_check)
+    ev = sub.add_parser("eval", help="score restoration systems against reference prose",
+                        description="Stem prose (corpus format or plain text) with the forward pipeline, restore "
+                                    "it with each system, and score every system on the same documents, whole and "
+                                    "in windows: BLEU, chrF++, TER, WER, content and function words, casing, "
+                                    "spacing, round trip, speed and memory. Writes report.json, report.md, two "
+                                    "charts and each system's texts (one document a line) to the output folder.")
+    what = ev.add_mutually_exclusive_group(required=True)
+    what.add_argument("--prose", nargs="+", metavar="PATH", help=".txt/.txt.gz files, globs or folders")
+    what.add_argument("--suite", metavar="NAME", help="a ready suite: eval/suites/NAME.toml (e.g. wikitext2-test)")
+    ev.add_argument("--model", metavar="DIR", help="model folder (default: the shipped models/default)")
+    ev.add_argument("--systems", metavar="LIST", help="comma list of identity, lexicon, model (default: all, "
+                                                      "or the suite's)")
+    ev.add_argument("--limit-words", type=int, metavar="N", help="whole documents in order until N words")
+    ev.add_argument("--no-constraints", action="store_true", help="the model's first choices, unchecked")
+    ev.add_argument("--batch-tokens", type=int, default=8192, metavar="N",
+                    help="pieces per model batch (default: 8192)")
+    ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
+    ev.add_argument("--out", metavar="DIR", help="report folder (default: the suite's; needed with --prose)")
+    ev.set_defaults(func=cmd_eval)
+    bn = sub.add_parser("bench", help="restore throughput and peak memory over batch and input sizes",
+                        description="Restore stemmed prose of fixed sizes (stems of the text, repeated as needed) "
+                                    "with the model at each batch size on each device; print stems/s and peak RSS "
+                                    "as a table, and save them with the machine and versions as JSON.")
+    bn.add_argument("--model", metavar="DIR", help="model folder (default: the shipped models/default)")
+    bn.add_argument("--text", nargs="+", metavar="PATH", help="prose to stem (default: the wikitext2-test suite's)")
+    bn.add_argument("--sizes", default="1000,10000,100000", metavar="LIST", help="input sizes in stems")
+    bn.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
+    bn.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
+    bn.add_argument("--out", metavar="FILE.json", help="also save the results here")
+    bn.set_defaults(func=cmd_bench)
     return parser
 
 

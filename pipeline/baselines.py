@@ -1,0 +1,36 @@
+"""The baselines a user has without a model, scored next to it by `destem eval`.
+
+- identity: the stems as they are;
+- lexicon: each stem to its most frequent surface form in the training prose (the model folder's
+  lexicon), sentence-initial capitals, Treebank detokenization, and no function words.
+"""
+from __future__ import annotations
+
+import os
+
+from .detok import detokenize
+from .labels import capitalize_sentences
+from .lexicon import LEXICON_FILE, Lexicon
+
+
+def identity(documents: list[str]) -> list[str]:
+    return list(documents)
+
+
+class LexiconBaseline:
+    def __init__(self, lexicon: Lexicon):
+        self.lexicon = lexicon
+
+    @classmethod
+    def from_model_dir(cls, model_dir: str) -> "LexiconBaseline":
+        path = os.path.join(model_dir, LEXICON_FILE)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no lexicon at {path} (the lexicon baseline reads the model folder's)")
+        return cls(Lexicon.load(path))
+
+    def restore_document(self, stems: str) -> str:
+        words = [self.lexicon.most_frequent(stem) or stem for stem in stems.split()]
+        return detokenize(capitalize_sentences(words))
+
+    def restore(self, documents: list[str]) -> list[str]:
+        return [self.restore_document(d) for d in documents]

@@ -1,0 +1,183 @@
+"""Restore throughput and memory (`destem bench`), and the measuring helpers `destem eval` shares:
+the peak resident memory of a stretch of work, the machine, the package versions, the model's id.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import sys
+import time
+from itertools import cycle
+
+from .metrics import package_version
+from .textio import InputError
+
+PACKAGES = ("destem", "torch", "transformers", "sentencepiece", "nltk", "sacrebleu", "jiwer", "matplotlib", "numpy")
+WARMUP_STEMS = 200  # a first small restore, so one-time setup is not timed
+
+
+class PeakMemory:
+    """Peak resident set size (MiB) of this process while the block runs. Linux resets the
+    high-water mark through /proc/self/clear_refs; elsewhere `reset` is False and the peak
+    counts from the process start."""
+
+    def __enter__(self) -> "PeakMemory":
+        self.reset = _reset_peak_rss()
+        self.mib: float | None = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.mib = _peak_rss_mib()
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_rss_mib() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS, KiB elsewhere
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(devices: list[str]) -> dict:
+    import torch
+
+    info = {"cpu": cpu_model(), "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "platform": platform.platform(), "devices": devices}
+    if "cuda" in devices:
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def package_versions() -> dict[str, str]:
+    return {"python": platform.python_version()} | {name: package_version(name) for name in PACKAGES}
+
+
+def model_info(model_dir: str) -> dict:
+    """Where the model is, and an id that changes whenever its weights do."""
+    digest = hashlib.sha256()
+    with open(os.path.join(model_dir, "model.safetensors"), "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": os.path.abspath(model_dir), "id": f"sha256:{digest.hexdigest()[:16]}"}
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table that also reads well on a terminal (columns padded)."""
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
+    lines = [headers, ["-" * w for w in widths], *rows]
+    return "\n".join("| " + " | ".join(str(c).ljust(w) for c, w in zip(line, widths)) + " |" for line in lines)
+
+
+def bench_documents(text_paths: list[str], stems: int) -> list[str]:
+    """Stemmed documents of the prose in order, repeated as needed, the last one cut, so that
+    they hold exactly `stems` stems."""
+    from .documents import expand_paths, read_documents
+    from .forward import stem_text
+
+    sources: list[list[str]] = []
+    total = 0
+    for path in expand_paths(text_paths):
+        for doc in read_documents(path):
+            sources.append(stem_text(doc.text).split())
+            total += len(sources[-1])
+            if total >= stems:
+                break
+        if total >= stems:
+            break
+    if total == 0:
+        raise InputError("no text to benchmark in " + ", ".join(text_paths))
+    documents, left = [], stems
+    for source in cycle(sources):
+        if left <= 0:
+            break
+        documents.append(" ".join(source[:left]))
+        left -= len(source)
+    return documents
+
+
+def resolve_devices(device: str) -> list[str]:
+    """"auto": the CPU, and the GPU when there is one; else a comma list of cpu and cuda."""
+    import torch
+
+    if device == "auto":
+        return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = [d.strip() for d in device.split(",") if d.strip()]
+    if not devices or any(d not in ("cpu", "cuda") for d in devices):
+        raise InputError(f"--device {device}: give auto, cpu, cuda or cpu,cuda")
+    if "cuda" in devices and not torch.cuda.is_available():
+        raise InputError("--device cuda: no CUDA device is available")
+    return devices
+
+
+def run_bench(model_dir: str, text_paths: list[str], sizes: list[int], batch_tokens: list[int], devices: list[str],
+              log=sys.stderr) -> dict:
+    """Restore `size` stems at every batch size on every device; time and memory of each run."""
+    import torch
+
+    from .restore import Restorer
+
+    inputs = {size: bench_documents(text_paths, size) for size in sizes}
+    runs = []
+    for device in devices:
+        restorer = Restorer.from_pretrained(model_dir, device=device)
+        restorer.restore_documents(bench_documents(text_paths, WARMUP_STEMS))
+        for tokens in batch_tokens:
+            for size, documents in inputs.items():
+                if device == "cuda":
+                    torch.cuda.reset_peak_memory_stats()
+                with PeakMemory() as memory:
+                    start = time.perf_counter()
+                    restorer.restore_documents(documents, batch_tokens=tokens)
+                    seconds = time.perf_counter() - start
+                run = {"device": device, "batch_tokens": tokens, "stems": size, "documents": len(documents),
+                       "seconds": seconds, "stems_per_s": size / seconds, "peak_rss_mib": memory.mib}
+                if device == "cuda":
+                    run["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20
+                runs.append(run)
+                print(f"{device} batch {tokens:,}: {size:,} stems in {seconds:.1f} s", file=log, flush=True)
+    return {"model": model_info(model_dir), "text": text_paths, "machine": machine_info(devices),
+            "versions": package_versions(), "runs": runs}
+
+
+def bench_table(result: dict) -> str:
+    rows = [[r["device"], f"{r['batch_tokens']:,}", f"{r['stems']:,}", f"{r['seconds']:.2f}",
+             f"{r['stems_per_s']:,.0f}", f"{r['peak_rss_mib']:,.0f}"] for r in result["runs"]]
+    return markdown_table(["device", "batch tokens", "stems", "seconds", "stems/s", "peak RSS MiB"], rows)
+
+
+def parse_counts(value: str, option: str) -> list[int]:
+    """A comma list of positive whole numbers, as --sizes and --batch-tokens take them."""
+    try:
+        counts = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise InputError(f"{option} {value}: give a comma list of positive whole numbers")
+    return counts
