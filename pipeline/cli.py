@@ -43,6 +43,19 @@ def cmd_data_build(args) -> int:
     return 0
 
 
+def cmd_data_detok(args) -> int:
+    import itertools
+
+    from .detok import detokenizer_agreement
+    from .documents import expand_paths, read_documents
+
+    paragraphs = (line for path in expand_paths(args.corpus) for doc in read_documents(path)
+                  for line in doc.text.split("\n") if not line.startswith("#"))
+    same, total = detokenizer_agreement(itertools.islice(paragraphs, args.max_paragraphs))
+    print(f"detokenize(tokenize(s)) == s for {same:,} of {total:,} sentences ({100 * same / max(1, total):.1f}%)")
+    return 0
+
+
 def cmd_train(args) -> int:
     import dataclasses
     import tempfile
@@ -166,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--seed", type=int, default=0, help="seed of the article split")
     build.add_argument("--num-proc", type=int, default=2, help="worker processes (default: 2)")
     build.set_defaults(func=cmd_data_build)
+    detok = data.add_parser("check-detok", help="measure the detokenizer on prose",
+                            description="Share of sentences of the prose for which detokenizing the word "
+                                        "tokens gives back the sentence exactly.")
+    detok.add_argument("--corpus", nargs="+", required=True, metavar="PATH", help=".txt/.txt.gz files, globs or folders")
+    detok.add_argument("--max-paragraphs", type=int, default=5000, help="paragraphs to read (default: 5000)")
+    detok.set_defaults(func=cmd_data_detok)
     tr = sub.add_parser("train", help="train or fine-tune a restoration model",
                         description="Build pairs from prose (or take built pairs), prepare a run folder "
                                     "(tokenizer, label sets, lexicon, encoded features) and train. The run "

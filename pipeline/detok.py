@@ -41,6 +41,8 @@ def detokenize(tokens: list[str], paragraph: str = " ") -> str:
                 glue = True
         elif token == "’":
             glue, glue_after = True, nxt.lower() in APOSTROPHE_SUFFIXES
+        elif token == "''" and previous == PARAGRAPH:
+            glue_after = True  # an opening quote, which the tokenizer read as closing
         elif token.lower() == "not" and previous.lower() == "can":
             glue = True  # the tokenizer splits "cannot"; "can not" is rare in prose
         if pieces and not glue and pieces[-1] not in (paragraph, "\t"):
@@ -48,3 +50,16 @@ def detokenize(tokens: list[str], paragraph: str = " ") -> str:
         pieces.append(surface)
         glue_next = glue_after
     return "".join(pieces).strip(" ")
+
+
+def detokenizer_agreement(paragraphs) -> tuple[int, int]:
+    """(sentences with detokenize(tokenize(s)) == s, sentences) over paragraphs of prose."""
+    from .forward import sentence_spans, tokenize_sentence
+
+    same = total = 0
+    for paragraph in paragraphs:
+        for start, end in sentence_spans(paragraph):
+            sentence = paragraph[start:end]
+            same += detokenize(tokenize_sentence(sentence)) == sentence
+            total += 1
+    return same, total
