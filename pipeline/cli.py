@@ -56,6 +56,23 @@ def cmd_data_detok(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    from .calibrate import score_empty_gap_biases, validation_windows, write_empty_gap_bias
+    from .restore import Restorer
+
+    sources, references = validation_windows(args.pairs, args.windows)
+    restorer = Restorer.from_pretrained(args.model, device=args.device)
+    rows = score_empty_gap_biases(restorer, sources, references, [float(v) for v in args.biases.split(",")])
+    print(f"{'empty-gap bias':>14}  {'BLEU':>6}  {'length ratio':>12}   ({len(sources)} validation windows)")
+    for row in rows:
+        print(f"{row['empty_gap_bias']:>14.2f}  {row['bleu']:>6.2f}  {row['length_ratio']:>12.3f}")
+    best = max(rows, key=lambda row: row["bleu"])
+    if args.write:
+        write_empty_gap_bias(args.model, best["empty_gap_bias"])
+        print(f"wrote empty_gap_bias={best['empty_gap_bias']} to {args.model}/config.json")
+    return 0
+
+
 def cmd_train(args) -> int:
     import dataclasses
     import tempfile
@@ -267,6 +284,17 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
     bn.add_argument("--out", metavar="FILE.json", help="also save the results here")
     bn.set_defaults(func=cmd_bench)
+    cal = sub.add_parser("calibrate", help="tune a model's empty-gap bias on validation windows",
+                         description="Restore validation windows of built pairs with several biases on the "
+                                     "'no function words' gap and report BLEU; --write stores the best one "
+                                     "in the model's config.json.")
+    cal.add_argument("--model", required=True, metavar="DIR", help="model folder")
+    cal.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
+    cal.add_argument("--windows", type=int, default=400, help="validation windows to score (default: 400)")
+    cal.add_argument("--biases", default="0,-0.5,-1,-1.5,-2", help="comma-separated biases to try")
+    cal.add_argument("--write", action="store_true", help="store the best bias in the model folder")
+    cal.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    cal.set_defaults(func=cmd_calibrate)
     return parser
 
 

@@ -18,16 +18,23 @@ def is_allowed_form(stem: str, form: str) -> bool:
     return tokenize_sentence(form + " x") == [form, "x"]
 
 
-def choose_form(stem: str, ranked_forms, fallbacks) -> tuple[str, bool]:
-    """The first allowed form among the model's ranked forms, then the fallbacks.
+def choose_form(stem: str, ranked_forms, known_forms) -> tuple[str, bool]:
+    """The word for `stem`: among the model's ranked forms that are allowed, the first one the
+    lexicon knows (`known_forms`, seen in training prose), else the first allowed one; when the
+    model offers nothing allowed, the first allowed known form.
 
-    Returns (form, from_model). When nothing is allowed, the stem itself comes back as a last
-    resort (the caller counts it: the round trip may then fail).
+    Preferring known words among the model's top few avoids invented ones ("long-deaded" for
+    "long-dead"). Returns (form, from_model). When nothing is allowed,
+    the stem itself comes back as a last resort (the round-trip check then catches it).
     """
-    for form in ranked_forms:
-        if is_allowed_form(stem, form):
+    allowed = [form for form in ranked_forms if is_allowed_form(stem, form)]
+    known = set(known_forms)
+    for form in allowed:
+        if form in known:
             return form, True
-    for form in fallbacks:
+    if allowed:
+        return allowed[0], True
+    for form in known_forms:
         if is_allowed_form(stem, form):
             return form, False
     return stem, False

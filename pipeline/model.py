@@ -29,6 +29,7 @@ class DestemConfig(PretrainedConfig):
         gap_labels: list[str] | None = None,  # gap strings, id order
         form_labels: list[str] | None = None,  # edit scripts, id order
         case_loss_weight: float = 0.5,
+        empty_gap_bias: float = 0.0,  # added to the "no function words" logit when restoring (`destem calibrate`)
         pad_token_id: int = 0,
         bos_token_id: int = 1,
         eos_token_id: int = 2,
@@ -44,6 +45,7 @@ class DestemConfig(PretrainedConfig):
         self.gap_labels = list(gap_labels or [""])
         self.form_labels = list(form_labels or ["0:"])
         self.case_loss_weight = case_loss_weight
+        self.empty_gap_bias = empty_gap_bias
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
 
     def encoder_config(self) -> BertConfig:

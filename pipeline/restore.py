@@ -20,6 +20,7 @@ from .tokenizer import StemTokenizer
 from .windows import DEFAULT_MAX_STEMS, window_bounds
 
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
+EMPTY_GAP = 0  # label id of the empty gap (LabelVocab puts "" first)
 
 
 @dataclass
@@ -118,7 +119,9 @@ class Restorer:
             batch = {k: v.to(self.device) for k, v in collate([features[i] for i in batch_ids], False).items()}
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 out = self.model(**batch)
-            gaps = out["gap_logits"].argmax(-1).cpu()
+            gap_logits = out["gap_logits"].float()
+            gap_logits[..., EMPTY_GAP] += self.model.config.empty_gap_bias
+            gaps = gap_logits.argmax(-1).cpu()
             cases = out["case_logits"].argmax(-1).cpu()
             forms = out["form_logits"].float().topk(min(TOP_FORMS, len(self.form_labels)), -1).indices.cpu()
             for row, i in enumerate(batch_ids):

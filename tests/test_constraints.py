@@ -36,15 +36,17 @@ def test_allowed_forms(stem, form, allowed):
     assert is_allowed_form(stem, form) is allowed
 
 
-@pytest.mark.parametrize("stem, ranked, fallbacks, expected", [
+@pytest.mark.parametrize("stem, ranked, known, expected", [
     ("die", ["dead", "died"], [], ("died", True)),  # the model's first allowed choice
+    ("dead", ["deaded", "dead"], ["dead"], ("dead", True)),  # a known word before an invented one
+    ("dead", ["deaded", "dead"], [], ("deaded", True)),  # nothing known: the model's order
     ("die", ["dead", "the"], ["dies"], ("dies", False)),  # nothing allowed from the model: lexicon
     ("zzyzxq", ["zzyzxqa"], [], ("zzyzxq", False)),  # unseen stem, nothing allowed: the stem itself
     ("zzyzxq", ["zzyzxqs"], [], ("zzyzxqs", True)),  # Porter strips the plural
     ("news", ["new"], [], ("news", False)),
 ])
-def test_choose_form(stem, ranked, fallbacks, expected):
-    assert choose_form(stem, ranked, fallbacks) == expected
+def test_choose_form(stem, ranked, known, expected):
+    assert choose_form(stem, ranked, known) == expected
 
 
 @pytest.mark.parametrize("got, want, expected", [
