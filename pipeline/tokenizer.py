@@ -2,7 +2,8 @@
 
 Each stem is encoded on its own, so every stem owns a run of pieces and the model reads its
 prediction off the stem's first piece. The sentencepiece file is saved in the model folder
-(`spiece.model`) and also loads as a `transformers` `T5Tokenizer`.
+(`spiece.model`) and loaded with the `sentencepiece` library: transformers 5's `T5Tokenizer`
+accepts the file but does not reproduce its unigram segmentation.
 """
 from __future__ import annotations
 
