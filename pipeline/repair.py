@@ -94,36 +94,26 @@ def _edits(slots, k):
             for form in draft.alternatives[i]:
                 cased = apply_case(form, case)
                 if cased != draft.words[i] and is_allowed_form(draft.stems[i], form):
-                    yield _set_word(draft, i, cased)
+                    yield _set(draft.words, i, cased)
     for j in (k + 1, k + 2, k):  # the sentence splitter: a starter after the period
         if 0 <= j < len(slots):
             draft, i = slots[j]
             for starter in SENTENCE_STARTERS:
-                yield _set_gap(draft, i, [starter])
+                yield _set(draft.gaps, i, [starter])
     for j in (k, k + 1):
         if 0 <= j < len(slots):
             draft, i = slots[j]
             if draft.gaps[i]:
-                yield _set_gap(draft, i, [])
+                yield _set(draft.gaps, i, [])
 
 
-def _set_word(draft: WindowDraft, i: int, word: str):
+def _set(items: list, i: int, value):
+    """An edit that puts `value` at `items[i]`; applying it returns its undo."""
     def apply():
-        old = draft.words[i]
-        draft.words[i] = word
+        old = items[i]
+        items[i] = value
 
         def undo():
-            draft.words[i] = old
-        return undo
-    return apply
-
-
-def _set_gap(draft: WindowDraft, i: int, gap: list[str]):
-    def apply():
-        old = draft.gaps[i]
-        draft.gaps[i] = gap
-
-        def undo():
-            draft.gaps[i] = old
+            items[i] = old
         return undo
     return apply
