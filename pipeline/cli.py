@@ -75,32 +75,40 @@ def cmd_calibrate(args) -> int:
 
 def cmd_train(args) -> int:
     import dataclasses
-    import tempfile
 
-    from .config import load_config
-    from .train import PREPARED_FILE, prepare_run, train
+    from . import distributed
+    from .config import load_config, with_budget
+    from .train import PREPARED_FILE, fine_tuning_config, prepare_run, train
 
-    config = load_config(args.config)
-    overrides = {"max_steps": args.max_steps, "max_minutes": args.max_minutes}
-    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
-    prepared = os.path.exists(os.path.join(args.out, PREPARED_FILE))
-    if not prepared:
-        if args.pairs is None and not args.corpus:
-            raise InputError("give --corpus PATH... or --pairs DIR (or --out a prepared run folder)")
-        pairs_dir = args.pairs
-        if pairs_dir is None:
-            from .pairs import PairConfig, build_pairs
+    config = with_budget(load_config(args.config), args.max_steps, args.max_minutes)
+    if args.save_every_steps is not None:
+        config = dataclasses.replace(config, save_every_steps=args.save_every_steps)
+    if args.init:
+        config = fine_tuning_config(config, args.init)
+    distributed.setup(args.device)
+    try:
+        if distributed.is_main() and not os.path.exists(os.path.join(args.out, PREPARED_FILE)):
+            if args.pairs is None and not (args.corpus or args.hub_dataset):
+                raise InputError("give --corpus PATH..., --hub-dataset NAME or --pairs DIR "
+                                 "(or --out a prepared run folder)")
+            pairs_dir = args.pairs
+            if pairs_dir is None:
+                from .corpus_input import build_run_pairs
 
-            pairs_dir = tempfile.mkdtemp(prefix="destem-pairs-")
-            build_pairs(args.corpus, pairs_dir, PairConfig(max_stems=config.max_stems), num_proc=args.num_proc)
-        info = prepare_run(args.out, pairs_dir, config, args.init)
-        print(f"prepared {args.out}: {info['train_windows']:,} training windows "
-              f"({info['train_stems']:,} stems), {info['validation_windows']:,} validation windows", file=sys.stderr)
-    if args.prepare_only:
+                pairs_dir = build_run_pairs(args.corpus or [], args.out, config, args.text_key, args.hub_dataset,
+                                            args.num_proc)
+            info = prepare_run(args.out, pairs_dir, config, args.init)
+            print(f"prepared {args.out}: {info['train_windows']:,} training windows ({info['train_stems']:,} "
+                  f"stems), {info['validation_windows']:,} validation windows", file=sys.stderr)
+        distributed.barrier()  # under torchrun the first process prepares, the others wait
+        if args.prepare_only:
+            return 0
+        summary = train(args.out, config, init_dir=args.init, resume=args.resume, device_name=args.device)
+        if summary is not None:
+            print(json.dumps(summary, indent=1))
         return 0
-    summary = train(args.out, config, init_dir=args.init, resume=args.resume, device_name=args.device)
-    print(json.dumps(summary, indent=1))
-    return 0
+    finally:
+        distributed.finish()
 
 
 def cmd_restore(args) -> int:
@@ -206,13 +214,21 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Build pairs from prose (or take built pairs), prepare a run folder "
                                     "(tokenizer, label sets, lexicon, encoded features) and train. The run "
                                     "folder is a model folder that restore and eval take at any checkpoint.")
-    tr.add_argument("--corpus", nargs="+", metavar="PATH", help="prose: .txt/.txt.gz files, globs or folders")
+    tr.add_argument("--corpus", nargs="+", metavar="PATH",
+                    help="prose: .txt/.txt.gz files (corpus format or plain text), folders or globs of them, "
+                         ".jsonl files, or a `datasets` dataset saved to disk")
+    tr.add_argument("--text-key", default="text", help="text field of JSONL records and datasets (default: text)")
+    tr.add_argument("--hub-dataset", metavar="NAME", help="also train on this hub dataset's train split (needs a network)")
     tr.add_argument("--pairs", metavar="DIR", help="pairs built by `destem data build` instead of --corpus")
     tr.add_argument("--out", required=True, metavar="DIR", help="run folder (the trained model ends up here)")
     tr.add_argument("--config", default="cpu", help="cpu, gpu, toy, or a JSON file of overrides (default: cpu)")
-    tr.add_argument("--init", metavar="DIR", help="fine-tune this model folder (keeps its tokenizer and labels)")
-    tr.add_argument("--max-steps", type=int, help="stop after this many updates (overrides the config)")
+    tr.add_argument("--init", metavar="DIR",
+                    help="fine-tune this model folder (keeps its tokenizer and labels, extends its lexicon)")
+    tr.add_argument("--max-steps", type=int,
+                    help="train this many steps; alone, it replaces the config's minutes budget")
     tr.add_argument("--max-minutes", type=float, help="stop after this many minutes (overrides the config)")
+    tr.add_argument("--save-every-steps", type=int, metavar="N",
+                    help="also checkpoint every N steps (checkpoints are taken by the clock too, and at the end)")
     tr.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     tr.add_argument("--prepare-only", action="store_true", help="prepare the run folder and stop")
     tr.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")

@@ -2,7 +2,8 @@
 
 `cpu` trains to its best in about two hours on a 2-core CPU; `gpu` is the bigger model for a
 lent GPU (same code, device picked automatically); `toy` trains in seconds for tests.
-A JSON file with any of these fields overrides the `cpu` defaults (`--config my.json`).
+A JSON file with any of these fields overrides the `cpu` defaults (`--config my.json`, with
+`"base": "toy"` to start from another named config).
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass
+
+from .textio import InputError
 
 
 @dataclass
@@ -27,6 +30,7 @@ class TrainConfig:
     lexicon_min_count: int = 2  # keep word forms seen this often (each stem's top form always)
     max_stems: int = 96  # window size in stems (pair building and restoring)
     max_train_windows: int = 0  # encode at most this many training windows (0: all)
+    valid_fraction: float = 0.01  # share of documents held out for validation (at least one document)
     # optimisation
     batch_tokens: int = 8192  # pieces per batch (padded), length-bucketed
     learning_rate: float = 1e-3  # AdamW peak learning rate
@@ -35,13 +39,14 @@ class TrainConfig:
     min_lr_ratio: float = 0.05  # cosine decay ends at this share of the peak
     grad_clip: float = 1.0  # max gradient norm
     max_steps: int = 20_000  # total updates (the schedule's length); --max-minutes can stop earlier
-    max_minutes: float = 120.0  # wall-clock budget; the LR schedule follows whichever ends first
+    max_minutes: float = 120.0  # wall-clock budget (0: none); the LR schedule follows whichever ends first
     bf16: bool = True  # bf16 autocast (about 2x faster on this CPU and on GPUs)
     seed: int = 0  # data order and initialisation
     # bookkeeping
     eval_every_minutes: float = 5.0  # validation loss, BLEU and samples this often
     eval_windows: int = 200  # fixed validation slice for BLEU
     save_every_minutes: float = 10.0  # checkpoint this often (and at the end)
+    save_every_steps: int = 0  # also checkpoint every this many steps (0: only by the clock)
     log_every_steps: int = 50  # training log line this often
 
 
@@ -66,9 +71,24 @@ def load_config(name_or_file: str) -> TrainConfig:
         raise FileNotFoundError(f"--config: no config named {name_or_file!r} and no such file "
                                 f"(named configs: {', '.join(CONFIGS)})")
     with open(name_or_file) as f:
-        overrides = json.load(f)
-    base = CONFIGS[overrides.pop("base", "cpu")]
+        try:
+            overrides = json.load(f)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{name_or_file}: not JSON ({e.msg}, line {e.lineno})") from None
+    base = overrides.pop("base", "cpu")
+    if base not in CONFIGS:
+        raise InputError(f"{name_or_file}: unknown base config {base!r} (named configs: {', '.join(CONFIGS)})")
     unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
     if unknown:
-        raise ValueError(f"{name_or_file}: unknown config fields {sorted(unknown)}")
-    return dataclasses.replace(base, **overrides)
+        raise InputError(f"{name_or_file}: unknown config fields {sorted(unknown)}")
+    return dataclasses.replace(CONFIGS[base], **overrides)
+
+
+def with_budget(config: TrainConfig, max_steps: int | None = None, max_minutes: float | None = None) -> TrainConfig:
+    """The budget the user gave on the command line. A step count alone drops the config's
+    wall-clock budget, so the run (and a resumed one) takes exactly that many steps whatever
+    the machine's speed; minutes alone keep the config's step count as the schedule's length."""
+    if max_steps is not None and max_minutes is None:
+        max_minutes = 0
+    overrides = {"max_steps": max_steps, "max_minutes": max_minutes}
+    return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})

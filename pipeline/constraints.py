@@ -20,21 +20,22 @@ def is_allowed_form(stem: str, form: str) -> bool:
 
 def choose_form(stem: str, ranked_forms, known_forms) -> tuple[str, bool]:
     """The word for `stem`: among the model's ranked forms that are allowed, the first one the
-    lexicon knows (`known_forms`, seen in training prose), else the first allowed one; when the
-    model offers nothing allowed, the first allowed known form.
+    lexicon knows (`known_forms`, seen in training prose); else the lexicon's first allowed
+    form; else the model's first allowed form (a word neither has seen).
 
-    Preferring known words among the model's top few avoids invented ones ("long-deaded" for
-    "long-dead"). Returns (form, from_model). When nothing is allowed,
-    the stem itself comes back as a last resort (the round-trip check then catches it).
+    Known words before invented ones: "long-dead", not "long-deaded", and a fine-tuned model's
+    new domain words ("marsupials") even where the model ranks only made-up forms.
+    Returns (form, from_model). When nothing is allowed, the stem itself comes back as a last
+    resort (the round-trip check then catches it).
     """
     allowed = [form for form in ranked_forms if is_allowed_form(stem, form)]
     known = set(known_forms)
     for form in allowed:
         if form in known:
             return form, True
-    if allowed:
-        return allowed[0], True
     for form in known_forms:
         if is_allowed_form(stem, form):
             return form, False
+    if allowed:
+        return allowed[0], True
     return stem, False

@@ -2,7 +2,8 @@
 
 The run folder is itself a model folder (config, safetensors, spiece.model, lexicon) that
 `destem restore --model` takes at any checkpoint, plus what training needs to go on:
-features/ (encoded pairs), labels.json, trainer_state.pt, log.jsonl and curve.png.
+pairs/ and corpus/ (when built from prose), features/ (encoded pairs), labels.json,
+trainer_state.pt, log.jsonl and curve.png.
 """
 from __future__ import annotations
 
@@ -14,20 +15,23 @@ import random
 import shutil
 import time
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
+from . import distributed
 from .config import TrainConfig
 from .features import collate, encode_records, load_features, save_features, token_budget_batches
 from .labels import LabelVocab, count_labels
 from .lexicon import LEXICON_FILE, Lexicon
 from .model import DestemConfig, DestemTagger
+from .textio import InputError
 from .tokenizer import SPM_FILE, StemTokenizer
 
 LABELS_FILE = "labels.json"
 STATE_FILE = "trainer_state.pt"
 PREPARED_FILE = "prepared.json"
+LOG_FILE = "log.jsonl"
+SESSION_KEYS = ("last_save", "saved_step")  # trainer state that belongs to one session, not to checkpoints
 LABEL_SAMPLE_WINDOWS = 200_000  # label sets are counted on this many training windows
 
 
@@ -45,13 +49,13 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
     splits = load_from_disk(pairs_dir)
     train, valid = splits["train"], splits["validation"]
     if len(train) == 0:
-        raise ValueError(f"{pairs_dir}: no training windows")
+        raise InputError(f"{pairs_dir}: no training windows")
     if len(valid) == 0:  # hold out the last article(s) so validation never shares a document with training
         last = train[len(train) - 1]["article"]
         valid = train.filter(lambda a: a == last, input_columns="article")
         train = train.filter(lambda a: a != last, input_columns="article")
         if len(train) == 0:
-            raise ValueError(f"{pairs_dir}: too little text to hold out a validation document")
+            raise InputError(f"{pairs_dir}: one document only: nothing to hold out for validation")
 
     if init_dir:  # fine-tuning keeps the base model's tokenizer and labels, and grows its lexicon
         shutil.copy(os.path.join(init_dir, SPM_FILE), os.path.join(out_dir, SPM_FILE))
@@ -94,9 +98,18 @@ def _progress(dataset, what: str):
 
 # ---------------------------------------------------------------- the model and its schedule
 
+def fine_tuning_config(config: TrainConfig, init_dir: str) -> TrainConfig:
+    """`config` with the base model's window size; its shape and labels come from the base too."""
+    missing = [n for n in ("config.json", SPM_FILE, LEXICON_FILE) if not os.path.exists(os.path.join(init_dir, n))]
+    if missing:
+        raise InputError(f"--init {init_dir}: not a model folder (no {', '.join(missing)})")
+    base = DestemConfig.from_pretrained(init_dir)
+    return dataclasses.replace(config, max_stems=getattr(base, "max_stems", config.max_stems))
+
+
 def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> DestemTagger:
-    if init_dir:
-        return DestemTagger.from_pretrained(init_dir)
+    if init_dir:  # float32 master weights: the shipped model's are bf16
+        return DestemTagger.from_pretrained(init_dir, dtype=torch.float32)
     with open(os.path.join(out_dir, LABELS_FILE)) as f:
         labels = json.load(f)
     tokenizer = StemTokenizer(os.path.join(out_dir, SPM_FILE))
@@ -108,6 +121,21 @@ def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Deste
     ))
 
 
+def budget_progress(config: TrainConfig, step: int, seconds: float) -> float:
+    """How far the run is through its budget (0 -> 1): steps, or the clock where it runs out first."""
+    progress = step / config.max_steps
+    if config.max_minutes:
+        progress = max(progress, seconds / (config.max_minutes * 60))
+    return progress
+
+
+def eta_seconds(config: TrainConfig, step: int, seconds: float, seconds_per_step: float) -> float:
+    left = (config.max_steps - step) * seconds_per_step
+    if config.max_minutes:
+        left = min(left, config.max_minutes * 60 - seconds)
+    return max(0.0, left)
+
+
 def learning_rate(config: TrainConfig, progress: float, step: int) -> float:
     """Linear warm-up, then cosine decay to `min_lr_ratio` as `progress` goes 0 -> 1."""
     if step < config.warmup_steps:
@@ -116,23 +144,49 @@ def learning_rate(config: TrainConfig, progress: float, step: int) -> float:
     return config.learning_rate * (config.min_lr_ratio + (1 - config.min_lr_ratio) * cosine)
 
 
+def epoch_batches(lengths: list[int], config: TrainConfig, epoch: int) -> list[list[int]]:
+    """This process's batches of an epoch: a function of the seed and the epoch only, so that a
+    resumed run sees the same data order (under torchrun, every N-th batch of the same list)."""
+    return distributed.shard(token_budget_batches(lengths, config.batch_tokens, seed=config.seed + epoch))
+
+
 # ---------------------------------------------------------------- checkpoints and validation
 
-def maybe_save_checkpoint(model, optimizer, state: dict, out_dir: str, force: bool = False) -> bool:
-    """Save the model folder and the trainer state when due; both are replaced atomically."""
-    if not force and time.time() - state["last_save"] < state["save_every_s"]:
+def maybe_save_checkpoint(model, optimizer, state: dict, out_dir: str, config: TrainConfig,
+                          force: bool = False) -> bool:
+    """Save the model folder and the trainer state every `save_every_steps` steps or
+    `save_every_minutes`, or when forced (unless this step is saved already).
+
+    trainer_state.pt holds all that resuming needs, the weights included, and is moved into place
+    in one os.replace before the model files: a process killed mid-save still resumes consistently.
+    """
+    if state["step"] == state["saved_step"]:
+        return False
+    by_steps = config.save_every_steps > 0 and state["step"] % config.save_every_steps == 0
+    by_clock = time.time() - state["last_save"] >= config.save_every_minutes * 60
+    if not (force or by_steps or by_clock):
         return False
     tmp = os.path.join(out_dir, ".checkpoint-tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
-    saved_state = {k: v for k, v in state.items() if k not in ("last_save", "save_every_s")}
-    torch.save({"optimizer": optimizer.state_dict(), **saved_state},
+    kept = {k: v for k, v in state.items() if k not in SESSION_KEYS}
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": _rng_state(), **kept},
                os.path.join(tmp, STATE_FILE))
-    for name in os.listdir(tmp):
+    for name in sorted(os.listdir(tmp), key=lambda n: n != STATE_FILE):
         os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
     os.rmdir(tmp)
-    state["last_save"] = time.time()
+    state["last_save"], state["saved_step"] = time.time(), state["step"]
     return True
+
+
+def _rng_state() -> dict:
+    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None}
+
+
+def _restore_rng_state(rng: dict) -> None:
+    torch.set_rng_state(rng["cpu"])
+    if rng["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(rng["cuda"])
 
 
 @torch.no_grad()
@@ -176,43 +230,61 @@ def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], li
 # ---------------------------------------------------------------- the training loop
 
 def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume: bool = False,
-          device_name: str = "auto") -> dict:
-    from .restore import pick_device
+          device_name: str = "auto") -> dict | None:
+    """Train the prepared run folder; returns the final scores (None on all but the main process
+    under torchrun: only it logs, validates and saves)."""
+    from transformers.utils import logging as transformers_logging
 
-    device = pick_device(device_name)
+    transformers_logging.disable_progress_bar()  # a bar per checkpoint save would break the training bar
+    device = distributed.setup(device_name)
+    main = distributed.is_main()
     torch.manual_seed(config.seed)
     train_features = load_features(os.path.join(out_dir, "features", "train.npz.xz"))
     valid_features = load_features(os.path.join(out_dir, "features", "validation.npz.xz"))
     lengths = [len(f.input_ids) for f in train_features]
     state_path = os.path.join(out_dir, STATE_FILE)
+    log_path = os.path.join(out_dir, LOG_FILE)
+    if os.path.exists(state_path) and not resume:
+        raise InputError(f"{out_dir} holds a checkpoint already: pass --resume to continue it, or give a new --out")
     resuming = resume and os.path.exists(state_path)
-    model = (DestemTagger.from_pretrained(out_dir) if resuming else make_model(out_dir, config, init_dir)).to(device)
+    model = (DestemTagger.from_pretrained(out_dir, dtype=torch.float32) if resuming
+             else make_model(out_dir, config, init_dir)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   fused=device.type == "cuda")
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "tokens": 0,
              "config": dataclasses.asdict(config)}
     if resuming:
-        saved = torch.load(state_path, map_location=device, weights_only=False)
+        saved = torch.load(state_path, map_location="cpu", weights_only=False)
         optimizer.load_state_dict(saved.pop("optimizer"))
-        state.update(saved)
-    state["last_save"], state["save_every_s"] = time.time(), config.save_every_minutes * 60
-    log_path = os.path.join(out_dir, "log.jsonl")
+        if "model" in saved:  # older checkpoints kept only the folder's weights, and no random state
+            model.load_state_dict(saved.pop("model"))
+            _restore_rng_state(saved.pop("rng"))
+        state.update({**saved, "config": state["config"]})
+        if main:
+            _truncate_log(log_path, state["step"])  # steps after the checkpoint are done again
+    state["last_save"], state["saved_step"] = time.time(), state["step"]
+    if not epoch_batches(lengths, config, state["epoch"]):
+        raise InputError(f"{out_dir}: {len(train_features)} training windows are too few to train on "
+                         f"({distributed.world_size()} processes)")
+    trained = distributed.wrap(model, device)  # the model itself is what gets validated and saved
     n_params = sum(p.numel() for p in model.parameters())
-    print(f"model: {n_params / 1e6:.1f}M parameters on {device}; {len(train_features):,} training windows; "
-          f"{'resuming at step ' + str(state['step']) if resuming else 'from ' + (init_dir or 'scratch')}", flush=True)
+    if main:
+        print(f"model: {n_params / 1e6:.1f}M parameters on {device} (x{distributed.world_size()} processes); "
+              f"{len(train_features):,} training windows; {'resuming at step ' + str(state['step']) if resuming else 'from ' + (init_dir or 'scratch')}",
+              flush=True)
+        if init_dir and not resuming:  # the log starts from the base model's scores
+            _evaluate(model, out_dir, valid_features, device, config, state, log_path)
 
     model.train()
-    session_start, prior_seconds = time.time(), state["train_seconds"]
-    budget_s = config.max_minutes * 60
+    session_start, session_steps, prior_seconds = time.time(), 0, state["train_seconds"]
     last_eval = time.time()
-    bar = tqdm(total=config.max_steps, initial=state["step"], desc="train", unit="step", mininterval=2)
+    bar = tqdm(total=config.max_steps, initial=state["step"], desc="train", unit="step", mininterval=2,
+               disable=not main, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
     window_tokens, window_start = 0, time.time()
     done = False
     while not done:
-        batches = token_budget_batches(lengths, config.batch_tokens, seed=config.seed + state["epoch"])
-        for batch_ids in batches[state["batch_in_epoch"]:]:
-            elapsed = prior_seconds + time.time() - session_start
-            progress = max(state["step"] / config.max_steps, elapsed / budget_s)
+        for batch_ids in epoch_batches(lengths, config, state["epoch"])[state["batch_in_epoch"]:]:
+            progress = budget_progress(config, state["step"], state["train_seconds"])
             if progress >= 1.0:
                 done = True
                 break
@@ -221,40 +293,51 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                 group["lr"] = lr
             batch = {k: v.to(device, non_blocking=True) for k, v in collate([train_features[i] for i in batch_ids]).items()}
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-                out = model(**batch)
+                out = trained(**batch)
             optimizer.zero_grad(set_to_none=True)
             out["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
+            # every process agrees on the clock (so all stop at the same step) and counts all tokens
+            seconds, tokens = distributed.sum_over_processes(
+                [prior_seconds + time.time() - session_start, float(batch["attention_mask"].sum())], device)
+            state["train_seconds"] = seconds / distributed.world_size()
             state["step"] += 1
             state["batch_in_epoch"] += 1
-            tokens = int(batch["attention_mask"].sum())
-            state["tokens"] += tokens
+            state["tokens"] += int(tokens)
+            session_steps += 1
             window_tokens += tokens
             bar.update(1)
-            if state["step"] % config.log_every_steps == 0:
+            if main and state["step"] % config.log_every_steps == 0:
                 rate = window_tokens / max(1e-6, time.time() - window_start)
                 window_tokens, window_start = 0, time.time()
                 record = {"step": state["step"], "epoch": state["epoch"], "lr": lr, "loss": out["loss"].item(),
                           "gap_loss": out["gap_loss"].item(), "form_loss": out["form_loss"].item(),
-                          "case_loss": out["case_loss"].item(), "tokens_per_s": rate, "minutes": elapsed / 60}
-                bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}")
+                          "case_loss": out["case_loss"].item(), "tokens_per_s": rate,
+                          "minutes": state["train_seconds"] / 60}
+                eta = eta_seconds(config, state["step"], state["train_seconds"],
+                                  (time.time() - session_start) / session_steps)
+                bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}", eta=tqdm.format_interval(eta),
+                                refresh=False)
                 _log(log_path, record)
-            if time.time() - last_eval >= config.eval_every_minutes * 60:
+            if main and time.time() - last_eval >= config.eval_every_minutes * 60:
                 _evaluate(model, out_dir, valid_features, device, config, state, log_path)
                 last_eval = time.time()
-            state["train_seconds"] = prior_seconds + time.time() - session_start
-            maybe_save_checkpoint(model, optimizer, state, out_dir)
+            if main:
+                maybe_save_checkpoint(model, optimizer, state, out_dir, config)
         else:
             state["epoch"] += 1
             state["batch_in_epoch"] = 0
     bar.close()
-    state["train_seconds"] = prior_seconds + time.time() - session_start
-    summary = _evaluate(model, out_dir, valid_features, device, config, state, log_path)
-    maybe_save_checkpoint(model, optimizer, state, out_dir, force=True)
-    plot_curve(log_path, os.path.join(out_dir, "curve.png"))
-    return {**summary, "step": state["step"], "tokens": state["tokens"], "minutes": state["train_seconds"] / 60,
-            "parameters": n_params, "device": str(device)}
+    summary = None
+    if main:
+        scores = _evaluate(model, out_dir, valid_features, device, config, state, log_path)
+        maybe_save_checkpoint(model, optimizer, state, out_dir, config, force=True)
+        plot_curve(log_path, os.path.join(out_dir, "curve.png"))
+        summary = {**scores, "step": state["step"], "tokens": state["tokens"], "minutes": state["train_seconds"] / 60,
+                   "parameters": n_params, "device": str(device), "processes": distributed.world_size()}
+    distributed.barrier()  # all processes end together, after the final checkpoint
+    return summary
 
 
 def _evaluate(model, out_dir, valid_features, device, config, state, log_path) -> dict:
@@ -267,6 +350,16 @@ def _evaluate(model, out_dir, valid_features, device, config, state, log_path) -
     for reference, hypothesis in samples:
         tqdm.write(f"  ref: {reference[:160]}\n  hyp: {hypothesis[:160]}")
     return scores
+
+
+def _truncate_log(path: str, step: int) -> None:
+    """Drop log records past `step` (left by an interrupted session) so the log reads as one run."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        records = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
+    with open(path, "w") as f:
+        f.writelines(records)
 
 
 def _log(path: str, record: dict) -> None:

@@ -41,6 +41,7 @@ def test_allowed_forms(stem, form, allowed):
     ("dead", ["deaded", "dead"], ["dead"], ("dead", True)),  # a known word before an invented one
     ("dead", ["deaded", "dead"], [], ("deaded", True)),  # nothing known: the model's order
     ("die", ["dead", "the"], ["dies"], ("dies", False)),  # nothing allowed from the model: lexicon
+    ("marsupi", ["marsupis"], ["marsupials"], ("marsupials", False)),  # a known word before an invented one
     ("zzyzxq", ["zzyzxqa"], [], ("zzyzxq", False)),  # unseen stem, nothing allowed: the stem itself
     ("zzyzxq", ["zzyzxqs"], [], ("zzyzxqs", True)),  # Porter strips the plural
     ("news", ["new"], [], ("news", False)),

@@ -1,0 +1,237 @@
+"""`destem train`: corpus forms, fine-tuning from a model folder, checkpoints and resume,
+two-process data parallelism, and bad corpora refused with one line."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from pipeline import train as training
+from pipeline.cli import main
+from pipeline.config import load_config, with_budget
+from pipeline.corpus_input import corpus_files
+from pipeline.documents import read_documents
+from pipeline.features import load_features
+from pipeline.forward import stem_text
+from pipeline.lexicon import LEXICON_FILE, Lexicon
+from pipeline.model import DestemTagger
+from pipeline.restore import Restorer
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
+
+# a small domain the toy model has not seen; "quokkas" and "marsupials" are in no fixture article
+DOMAIN_ARTICLES = {
+    "Quokka": "The quokka is a small wallaby found on Rottnest Island and Bald Island. Quokkas are marsupials "
+              "that rest in burrows during the day and feed at night.\nQuokkas eat grasses, leaves and stems. "
+              "They can survive for long periods without water, because they get water from the plants they eat.",
+    "Quokka habitat": "Quokkas live in dense scrub near swamps. The marsupials shelter under shrubs in the heat "
+                      "of the day.\nOn the mainland, quokkas are rare, because foxes and cats hunt them. On the "
+                      "islands they are common, and visitors photograph them near the burrows.",
+    "Quokka behaviour": "Quokkas are social marsupials. Groups of quokkas share feeding areas, and the males "
+                        "defend shelters in the hottest weeks of the summer.\nA female quokka carries a single "
+                        "joey in her pouch for about six months. The joeys of quokkas leave the pouch in spring.",
+    "Quokka conservation": "The quokka is listed as vulnerable. Fires and clearing destroy the scrub that "
+                           "quokkas need, and the marsupials recover slowly after a fire.\nRangers count the "
+                           "quokkas on the islands every year, and they fence burrows on the mainland.",
+}
+
+
+def write_corpus(path: Path, articles: dict[str, str]) -> Path:
+    path.write_text("".join(f"# {title}\n{text}\n" for title, text in articles.items()), encoding="utf-8")
+    return path
+
+
+def train_cli(*argv) -> int:
+    return main(["train", "--device", "cpu", "--num-proc", "1", *map(str, argv)])
+
+
+@pytest.fixture(scope="module")
+def toy_config(tmp_path_factory) -> Path:
+    """The toy config at the fixture pairs' window size, logging every step."""
+    path = tmp_path_factory.mktemp("config") / "toy.json"
+    path.write_text(json.dumps({"base": "toy", "max_stems": 48, "log_every_steps": 1}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def prepared_run(mini_pairs, toy_config, tmp_path_factory) -> Path:
+    """A run folder prepared from the fixture pairs, copied by each test that trains from scratch."""
+    out = tmp_path_factory.mktemp("prepared") / "run"
+    training.prepare_run(str(out), str(mini_pairs), load_config(str(toy_config)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def finetuned(toy_model_dir, tmp_path_factory) -> Path:
+    """The toy model fine-tuned for a few steps on the domain articles (three train, one held out)."""
+    folder = tmp_path_factory.mktemp("finetune")
+    corpus = write_corpus(folder / "quokkas.txt", DOMAIN_ARTICLES)
+    config = folder / "finetune.json"  # a gentler rate than training from scratch: three windows overfit fast
+    config.write_text(json.dumps({"base": "toy", "learning_rate": 1e-3, "warmup_steps": 2, "log_every_steps": 4}))
+    out = folder / "model"
+    assert train_cli("--corpus", corpus, "--init", toy_model_dir, "--out", out, "--config", config,
+                     "--max-steps", 12) == 0
+    return out
+
+
+# ---------------------------------------------------------------- fine-tuning
+
+def test_fine_tuning_lowers_validation_loss(finetuned, toy_model_dir):
+    valid = load_features(str(finetuned / "features" / "validation.npz.xz"))
+    device = torch.device("cpu")
+    before = training.validation_loss(DestemTagger.from_pretrained(toy_model_dir, dtype=torch.float32), valid, device, 2048)
+    after = training.validation_loss(DestemTagger.from_pretrained(finetuned, dtype=torch.float32), valid, device, 2048)
+    assert after["valid_loss"] < before["valid_loss"], (before, after)
+
+
+def test_fine_tuning_keeps_the_base_tokenizer_and_extends_its_lexicon(finetuned, toy_model_dir):
+    assert (finetuned / "spiece.model").read_bytes() == (toy_model_dir / "spiece.model").read_bytes()
+    base = Lexicon.load(str(toy_model_dir / LEXICON_FILE))
+    tuned = Lexicon.load(str(finetuned / LEXICON_FILE))
+    assert "quokkas" not in base.candidates("quokka")
+    assert "quokkas" in tuned.candidates("quokka") and "marsupials" in tuned.candidates("marsupi")
+    assert all(form in tuned.forms[stem] for stem, forms in base.forms.items() for form in forms)  # nothing lost
+
+
+def test_a_word_only_the_new_corpus_has_is_restored(finetuned):
+    [restored] = Restorer.from_pretrained(str(finetuned), device="cpu").restore([stem_text("Quokkas are marsupials.")])
+    assert "marsupials" in restored, restored
+
+
+def test_run_folder_is_a_model_folder_with_log_and_curve(finetuned, tmp_path, capsys):
+    records = [json.loads(line) for line in open(finetuned / "log.jsonl")]
+    validations = [r for r in records if "valid_loss" in r]
+    assert validations[0]["step"] == 0 and validations[-1]["step"] == 12  # the base model's scores come first
+    assert {"valid_bleu", "valid_content_acc"} <= set(validations[-1])
+    assert [r["step"] for r in records if "loss" in r] == [4, 8, 12]
+    assert (finetuned / "curve.png").stat().st_size > 0
+    stems = tmp_path / "stems.txt"
+    stems.write_text(stem_text("Quokkas live on the islands. Foxes hunt them on the mainland.") + "\n")
+    assert main(["restore", "--model", str(finetuned), "--device", "cpu", str(stems), "-o", str(tmp_path / "o.txt")]) == 0
+    assert stem_text((tmp_path / "o.txt").read_text().strip()) == stems.read_text().strip()
+    assert main(["eval", "--prose", str(MINI_CORPUS), "--model", str(finetuned), "--systems", "model",
+                 "--limit-words", "150", "--device", "cpu", "--out", str(tmp_path / "report")]) == 0
+
+
+# ---------------------------------------------------------------- corpus forms and the validation hold-out
+
+def test_jsonl_and_saved_datasets_become_corpus_documents(tmp_path):
+    from datasets import Dataset
+
+    texts = list(DOMAIN_ARTICLES.values())
+    jsonl = tmp_path / "docs.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": i, "body": t}) + "\n" for i, t in enumerate(texts)))
+    Dataset.from_dict({"body": texts}).save_to_disk(str(tmp_path / "saved"))
+    plain = write_corpus(tmp_path / "plain.txt", DOMAIN_ARTICLES)
+    files = corpus_files([str(jsonl), str(tmp_path / "saved"), str(plain)], str(tmp_path / "corpus"), "body")
+    assert files[2] == str(plain) and all(f.startswith(str(tmp_path / "corpus")) for f in files[:2])
+    for path in files:
+        assert [d.text for d in read_documents(path)] == texts
+
+
+def test_fallback_holds_out_the_last_whole_document(tmp_path, toy_model_dir, toy_config):
+    from pipeline.pairs import PairConfig, build_pairs
+
+    corpus = write_corpus(tmp_path / "quokkas.txt", DOMAIN_ARTICLES)
+    pairs = tmp_path / "pairs"
+    build_pairs([str(corpus)], str(pairs), PairConfig(max_stems=48, valid_fraction=0.0), num_proc=1)
+    info = training.prepare_run(str(tmp_path / "run"), str(pairs), load_config(str(toy_config)), str(toy_model_dir))
+    held_out = [json.loads(line)["target"] for line in open(tmp_path / "run" / "features" / "validation_slice.jsonl")]
+    assert "".join(held_out) == DOMAIN_ARTICLES["Quokka conservation"]
+    assert info["validation_windows"] == len(held_out)
+
+
+def test_a_step_budget_alone_ignores_the_clock():
+    config = load_config("cpu")
+    assert with_budget(config, max_steps=10).max_minutes == 0
+    assert with_budget(config, max_minutes=5).max_steps == config.max_steps
+    assert training.budget_progress(with_budget(config, max_steps=10), step=5, seconds=1e9) == 0.5
+
+
+# ---------------------------------------------------------------- checkpoints and resume
+
+def test_interrupted_and_resumed_run_matches_an_uninterrupted_one(prepared_run, toy_config, tmp_path, monkeypatch):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    for folder in (straight, resumed):
+        shutil.copytree(prepared_run, folder)
+    args = ["--config", toy_config, "--max-steps", 8, "--save-every-steps", 3]
+    assert train_cli("--out", straight, *args) == 0
+
+    save = training.maybe_save_checkpoint
+
+    def save_then_die_at_step_5(model, optimizer, state, *rest, **options):
+        saved = save(model, optimizer, state, *rest, **options)
+        if state["step"] == 5:  # two steps after the checkpoint at step 3
+            raise KeyboardInterrupt
+        return saved
+
+    monkeypatch.setattr(training, "maybe_save_checkpoint", save_then_die_at_step_5)
+    assert train_cli("--out", resumed, *args) == 130
+    assert torch.load(resumed / training.STATE_FILE, weights_only=False)["step"] == 3
+    monkeypatch.undo()
+    assert train_cli("--out", resumed, *args) == 2  # a checkpoint is there: continuing needs --resume
+    assert train_cli("--out", resumed, *args, "--resume") == 0
+
+    def losses(folder):
+        return [(r["step"], r["loss"]) for r in map(json.loads, open(folder / "log.jsonl")) if "loss" in r]
+
+    assert [s for s, _ in losses(resumed)] == list(range(1, 9))  # steps redone after the checkpoint, once each
+    for (_, a), (_, b) in zip(losses(straight), losses(resumed)):
+        assert a == pytest.approx(b, rel=1e-4)  # the same batches in the same order
+    assert torch.load(resumed / training.STATE_FILE, weights_only=False)["step"] == 8
+    Restorer.from_pretrained(str(resumed), device="cpu").restore([stem_text("The comet was discovered.")])
+
+
+# ---------------------------------------------------------------- two processes
+
+def test_two_process_data_parallel_training(tmp_path, toy_config):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "pipeline.cli", "train", "--corpus", str(MINI_CORPUS), "--out", str(out), "--config",
+               str(toy_config), "--max-steps", "4", "--device", "cpu", "--num-proc", "1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout[result.stdout.index("{"):])  # printed once, by the first process
+    assert summary["processes"] == 2 and summary["step"] == 4
+    assert torch.load(out / training.STATE_FILE, weights_only=False)["step"] == 4
+    Restorer.from_pretrained(str(out), device="cpu").restore([stem_text("The comet was discovered.")])
+
+
+# ---------------------------------------------------------------- bad input
+
+STEMMED = "\n\n".join(stem_text(p) for p in DOMAIN_ARTICLES.values())
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("empty.txt", b"", "no text in the corpus"),
+    ("one.txt", b"The quokka is a small wallaby found on Rottnest Island.\n", "one document"),
+    ("stems.txt", STEMMED.encode(), "looks stemmed"),
+    ("latin1.txt", "Caf\u00e9 society.\n\nA second document.\n".encode("latin-1"), "not UTF-8"),
+    ("missing.txt", None, "no such file"),
+    ("docs.jsonl", b'{"body": "no text field"}\n', "expected an object with a string field 'text'"),
+])
+def test_bad_corpus_gives_one_line_and_exit_code_2(tmp_path, capsys, name, content, message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    assert train_cli("--corpus", path, "--out", tmp_path / "run", "--config", "toy") == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err, err
+    assert err.count("destem: error:") == 1
+
+
+def test_unreachable_hub_dataset_gives_one_line(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "train", "--hub-dataset", "nobody/no-such-set",
+                             "--out", str(tmp_path / "run"), "--config", "toy"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "--hub-dataset nobody/no-such-set: could not load" in result.stderr and "Traceback" not in result.stderr
