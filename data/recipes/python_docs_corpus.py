@@ -5,7 +5,7 @@ Python's standard library (technical documentation; PSF licence), in destem's co
 
 writes OUT_DIR/train.txt and OUT_DIR/test.txt: one article per module or submodule (`# email.message`), a docstring
 paragraph a line; modules are split by a hash of their name (about 1 in 5 held out), so no
-module is in both. Only paragraphs that read as prose are kept (at least 6 words, ending in a
+module is in both, and no test paragraph occurs in the training file. Only paragraphs that read as prose are kept (at least 6 words, ending in a
 period, mostly letters, no code or doctest lines).
 """
 from __future__ import annotations
@@ -56,18 +56,23 @@ def main(out_dir: str) -> None:
                    if not any(part.startswith("_") or part in ("test", "tests") for part in m.name.split("."))
                    and not m.name.startswith("encodings.")  # generated codec tables, one docstring repeated
                    and not m.name.startswith(("test", "idlelib", "tkinter", "turtle", "antigravity", "this", "lib2to3")))
-    files = {split: open(os.path.join(out_dir, f"{split}.txt"), "w", encoding="utf-8") for split in ("train", "test")}
+    articles = {"train": [], "test": []}
     for name in names:
         try:
             paragraphs = list(module_docs(name))
         except Exception:  # modules that cannot be imported here (platform-specific ones)
             continue
-        if len(paragraphs) < 3:
-            continue
-        split = "test" if hashlib.sha1(name.encode()).digest()[0] < 52 else "train"
-        files[split].write(f"# {name}\n" + "\n".join(paragraphs) + "\n\n")
-    for f in files.values():
-        f.close()
+        if len(paragraphs) >= 3:
+            split = "test" if hashlib.sha1(name.encode()).digest()[0] < 52 else "train"
+            articles[split].append((name, paragraphs))
+    # inherited and shared docstrings repeat across modules: the test set keeps none seen in training
+    seen_in_train = {p for _, paragraphs in articles["train"] for p in paragraphs}
+    articles["test"] = [(name, [p for p in paragraphs if p not in seen_in_train]) for name, paragraphs in articles["test"]]
+    for split, items in articles.items():
+        with open(os.path.join(out_dir, f"{split}.txt"), "w", encoding="utf-8") as f:
+            for name, paragraphs in items:
+                if paragraphs:
+                    f.write(f"# {name}\n" + "\n".join(paragraphs) + "\n\n")
 
 
 if __name__ == "__main__":
