@@ -28,14 +28,15 @@ def choose_form(stem: str, ranked_forms, known_forms) -> tuple[str, bool]:
     Returns (form, from_model). When nothing is allowed, the stem itself comes back as a last
     resort (the round-trip check then catches it).
     """
-    allowed = [form for form in ranked_forms if is_allowed_form(stem, form)]
     known = set(known_forms)
-    for form in allowed:
-        if form in known:
+    # checked lazily, in the order they can win: the check runs the stemmer and the tokenizer
+    for form in ranked_forms:
+        if form in known and is_allowed_form(stem, form):
             return form, True
     for form in known_forms:
         if is_allowed_form(stem, form):
             return form, False
-    if allowed:
-        return allowed[0], True
+    for form in ranked_forms:
+        if is_allowed_form(stem, form):
+            return form, True
     return stem, False
