@@ -177,7 +177,25 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_bakeoff(args) -> int:
+    from .bakeoff import FORMULATIONS, BakeoffOptions, run_bakeoff
+
+    names = [n.strip() for n in args.formulations.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(FORMULATIONS))
+    if unknown:
+        raise InputError(f"--formulations: unknown {unknown} (choose from {', '.join(FORMULATIONS)})")
+    options = BakeoffOptions(pairs=args.pairs, out=args.out, work=args.work, formulations=names,
+                             minutes=args.minutes, train_windows=args.train_windows, eval_windows=args.eval_windows,
+                             tagger_config=args.tagger_config)
+    run_bakeoff(options)
+    with open(os.path.join(args.out, "report.md")) as f:
+        print(f.read())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from .bakeoff import FORMULATIONS
+
     parser = argparse.ArgumentParser(prog="destem", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -300,6 +318,22 @@ def build_parser() -> argparse.ArgumentParser:
     bn.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
     bn.add_argument("--out", metavar="FILE.json", help="also save the results here")
     bn.set_defaults(func=cmd_bench)
+    bk = sub.add_parser("bakeoff", help="train candidate model formulations on one budget and compare them",
+                        description="Train each formulation (tagger, tagger-minilm, forced-seq2seq) for the same "
+                                    "minutes on the same first training windows of built pairs, restore the same "
+                                    "validation windows, and score BLEU, chrF++ and content-word accuracy. Results "
+                                    "accumulate in OUT/results.json and OUT/report.md, one formulation at a time "
+                                    "if you like.")
+    bk.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
+    bk.add_argument("--formulations", default=",".join(FORMULATIONS), metavar="LIST",
+                    help="comma-separated, from: " + ", ".join(FORMULATIONS))
+    bk.add_argument("--minutes", type=float, default=20.0, help="training budget of each (default: 20)")
+    bk.add_argument("--train-windows", type=int, default=60_000, help="training windows (default: 60000)")
+    bk.add_argument("--eval-windows", type=int, default=200, help="validation windows scored (default: 200)")
+    bk.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
+    bk.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
+    bk.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
+    bk.set_defaults(func=cmd_bakeoff)
     cal = sub.add_parser("calibrate", help="tune a model's empty-gap bias on validation windows",
                          description="Restore validation windows of built pairs with several biases on the "
                                      "'no function words' gap and report BLEU; --write stores the best one "
