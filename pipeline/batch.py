@@ -1,17 +1,25 @@
 """Batch restoration (`destem restore`): files, stdin, folders and JSONL in; one restored document
 per input document out, in the same order. Each output is written to a temporary file and renamed
 into place when complete, so an interrupted folder run can be rerun and finishes only what is missing.
+With --workers N, N processes restore the same groups of documents the one process would, so the
+output is the same, and the main process writes them in order.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import signal
 import sys
 import time
+from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
+
+import torch
 
 from .forward import STOPWORDS
 from .restore import Restoration, Restorer, RestoreStats
@@ -35,6 +43,7 @@ class RestoreOptions:
     constrained: bool = True
     batch_tokens: int = 8192
     force: bool = False  # redo outputs that already exist
+    workers: int = 1  # restoring processes; 1 restores in this process
     errors: str = "strict"  # bytes that are not UTF-8: "strict" refuses the file, "replace" goes on
 
 
@@ -48,7 +57,7 @@ class Job:
 class RunTotals:
     stats: RestoreStats = field(default_factory=RestoreStats)
     words: int = 0  # words of restored text
-    seconds: float = 0.0  # time spent restoring and writing (model loading excluded)
+    seconds: float = 0.0  # time spent restoring and writing (loading the model excluded, starting workers not)
     skipped: int = 0  # outputs that existed already
     failed: int = 0  # inputs that could not be read
 
@@ -79,24 +88,82 @@ def looks_stemmed(documents: Iterable[str]) -> bool:
     return capitalized <= MAX_CAPITALIZED_SHARE * len(tokens) and stopwords <= MAX_STOPWORD_SHARE * len(tokens)
 
 
-def restore_stream(restorer: Restorer, documents: Iterable[str], group_stems: int = GROUP_STEMS,
-                   **options) -> Iterator[Restoration]:
-    """Restorations of `documents`, in order. Short documents are restored in groups of at most
-    `group_stems` stems, a longer one in pieces of whole sentences, so memory stays bounded."""
+def document_groups(documents: Iterable[str], group_stems: int = GROUP_STEMS) -> Iterator[list[str]]:
+    """`documents` in the groups that are restored together: consecutive documents of at most
+    `group_stems` stems in all, or one longer document alone."""
     group: list[str] = []
     size = 0  # stems in the group, plus one per document: many empty documents also fill it
     for document in documents:
-        stems = document.split()
-        if group and size + len(stems) > group_stems:
-            yield from restorer.restore_documents(group, **options)
+        stems = len(document.split())
+        if group and size + stems > group_stems:
+            yield group
             group, size = [], 0
-        if len(stems) > group_stems:
-            yield restorer.restore_long_document(stems, group_stems, **options)
+        if stems > group_stems:
+            yield [document]
         else:
             group.append(document)
-            size += len(stems) + 1
+            size += stems + 1
     if group:
-        yield from restorer.restore_documents(group, **options)
+        yield group
+
+
+def restore_group(restorer: Restorer, group: list[str], group_stems: int = GROUP_STEMS,
+                  **options) -> list[Restoration]:
+    """One group of `document_groups`; a document longer than `group_stems` is restored in pieces of
+    whole sentences, so that memory stays bounded."""
+    if len(group) == 1 and len(group[0].split()) > group_stems:
+        return [restorer.restore_long_document(group[0].split(), group_stems, **options)]
+    return restorer.restore_documents(group, **options)
+
+
+def restore_stream(restorer: Restorer, documents: Iterable[str], group_stems: int = GROUP_STEMS,
+                   **options) -> Iterator[Restoration]:
+    """Restorations of `documents`, in order, a group at a time."""
+    for group in document_groups(documents, group_stems):
+        yield from restore_group(restorer, group, group_stems, **options)
+
+
+def restore_in_workers(pool, documents: list[str], options: RestoreOptions, group_stems: int = GROUP_STEMS,
+                       progress=None) -> Iterator[Restoration]:
+    """Restorations of `documents`, in order, by the pool's processes a group at a time. The groups
+    are handed out now; the restorations come as the result is iterated."""
+    groups = pool.imap(partial(_restore_group, options, group_stems), document_groups(documents, group_stems))
+
+    def in_order() -> Iterator[Restoration]:
+        for restorations in groups:
+            if progress is not None:
+                progress.update(sum(r.stats.stems for r in restorations))
+            yield from restorations
+
+    return in_order()
+
+
+_worker_restorer: Restorer | None = None  # in a worker process: the model, loaded by its first group
+
+
+def _start_worker(threads: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process, which stops the pool
+    torch.set_num_threads(threads)
+
+
+def _restore_group(options: RestoreOptions, group_stems: int, group: list[str]) -> list[Restoration]:
+    global _worker_restorer
+    if _worker_restorer is None:  # not in the initializer: Pool restarts one that raises, forever
+        _worker_restorer = load_restorer(options)
+    return restore_group(_worker_restorer, group, group_stems, batch_tokens=options.batch_tokens,
+                         markdown=options.markdown, constrained=options.constrained)
+
+
+def load_restorer(options: RestoreOptions) -> Restorer:
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # our own bar is the one on stderr
+    try:
+        return Restorer.from_pretrained(options.model_dir, device=options.device)
+    except FileNotFoundError as e:
+        raise InputError(f"{e} (pass --model DIR)") from None
+    except ValueError as e:  # --device cuda without a GPU
+        raise InputError(str(e)) from None
 
 
 def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False) -> list[Job]:
@@ -171,18 +238,28 @@ def atomic_output(target: str) -> Iterator[TextIO]:
 
 
 class BatchRestore:
-    """One `destem restore` run: the model is loaded once, on the first input that needs it."""
+    """One `destem restore` run: the model is loaded once, on the first input that needs it. Used as a
+    context manager, it stops its worker processes on the way out."""
 
     def __init__(self, options: RestoreOptions, progress=None):
         self.options = options
         self.progress = progress  # a tqdm bar over stems, or None
         self.totals = RunTotals()
         self._restorer: Restorer | None = None
+        self._pool = None  # the worker processes, with --workers N > 1
         self._warned_not_stemmed = False
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
 
+    def __enter__(self) -> "BatchRestore":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is not None:  # every result is in, or the run stops here
+            self._pool.terminate()
+
     def run(self, jobs: list[Job]) -> int:
         """Restore every job whose output is missing; 0 when all inputs could be read, else 2."""
+        started = deque()  # jobs under way, written in order; up to one per worker, so small files overlap
         for job in jobs:
             if job.target is not None and os.path.exists(job.target) and not self.options.force:
                 self.totals.skipped += 1
@@ -193,7 +270,11 @@ class BatchRestore:
                 print(f"destem: error: {e}", file=sys.stderr)
                 self.totals.failed += 1
                 continue
-            self.restore_job(job, documents, records)
+            started.append(self.start_job(job, documents, records))
+            if len(started) >= self.options.workers:
+                self.write_job(*started.popleft())
+        while started:
+            self.write_job(*started.popleft())
         return 2 if self.totals.failed else 0
 
     def read_job(self, job: Job) -> tuple[list[str], list[dict] | None]:
@@ -204,16 +285,25 @@ class BatchRestore:
         records = read_jsonl(job.source, o.text_key, o.errors)
         return [record[o.text_key] for record in records], records
 
-    def restore_job(self, job: Job, documents: list[str], records: list[dict] | None) -> None:
+    def start_job(self, job: Job, documents: list[str], records: list[dict] | None) -> tuple:
+        """What `write_job` takes: the job, its document count, records, and restorations to come
+        (in this process as they are iterated, or already under way in the workers)."""
         o = self.options
         self._warn_if_not_stemmed(job.source, documents)
-        restorer = self.restorer()
+        if o.workers > 1:
+            restorations = restore_in_workers(self.pool(), documents, o, GROUP_STEMS, self.progress)
+        else:
+            restorations = restore_stream(self.restorer(), documents, GROUP_STEMS, batch_tokens=o.batch_tokens,
+                                          markdown=o.markdown, constrained=o.constrained, progress=self.progress)
         if self.progress is not None:
             self.progress.total += sum(len(d.split()) for d in documents)
             self.progress.refresh()
+        return job, len(documents), records, restorations
+
+    def write_job(self, job: Job, count: int, records: list[dict] | None,
+                  restorations: Iterator[Restoration]) -> None:
+        o = self.options
         start = time.perf_counter()
-        restorations = restore_stream(restorer, documents, batch_tokens=o.batch_tokens, markdown=o.markdown,
-                                      constrained=o.constrained, progress=self.progress)
         written_before = self._stdout_documents if job.target is None else 0
         with nullcontext(sys.stdout) if job.target is None else atomic_output(job.target) as out:
             for index, restoration in enumerate(restorations):
@@ -225,21 +315,24 @@ class BatchRestore:
                 self.totals.stats.add(restoration.stats)
                 self.totals.words += len(restoration.text.split())
         if job.target is None:
-            self._stdout_documents += len(documents)
+            self._stdout_documents += count
         self.totals.seconds += time.perf_counter() - start
 
     def restorer(self) -> Restorer:
         if self._restorer is None:
-            from transformers.utils import logging as transformers_logging
-
-            transformers_logging.disable_progress_bar()  # our own bar is the one on stderr
-            try:
-                self._restorer = Restorer.from_pretrained(self.options.model_dir, device=self.options.device)
-            except FileNotFoundError as e:
-                raise InputError(f"{e} (pass --model DIR)") from None
-            except ValueError as e:  # --device cuda without a GPU
-                raise InputError(str(e)) from None
+            self._restorer = load_restorer(self.options)
         return self._restorer
+
+    def pool(self):
+        """The worker processes, started on first use; each loads the model once, on its first group."""
+        if self._pool is None:
+            workers = self.options.workers
+            # not fork: a child forked after torch ran can hang; forked from a server that imported us, each
+            # worker starts at once (the server is started once, and serves every later run in this process)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._pool = context.Pool(workers, _start_worker, (max(1, os.cpu_count() // workers),))
+        return self._pool
 
     def _warn_if_not_stemmed(self, source: str, documents: list[str]) -> None:
         if self._warned_not_stemmed or looks_stemmed(documents):
@@ -255,8 +348,8 @@ def restore_files(inputs: list[str], out: str | None, options: RestoreOptions) -
     from tqdm import tqdm
 
     jobs = plan_jobs(inputs, out, options.jsonl)
-    with tqdm(total=0, unit=" stems", unit_scale=True, file=sys.stderr, disable=None) as progress:
-        batch = BatchRestore(options, progress)
+    with (tqdm(total=0, unit=" stems", unit_scale=True, file=sys.stderr, disable=None) as progress,
+          BatchRestore(options, progress) as batch):
         status = batch.run(jobs)
     if batch.totals.stats.documents or batch.totals.skipped or not batch.totals.failed:
         print(batch.totals.summary(), file=sys.stderr)

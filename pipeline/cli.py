@@ -117,7 +117,7 @@ def cmd_restore(args) -> int:
     options = RestoreOptions(model_dir=args.model or str(DEFAULT_MODEL_DIR), device=args.device, jsonl=args.jsonl,
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
-                             errors=args.errors)
+                             workers=args.workers, errors=args.errors)
     return restore_files(args.inputs or ["-"], args.out, options)
 
 
@@ -191,6 +191,13 @@ def cmd_bakeoff(args) -> int:
     with open(os.path.join(args.out, "report.md")) as f:
         print(f.read())
     return 0
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
     rs.add_argument("--batch-tokens", type=int, default=8192, metavar="N", help="pieces per model batch (default: 8192)")
     rs.add_argument("--force", action="store_true", help="redo outputs that exist already")
+    rs.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
+                         "threads; the output is the same (default: 1, in this process)")
     rs.add_argument("--errors", choices=["strict", "replace"], default="strict",
                     help="bytes that are not UTF-8: strict refuses the file (default), replace restores anyway")
     rs.set_defaults(func=cmd_restore)
@@ -355,8 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, FileNotFoundError) as e:
         print(f"destem: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("destem: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:  # train says where it saved
+        print(f"destem: {str(e) or 'interrupted'}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

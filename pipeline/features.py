@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .labels import IGNORE, LabelVocab, window_labels
-from .tokenizer import PAD, StemTokenizer
+from .tokenizer import StemTokenizer
 from .windows import CLOSERS, HEADING_MARK, SENTENCE_END
 
 
@@ -90,7 +90,7 @@ def collate(items: list[WindowFeatures], with_labels: bool = True) -> dict[str, 
     n = len(items)
     width = max(len(f.input_ids) for f in items)
     slots = max(len(f.word_positions) for f in items)
-    input_ids = np.full((n, width), PAD, dtype=np.int64)
+    input_ids = np.zeros((n, width), dtype=np.int64)  # padding is masked out and never read: any id will do
     attention = np.zeros((n, width), dtype=np.int64)
     positions = np.zeros((n, slots), dtype=np.int64)
     for b, f in enumerate(items):

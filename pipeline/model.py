@@ -19,12 +19,13 @@ class DestemConfig(PretrainedConfig):
 
     def __init__(
         self,
-        vocab_size: int = 16000,  # sentencepiece pieces of the stems
+        vocab_size: int = 16000,  # tokenizer pieces of the stems
         hidden_size: int = 256,
         num_hidden_layers: int = 4,
         num_attention_heads: int = 4,
         intermediate_size: int = 1024,
         max_position_embeddings: int = 512,  # pieces per window, special tokens included
+        type_vocab_size: int = 1,  # segment embeddings: one is used; 2 where a pretrained BERT brings them
         dropout: float = 0.1,
         gap_labels: list[str] | None = None,  # gap strings, id order
         form_labels: list[str] | None = None,  # edit scripts, id order
@@ -41,6 +42,7 @@ class DestemConfig(PretrainedConfig):
         self.num_attention_heads = num_attention_heads
         self.intermediate_size = intermediate_size
         self.max_position_embeddings = max_position_embeddings
+        self.type_vocab_size = type_vocab_size
         self.dropout = dropout
         self.gap_labels = list(gap_labels or [""])
         self.form_labels = list(form_labels or ["0:"])
@@ -53,7 +55,8 @@ class DestemConfig(PretrainedConfig):
             vocab_size=self.vocab_size, hidden_size=self.hidden_size, num_hidden_layers=self.num_hidden_layers,
             num_attention_heads=self.num_attention_heads, intermediate_size=self.intermediate_size,
             max_position_embeddings=self.max_position_embeddings, hidden_dropout_prob=self.dropout,
-            attention_probs_dropout_prob=self.dropout, pad_token_id=self.pad_token_id, type_vocab_size=1,
+            attention_probs_dropout_prob=self.dropout, pad_token_id=self.pad_token_id,
+            type_vocab_size=self.type_vocab_size,
         )
 
 

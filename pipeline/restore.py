@@ -70,7 +70,7 @@ class Restorer:
         if not os.path.isdir(model_dir):
             raise FileNotFoundError(f"no model folder at {model_dir}")
         model = DestemTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
-        tokenizer = StemTokenizer(os.path.join(model_dir, "spiece.model"))
+        tokenizer = StemTokenizer.load(model_dir)
         lexicon = Lexicon.load(os.path.join(model_dir, LEXICON_FILE))
         return cls(model, tokenizer, lexicon, device, getattr(model.config, "max_stems", DEFAULT_MAX_STEMS))
 

