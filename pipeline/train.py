@@ -318,9 +318,10 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     trained = distributed.wrap(model, device)  # the model itself is what gets validated and saved
     n_params = sum(p.numel() for p in model.parameters())
     if main:
+        start = (f"resuming at step {state['step']}" if resuming else f"from {init_dir}" if init_dir
+                 else f"encoder from {config.encoder_init}" if config.encoder_init else "from scratch")
         print(f"model: {n_params / 1e6:.1f}M parameters on {device} (x{distributed.world_size()} processes); "
-              f"{len(train_features):,} training windows; {'resuming at step ' + str(state['step']) if resuming else 'from ' + (init_dir or 'scratch')}",
-              flush=True)
+              f"{len(train_features):,} training windows; {start}", flush=True)
         if init_dir and not resuming:  # the log starts from the base model's scores
             _evaluate(model, out_dir, valid_features, device, config, state, log_path)
 
