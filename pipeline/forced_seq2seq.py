@@ -39,10 +39,10 @@ from .detok import detokenize
 from .features import token_budget_batches
 from .labels import IGNORE, capitalize_sentences
 from .restore import pick_device
+from .tokenizer import SPM_FILE, train_sentencepiece
 from .train import learning_rate
 
-SPM_FILE = "spiece.model"  # the sentencepiece model in the model folder
-PAD, BOS, EOS, UNK = 0, 1, 2, 3  # sentencepiece ids; <s> starts the decoder
+PAD, BOS, EOS, UNK = 0, 1, 2, 3  # the ids train_sentencepiece gives them; <s> starts the decoder
 OPEN, CLOSE = "⟦", "⟧"  # around a forced stem in the decoder
 OPEN_ID, CLOSE_ID, PARA_ID = 4, 5, 6  # user-defined pieces right after <pad> <s> </s> <unk>
 MARKS = (OPEN, CLOSE, PARAGRAPH)
@@ -90,16 +90,9 @@ def train_tokenizer(records: list[dict], out_dir: str, vocab_size: int) -> spm.S
             yield r["source"]
             yield " ".join(t for t in _target_tokens(r) if t != PARAGRAPH)
 
-    prefix = os.path.join(out_dir, SPM_FILE[: -len(".model")])
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=lines(), model_prefix=prefix, vocab_size=vocab_size, model_type="unigram",
-        pad_id=PAD, bos_id=BOS, eos_id=EOS, unk_id=UNK, user_defined_symbols=[OPEN, CLOSE, PARAGRAPH],
-        normalization_rule_name="identity", character_coverage=0.9995, byte_fallback=True,
-        input_sentence_size=2_000_000, shuffle_input_sentence=True, max_sentence_length=1 << 16,
-        minloglevel=2, hard_vocab_limit=False,
-    )
-    os.remove(prefix + ".vocab")
-    sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
+    model_file = train_sentencepiece(lines(), os.path.join(out_dir, SPM_FILE), vocab_size,
+                                     user_defined_symbols=[OPEN, CLOSE, PARAGRAPH], normalization_rule_name="identity")
+    sp = spm.SentencePieceProcessor(model_file=model_file)
     assert [sp.piece_to_id(p) for p in (OPEN, CLOSE, PARAGRAPH)] == [OPEN_ID, CLOSE_ID, PARA_ID]
     return sp
 

@@ -26,6 +26,21 @@ TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
 MAX_PIECES_PER_STEM = 4  # long numbers and URLs are cut; the stem itself is kept by the restorer
 
 
+def train_sentencepiece(lines: Iterable[str], model_file: str, vocab_size: int, **options) -> str:
+    """A unigram sentencepiece model saved as `model_file`: ids 0-3 are <pad> <s> </s> <unk>, and
+    characters it has no piece for fall back to bytes. `options` go to the trainer as they are."""
+    prefix = model_file[: -len(".model")]
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines), model_prefix=prefix, vocab_size=vocab_size,
+        model_type="unigram", pad_id=0, bos_id=1, eos_id=2, unk_id=3,
+        pad_piece="<pad>", bos_piece="<s>", eos_piece="</s>", unk_piece="<unk>",
+        character_coverage=0.9995, byte_fallback=True, input_sentence_size=2_000_000,
+        shuffle_input_sentence=True, max_sentence_length=1 << 16, minloglevel=2, hard_vocab_limit=False, **options,
+    )
+    os.remove(prefix + ".vocab")
+    return model_file
+
+
 class StemTokenizer:
     def __init__(self, tokenizer: Tokenizer, special_tokens: dict[str, str], spm_file: str | None = None):
         """`special_tokens`: tokenizer_config.json's names (pad_token, unk_token, ...);
@@ -70,16 +85,7 @@ class StemTokenizer:
     @classmethod
     def train(cls, stem_lines: Iterable[str], out_dir: str, vocab_size: int = 16000) -> "StemTokenizer":
         os.makedirs(out_dir, exist_ok=True)
-        prefix = os.path.join(out_dir, SPM_FILE[: -len(".model")])
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(stem_lines), model_prefix=prefix, vocab_size=vocab_size,
-            model_type="unigram", pad_id=0, bos_id=1, eos_id=2, unk_id=3,
-            pad_piece="<pad>", bos_piece="<s>", eos_piece="</s>", unk_piece="<unk>",
-            character_coverage=0.9995, byte_fallback=True, input_sentence_size=2_000_000,
-            shuffle_input_sentence=True, max_sentence_length=1 << 16, minloglevel=2, hard_vocab_limit=False,
-        )
-        os.remove(prefix + ".vocab")
-        return cls.from_sentencepiece(prefix + ".model")
+        return cls.from_sentencepiece(train_sentencepiece(stem_lines, os.path.join(out_dir, SPM_FILE), vocab_size))
 
     def save(self, out_dir: str) -> None:
         """tokenizer.json and tokenizer_config.json, and spiece.model where it came from one."""

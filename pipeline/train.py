@@ -342,7 +342,8 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                 lr = learning_rate(config, progress, state["step"])
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                batch = {k: v.to(device, non_blocking=True) for k, v in collate([train_features[i] for i in batch_ids]).items()}
+                batch = {k: v.to(device, non_blocking=True)
+                         for k, v in collate([train_features[i] for i in batch_ids]).items()}
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
                     out = trained(**batch)
                 optimizer.zero_grad(set_to_none=True)
