@@ -34,6 +34,7 @@ class TrainConfig:
     lexicon_min_count: int = 2  # keep word forms seen this often (each stem's top form always)
     max_stems: int = 96  # window size in stems (pair building and restoring)
     max_train_windows: int = 0  # encode at most this many training windows (0: all)
+    first_train_window: int = 0  # skip the windows before this one (continue a model on windows it has not seen)
     valid_fraction: float = 0.01  # share of documents held out for validation (at least one document)
     # optimisation
     batch_tokens: int = 8192  # pieces per batch (padded), length-bucketed

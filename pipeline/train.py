@@ -62,6 +62,10 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
         if len(train) == 0:
             raise InputError(f"{pairs_dir}: one document only: nothing to hold out for validation")
 
+    if config.first_train_window >= len(train):
+        raise InputError(f"{pairs_dir}: no training windows from window {config.first_train_window} on "
+                         f"(it has {len(train):,})")
+
     if init_dir:  # fine-tuning keeps the base model's tokenizer and labels, and grows its lexicon
         tokenizer = StemTokenizer.load(init_dir)
         base = DestemConfig.from_pretrained(init_dir)
@@ -82,8 +86,9 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
     with open(os.path.join(out_dir, LABELS_FILE), "w") as f:
         json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)
 
-    if config.max_train_windows and len(train) > config.max_train_windows:
-        train = train.select(range(config.max_train_windows))  # the first windows, in corpus order
+    end = config.first_train_window + config.max_train_windows if config.max_train_windows else len(train)
+    if config.first_train_window or end < len(train):  # a contiguous run of windows, in corpus order
+        train = train.select(range(config.first_train_window, min(end, len(train))))
     for name, split in (("train", train), ("validation", valid)):
         features = encode_records(_progress(split, f"encode {name}"), tokenizer, vocab)
         save_features(features, os.path.join(out_dir, "features", f"{name}.npz.xz"))

@@ -2,6 +2,7 @@
 two-process data parallelism, and bad corpora refused with one line."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from pipeline.forward import stem_text
 from pipeline.lexicon import LEXICON_FILE, Lexicon
 from pipeline.model import DestemTagger
 from pipeline.restore import Restorer
+from pipeline.textio import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
@@ -149,6 +151,22 @@ def test_fallback_holds_out_the_last_whole_document(tmp_path, toy_model_dir, toy
     held_out = [json.loads(line)["target"] for line in open(tmp_path / "run" / "features" / "validation_slice.jsonl")]
     assert "".join(held_out) == DOMAIN_ARTICLES["Quokka conservation"]
     assert info["validation_windows"] == len(held_out)
+
+
+@pytest.mark.parametrize("first, most", [(0, 0), (0, 3), (2, 0), (2, 3), (10**6, 0)])
+def test_training_windows_are_a_contiguous_run_from_first_train_window(mini_pairs, toy_config, tmp_path, first, most):
+    from datasets import load_from_disk
+
+    config = dataclasses.replace(load_config(str(toy_config)), first_train_window=first, max_train_windows=most)
+    sources = load_from_disk(str(mini_pairs))["train"]["source"]
+    expected = sources[first:first + most if most else None]
+    if not expected:
+        with pytest.raises(InputError, match="no training windows from window"):
+            training.prepare_run(str(tmp_path / "run"), str(mini_pairs), config)
+        return
+    info = training.prepare_run(str(tmp_path / "run"), str(mini_pairs), config)
+    assert info["train_windows"] == len(expected)
+    assert info["train_stems"] == sum(len(s.split()) for s in expected)
 
 
 def test_a_step_budget_alone_ignores_the_clock():
