@@ -57,19 +57,39 @@ def cmd_data_detok(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from .calibrate import score_empty_gap_biases, validation_windows, write_empty_gap_bias
+    from .calibrate import DECODING_SETTINGS, score_settings, validation_windows, write_settings
     from .restore import Restorer
 
-    sources, references = validation_windows(args.pairs, args.windows)
     restorer = Restorer.from_pretrained(args.model, device=args.device)
-    rows = score_empty_gap_biases(restorer, sources, references, [float(v) for v in args.biases.split(",")])
-    print(f"{'empty-gap bias':>14}  {'BLEU':>6}  {'length ratio':>12}   ({len(sources)} validation windows)")
+    given = dict(zip(DECODING_SETTINGS, (args.biases, args.lm_weights, args.lm_bonuses)))
+    if restorer.lm is None and (args.lm_weights or args.lm_bonuses):
+        raise InputError(f"{args.model} has no language model (ngram.npz): build one with `destem data build-lm`")
+    grid = {name: [float(v) for v in values.split(",")] if values else [getattr(restorer.model.config, name, 0.0)]
+            for name, values in given.items()}
+    sources, references = validation_windows(args.pairs, args.windows)
+    rows = score_settings(restorer, sources, references, grid)
+    print("  ".join(f"{name:>14}" for name in grid) + f"  {'BLEU':>6}  {'length ratio':>12}   "
+          f"({len(sources)} validation windows)")
     for row in rows:
-        print(f"{row['empty_gap_bias']:>14.2f}  {row['bleu']:>6.2f}  {row['length_ratio']:>12.3f}")
-    best = max(rows, key=lambda row: row["bleu"])
+        print("  ".join(f"{row[name]:>14.2f}" for name in grid) + f"  {row['bleu']:>6.2f}  {row['length_ratio']:>12.3f}")
+    best = {name: max(rows, key=lambda row: row["bleu"])[name] for name in grid}
     if args.write:
-        write_empty_gap_bias(args.model, best["empty_gap_bias"])
-        print(f"wrote empty_gap_bias={best['empty_gap_bias']} to {args.model}/config.json")
+        write_settings(args.model, best)
+        print(f"wrote {', '.join(f'{k}={v}' for k, v in best.items())} to {args.model}/config.json")
+    return 0
+
+
+def cmd_data_build_lm(args) -> int:
+    from datasets import load_from_disk
+
+    from .ngram import NGRAM_FILE, lm_from_pairs
+
+    if not os.path.isdir(args.model):
+        raise FileNotFoundError(f"no model folder at {args.model}")
+    lm = lm_from_pairs(load_from_disk(args.pairs)["train"], min_ngram_count=args.min_count)
+    lm.save(args.model)
+    print(f"wrote {os.path.join(args.model, NGRAM_FILE)}: {len(lm.vocab):,} words, {len(lm.bigram_keys):,} bigrams, "
+          f"{len(lm.trigram_keys):,} trigrams; tune its weight with `destem calibrate --lm-weights ...`", file=sys.stderr)
     return 0
 
 
@@ -235,6 +255,15 @@ def build_parser() -> argparse.ArgumentParser:
     detok.add_argument("--corpus", nargs="+", required=True, metavar="PATH", help=".txt/.txt.gz files, globs or folders")
     detok.add_argument("--max-paragraphs", type=int, default=5000, help="paragraphs to read (default: 5000)")
     detok.set_defaults(func=cmd_data_detok)
+    blm = data.add_parser("build-lm", help="add a word trigram language model to a model folder",
+                          description="Count word trigrams of the target text of built pairs (training split) "
+                                      "and save them as ngram.npz in a model folder, where restoring uses them "
+                                      "to choose function words and word forms together (at the config's "
+                                      "lm_weight; tune it with `destem calibrate --lm-weights`).")
+    blm.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
+    blm.add_argument("--model", required=True, metavar="DIR", help="model folder to add ngram.npz to")
+    blm.add_argument("--min-count", type=int, default=2, help="drop bigrams and trigrams seen fewer times (default: 2)")
+    blm.set_defaults(func=cmd_data_build_lm)
     tr = sub.add_parser("train", help="train or fine-tune a restoration model",
                         description="Build pairs from prose (or take built pairs), prepare a run folder "
                                     "(tokenizer, label sets, lexicon, encoded features) and train. The run "
@@ -344,15 +373,20 @@ def build_parser() -> argparse.ArgumentParser:
     bk.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
     bk.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
     bk.set_defaults(func=cmd_bakeoff)
-    cal = sub.add_parser("calibrate", help="tune a model's empty-gap bias on validation windows",
-                         description="Restore validation windows of built pairs with several biases on the "
-                                     "'no function words' gap and report BLEU; --write stores the best one "
-                                     "in the model's config.json.")
+    cal = sub.add_parser("calibrate", help="tune a model's decoding settings on validation windows",
+                         description="Restore validation windows of built pairs with every combination of the "
+                                     "given decoding settings and report BLEU; --write stores the best in the "
+                                     "model's config.json. A setting not given keeps the model's value. "
+                                     "empty_gap_bias: added to the 'no function words' gap logit; lm_weight and "
+                                     "lm_word_bonus: how much the word trigram LM (ngram.npz) counts, and its "
+                                     "score per word written (0 weight: the tagger alone).")
     cal.add_argument("--model", required=True, metavar="DIR", help="model folder")
     cal.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
     cal.add_argument("--windows", type=int, default=400, help="validation windows to score (default: 400)")
-    cal.add_argument("--biases", default="0,-0.5,-1,-1.5,-2", help="comma-separated biases to try")
-    cal.add_argument("--write", action="store_true", help="store the best bias in the model folder")
+    cal.add_argument("--biases", metavar="LIST", help="comma-separated empty-gap biases, e.g. 0,-0.5,-1,-1.5")
+    cal.add_argument("--lm-weights", metavar="LIST", help="comma-separated LM weights, e.g. 0,0.2,0.3")
+    cal.add_argument("--lm-bonuses", metavar="LIST", help="comma-separated LM word bonuses, e.g. 1,2,3")
+    cal.add_argument("--write", action="store_true", help="store the best settings in the model folder")
     cal.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     cal.set_defaults(func=cmd_calibrate)
     return parser

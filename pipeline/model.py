@@ -31,6 +31,8 @@ class DestemConfig(PretrainedConfig):
         form_labels: list[str] | None = None,  # edit scripts, id order
         case_loss_weight: float = 0.5,
         empty_gap_bias: float = 0.0,  # added to the "no function words" logit when restoring (`destem calibrate`)
+        lm_weight: float = 0.0,  # weight of the word trigram LM (ngram.npz) when restoring; 0: tagger alone
+        lm_word_bonus: float = 0.0,  # LM score added per word written, against its taste for short output
         pad_token_id: int = 0,
         bos_token_id: int = 1,
         eos_token_id: int = 2,
@@ -48,6 +50,8 @@ class DestemConfig(PretrainedConfig):
         self.form_labels = list(form_labels or ["0:"])
         self.case_loss_weight = case_loss_weight
         self.empty_gap_bias = empty_gap_bias
+        self.lm_weight = lm_weight
+        self.lm_word_bonus = lm_word_bonus
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
 
     def encoder_config(self) -> BertConfig:

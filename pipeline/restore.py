@@ -8,18 +8,23 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .constraints import choose_form
+from .align import PARAGRAPH
+from .constraints import choose_form, is_allowed_form
 from .detok import detokenize
 from .features import collate, token_budget_batches, WindowFeatures
 from .forward import stem_text
+from .joint_decode import StemOptions, joint_decode
 from .repair import WindowDraft, repair_document
 from .labels import apply_case, apply_edit, capitalize_sentences
 from .lexicon import LEXICON_FILE, Lexicon
 from .model import DestemConfig, DestemTagger
+from .ngram import NgramLM
 from .tokenizer import StemTokenizer
 from .windows import DEFAULT_MAX_STEMS, window_bounds
 
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
+TOP_GAPS = 6  # gap candidates per stem for the language model to choose among
+LM_FORMS = 3  # word forms per stem for the language model to choose among
 EMPTY_GAP = 0  # label id of the empty gap (LabelVocab puts "" first)
 
 
@@ -35,6 +40,16 @@ class RestoreStats:
     def add(self, other: "RestoreStats") -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class WindowPrediction:
+    gaps: list[int]  # best gap label per stem, then the tail's
+    forms: list[list[int]]  # ranked form labels per stem
+    cases: list[int]
+    form_log_probs: list[list[float]]  # of the ranked forms
+    top_gaps: list[list[int]]  # the TOP_GAPS best gap labels per position
+    top_gap_log_probs: list[list[float]]
 
 
 @dataclass
@@ -54,7 +69,7 @@ def pick_device(device: str = "auto") -> torch.device:
 
 class Restorer:
     def __init__(self, model: DestemTagger, tokenizer: StemTokenizer, lexicon: Lexicon, device: str = "auto",
-                 max_stems: int = DEFAULT_MAX_STEMS):
+                 max_stems: int = DEFAULT_MAX_STEMS, lm: NgramLM | None = None):
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
@@ -64,6 +79,12 @@ class Restorer:
         self.bf16 = self.device.type == "cuda" or torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX")
         self.gap_labels = [g.split() for g in model.config.gap_labels]
         self.form_labels = model.config.form_labels
+        self.lm = lm
+        self.gap_words = [lm.word_ids([w for w in g if w != PARAGRAPH]) for g in self.gap_labels] if lm else []
+
+    @property
+    def uses_lm(self) -> bool:
+        return self.lm is not None and getattr(self.model.config, "lm_weight", 0.0) > 0
 
     @classmethod
     def from_pretrained(cls, model_dir: str, device: str = "auto") -> "Restorer":
@@ -72,7 +93,8 @@ class Restorer:
         model = DestemTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
         tokenizer = StemTokenizer.load(model_dir)
         lexicon = Lexicon.load(os.path.join(model_dir, LEXICON_FILE))
-        return cls(model, tokenizer, lexicon, device, getattr(model.config, "max_stems", DEFAULT_MAX_STEMS))
+        return cls(model, tokenizer, lexicon, device, getattr(model.config, "max_stems", DEFAULT_MAX_STEMS),
+                   NgramLM.load(model_dir))
 
     def save_pretrained(self, out_dir: str) -> None:
         os.makedirs(out_dir, exist_ok=True)
@@ -80,6 +102,8 @@ class Restorer:
         self.model.save_pretrained(out_dir)
         self.tokenizer.save(out_dir)
         self.lexicon.save(os.path.join(out_dir, LEXICON_FILE))
+        if self.lm is not None:
+            self.lm.save(out_dir)
 
     def restore(self, documents: list[str], **options) -> list[str]:
         """Restore stemmed documents (one string each) to text, in order."""
@@ -111,9 +135,9 @@ class Restorer:
         return Restoration(" ".join(texts), roundtrip_ok, stats)
 
     @torch.inference_mode()
-    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress) -> list[tuple]:
+    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress) -> list[WindowPrediction]:
         features = [WindowFeatures(*self.tokenizer.encode_window(w), [], [], []) for w in windows]
-        results: list[tuple | None] = [None] * len(windows)
+        results: list[WindowPrediction | None] = [None] * len(windows)
         batches = token_budget_batches([len(f.input_ids) for f in features], batch_tokens, seed=0, shuffle=False)
         for batch_ids in batches:
             batch = {k: v.to(self.device) for k, v in collate([features[i] for i in batch_ids], False).items()}
@@ -122,20 +146,25 @@ class Restorer:
             gap_logits = out["gap_logits"].float()
             gap_logits[..., EMPTY_GAP] += self.model.config.empty_gap_bias
             gaps = gap_logits.argmax(-1).cpu()
+            top_gaps = gap_logits.log_softmax(-1).topk(min(TOP_GAPS, len(self.gap_labels)), -1)
             cases = out["case_logits"].argmax(-1).cpu()
-            forms = out["form_logits"].float().topk(min(TOP_FORMS, len(self.form_labels)), -1).indices.cpu()
+            forms = out["form_logits"].float().log_softmax(-1).topk(min(TOP_FORMS, len(self.form_labels)), -1)
+            form_ids, form_log_probs = forms.indices.cpu(), forms.values.cpu()
+            top_gap_ids, top_gap_log_probs = top_gaps.indices.cpu(), top_gaps.values.cpu()
             for row, i in enumerate(batch_ids):
                 n = len(windows[i])
-                results[i] = (gaps[row, : n + 1].tolist(), forms[row, :n].tolist(), cases[row, :n].tolist())
+                results[i] = WindowPrediction(gaps[row, : n + 1].tolist(), form_ids[row, :n].tolist(),
+                                              cases[row, :n].tolist(), form_log_probs[row, :n].tolist(),
+                                              top_gap_ids[row, : n + 1].tolist(), top_gap_log_probs[row, : n + 1].tolist())
             if progress is not None:
                 progress.update(sum(len(windows[i]) for i in batch_ids))
         return results
 
-    def _render_window(self, stems: list[str], prediction: tuple, constrained: bool):
-        gap_ids, form_ids, case_ids = prediction
+    def _render_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool):
         stats = RestoreStats(stems=len(stems))
         draft = WindowDraft(stems, [], [], [])
-        for stem, gap_id, ranked, case in zip(stems, gap_ids, form_ids, case_ids):
+        options = []  # the language model's choices per stem: (lowercase form, log-prob)
+        for stem, ranked, log_probs in zip(stems, prediction.forms, prediction.form_log_probs):
             candidates = [apply_edit(stem, self.form_labels[j]) for j in ranked]
             lexicon_forms = [f.lower() for f in self.lexicon.candidates(stem)]
             if constrained:
@@ -145,11 +174,39 @@ class Restorer:
             else:
                 form = candidates[0] or stem
                 stats.model_forms += 1
-            draft.words.append(apply_case(form, case, self.lexicon.mixed_spelling(form)))
-            draft.gaps.append(self.gap_labels[gap_id])
+            draft.words.append(form)
             draft.alternatives.append(list(dict.fromkeys(candidates + lexicon_forms)))
-        draft.gaps.append(self.gap_labels[gap_ids[len(stems)]])  # the tail
+            if self.uses_lm:
+                options.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained))
+        gap_ids = prediction.gaps
+        if self.uses_lm:
+            gap_ids, draft.words = self._choose_with_lm(prediction, options)
+        draft.words = [apply_case(form, case, self.lexicon.mixed_spelling(form))
+                       for form, case in zip(draft.words, prediction.cases)]
+        draft.gaps = [self.gap_labels[g] for g in gap_ids]  # one per stem, then the tail
         return draft, stats
+
+    def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained) -> list[tuple[str, float]]:
+        """The forms the language model may pick for a stem, with the model's log-probs: the chosen
+        form and the model's other allowed forms that the lexicon knows (invented words stay out).
+        The chosen form ranks first among them: it is the first allowed one the lexicon knows."""
+        known = set(lexicon_forms)
+        forms: dict[str, float] = {}
+        for form, log_prob in zip(candidates, log_probs):
+            if form == chosen or (constrained and form in known and is_allowed_form(stem, form)):
+                forms.setdefault(form, log_prob)
+        return list(forms.items())[:LM_FORMS] if chosen in forms else [(chosen, 0.0)]
+
+    def _choose_with_lm(self, prediction: WindowPrediction, options) -> tuple[list[int], list[str]]:
+        config = self.model.config
+        positions = [StemOptions(gaps, gap_lps, self.lm.word_ids([f for f, _ in forms]), [lp for _, lp in forms])
+                     for gaps, gap_lps, forms in zip(prediction.top_gaps, prediction.top_gap_log_probs, options)]
+        tail = len(options)
+        positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
+        choice = joint_decode(self.lm, self.gap_words, positions, config.lm_weight, config.lm_word_bonus)
+        gap_ids = [positions[i].gap_ids[g] for i, (g, _) in enumerate(choice)]
+        words = [options[i][w][0] for i, (_, w) in enumerate(choice[:tail])]
+        return gap_ids, words
 
     def _assemble(self, stems: list[str], parts, markdown: bool, constrained: bool) -> Restoration:
         stats = RestoreStats(documents=1)

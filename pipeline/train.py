@@ -1,6 +1,6 @@
 """Training the restoration model: prepare a run folder from pairs, then train it.
 
-The run folder is itself a model folder (config, safetensors, tokenizer, lexicon) that
+The run folder is itself a model folder (config, safetensors, tokenizer, lexicon, word LM) that
 `destem restore --model` takes at any checkpoint, plus what training needs to go on:
 pairs/ and corpus/ (when built from prose), features/ (encoded pairs), labels.json,
 trainer_state.pt, log.jsonl and curve.png.
@@ -28,6 +28,7 @@ from .config import TrainConfig
 from .features import collate, encode_records, load_features, save_features, token_budget_batches
 from .labels import LabelVocab, count_labels
 from .lexicon import LEXICON_FILE, Lexicon
+from .ngram import NGRAM_FILE, lm_from_pairs
 from .model import DestemConfig, DestemTagger
 from .textio import InputError
 from .tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
@@ -43,7 +44,8 @@ LABEL_SAMPLE_WINDOWS = 200_000  # label sets are counted on this many training w
 # ---------------------------------------------------------------- preparing a run folder
 
 def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str | None = None) -> dict:
-    """Tokenizer, label sets, lexicon and encoded features for `pairs_dir`, saved in `out_dir`."""
+    """Tokenizer, label sets, lexicon, word trigram LM and encoded features for `pairs_dir`, saved in
+    `out_dir`. Fine-tuning (`init_dir`) keeps the base model's tokenizer, labels and LM."""
     from datasets import load_from_disk
 
     marker = os.path.join(out_dir, PREPARED_FILE)
@@ -83,6 +85,10 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
         lexicon = Lexicon.from_pairs(_progress(train, "lexicon"), config.lexicon_min_count)
     tokenizer.save(out_dir)
     lexicon.save(os.path.join(out_dir, LEXICON_FILE))
+    if not init_dir:
+        lm_from_pairs(train).save(out_dir)
+    elif os.path.exists(os.path.join(init_dir, NGRAM_FILE)):  # a small domain corpus would make a poor LM alone
+        shutil.copyfile(os.path.join(init_dir, NGRAM_FILE), os.path.join(out_dir, NGRAM_FILE))
     with open(os.path.join(out_dir, LABELS_FILE), "w") as f:
         json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)
 

@@ -1,0 +1,145 @@
+"""A word trigram language model of restored text, for choosing function words and word forms
+jointly (`pipeline/joint_decode.py`).
+
+The tagger picks each gap and each form from its own position's hidden state; it has no way to
+make neighbouring choices agree ("was founded in" vs "founded the in"). Counts of word trigrams
+over the training targets supply that, cheaply: stupid backoff (Brants et al. 2007) over
+lowercased words, paragraph marks left out, each window starting from <s> <s>.
+
+Stored as sorted int64 keys with counts (`ngram.npz` in the model folder), so that a batch of
+lookups is one `searchsorted` and memory stays a few arrays, not millions of Python objects.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections import Counter
+
+import numpy as np
+
+from .align import PARAGRAPH
+
+NGRAM_FILE = "ngram.npz"
+UNK, BOS = 0, 1  # ids of unknown words and of the window start
+BITS = 21  # bits per word id in a packed key: up to 2,097,152 words
+BACKOFF = 0.4  # stupid backoff's factor per order dropped
+
+
+def window_words(words: list[str], gaps: list[str], tail: str) -> list[str]:
+    """The lowercased word sequence of a pair window (gap words before each word, then the tail)."""
+    out: list[str] = []
+    for gap, word in zip(gaps, words):
+        out.extend(w for w in gap.lower().split() if w != PARAGRAPH)
+        out.append(word.lower())
+    out.extend(w for w in tail.lower().split() if w != PARAGRAPH)
+    return out
+
+
+def pack(*ids: np.ndarray) -> np.ndarray:
+    key = np.zeros(np.broadcast(*ids).shape, dtype=np.int64)
+    for part in ids:
+        key = (key << BITS) | part
+    return key
+
+
+class NgramLM:
+    def __init__(self, vocab: list[str], unigrams: np.ndarray, bigram_keys: np.ndarray, bigram_counts: np.ndarray,
+                 trigram_keys: np.ndarray, trigram_counts: np.ndarray):
+        self.vocab = vocab
+        self.ids = {w: i for i, w in enumerate(vocab)}
+        self.unigrams = unigrams.astype(np.float64)
+        self.total = float(unigrams.sum())
+        self.bigram_keys, self.bigram_counts = bigram_keys, bigram_counts.astype(np.float64)
+        self.trigram_keys, self.trigram_counts = trigram_keys, trigram_counts.astype(np.float64)
+
+    @classmethod
+    def build(cls, read_windows, min_word_count: int = 2, min_ngram_count: int = 2) -> "NgramLM":
+        """Count word sequences: `read_windows()` yields each window's lowercased words and is
+        called twice (vocabulary, then counts), so a corpus never has to sit in memory. Words seen
+        fewer than `min_word_count` times become UNK; bigrams and trigrams seen fewer than
+        `min_ngram_count` times are dropped (a kept trigram's context bigram is always kept: it is
+        at least as frequent)."""
+        word_counts = Counter()
+        for words in read_windows():
+            word_counts.update(words)
+        vocab = ["<unk>", "<s>"] + sorted(w for w, c in word_counts.items() if c >= min_word_count)
+        if len(vocab) >= 1 << BITS:
+            raise ValueError(f"vocabulary of {len(vocab):,} words is over the {1 << BITS:,} a key can hold")
+        ids = {w: i for i, w in enumerate(vocab)}
+        unigram_parts, bigram_parts, trigram_parts = [], [], []
+        for words in read_windows():
+            seq = np.array([BOS, BOS] + [ids.get(w, UNK) for w in words], dtype=np.int64)
+            unigram_parts.append(seq[1:])  # one <s> per window, then its words
+            bigram_parts.append(pack(seq[:-1], seq[1:]))  # (<s>, <s>) is the first trigram's context
+            trigram_parts.append(pack(seq[:-2], seq[1:-1], seq[2:]))
+        unigrams = np.bincount(np.concatenate(unigram_parts) if unigram_parts else np.zeros(0, np.int64),
+                               minlength=len(vocab))
+        return cls(vocab, unigrams, *_count(bigram_parts, min_ngram_count), *_count(trigram_parts, min_ngram_count))
+
+    def word_ids(self, words: list[str]) -> list[int]:
+        return [self.ids.get(w, UNK) for w in words]
+
+    def log_probs(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Stupid-backoff log scores of words `w` after contexts (`u`, `v`), element-wise."""
+        tri = _lookup(self.trigram_keys, self.trigram_counts, pack(u, v, w))
+        context = _lookup(self.bigram_keys, self.bigram_counts, pack(u, v))
+        bi = _lookup(self.bigram_keys, self.bigram_counts, pack(v, w))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(tri > 0, np.log(tri / np.maximum(context, 1)),
+                            np.where(bi > 0, math.log(BACKOFF) + np.log(bi / np.maximum(self.unigrams[v], 1)),
+                                     2 * math.log(BACKOFF) + np.log((self.unigrams[w] + 1) / self.total)))
+
+    def save(self, folder: str) -> None:
+        path = os.path.join(folder, NGRAM_FILE)
+        tmp = path + ".tmp.npz"
+        np.savez_compressed(tmp, vocab=np.array("\n".join(self.vocab)), unigrams=self.unigrams.astype(np.int64),
+                            bigram_keys=_deltas(self.bigram_keys), bigram_counts=_narrow(self.bigram_counts),
+                            trigram_keys=_deltas(self.trigram_keys), trigram_counts=_narrow(self.trigram_counts))
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, folder: str) -> "NgramLM | None":
+        """The model folder's language model, or None where it has none."""
+        path = os.path.join(folder, NGRAM_FILE)
+        if not os.path.exists(path):
+            return None
+        with np.load(path) as data:
+            return cls(str(data["vocab"]).split("\n"), data["unigrams"], np.cumsum(data["bigram_keys"]),
+                       data["bigram_counts"], np.cumsum(data["trigram_keys"]), data["trigram_counts"])
+
+
+def _count(parts: list[np.ndarray], min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    keys, counts = np.unique(np.concatenate(parts) if parts else np.zeros(0, np.int64), return_counts=True)
+    keep = counts >= min_count
+    return keys[keep], counts[keep]
+
+
+def _lookup(keys: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    if len(keys) == 0:
+        return np.zeros(queries.shape)
+    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return np.where(keys[at] == queries, counts[at], 0.0)
+
+
+def _deltas(sorted_keys: np.ndarray) -> np.ndarray:
+    """Sorted keys as differences: small numbers, which compress to a fraction of the keys' size."""
+    return np.diff(sorted_keys, prepend=0)
+
+
+def _narrow(counts: np.ndarray) -> np.ndarray:
+    return counts.astype(np.uint32 if counts.max(initial=0) < 2**32 else np.int64)
+
+
+def lm_from_pairs(train, min_word_count: int = 2, min_ngram_count: int = 2) -> NgramLM:
+    """The language model of a `datasets` split of pair windows (their target words)."""
+    from tqdm import tqdm
+
+    columns = train.select_columns(["words", "gaps", "tail"])
+
+    def read_windows():
+        with tqdm(total=len(columns), desc="language model", unit=" windows", mininterval=5) as bar:
+            for batch in columns.iter(batch_size=2000):
+                bar.update(len(batch["words"]))
+                yield from map(window_words, batch["words"], batch["gaps"], batch["tail"])
+
+    return NgramLM.build(read_windows, min_word_count, min_ngram_count)

@@ -1,0 +1,176 @@
+"""The word trigram LM (stupid backoff) and the joint choice of gaps and forms it drives."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pipeline.joint_decode import StemOptions, joint_decode
+from pipeline.ngram import NgramLM, window_words
+
+WINDOWS = [["the", "cat", "sat"], ["the", "cat", "ran"], ["a", "cat", "sat"]]  # 9 words + 3 <s>
+
+
+def build(windows, **counts) -> NgramLM:
+    return NgramLM.build(lambda: iter(windows), **counts)
+
+
+def log_prob(lm: NgramLM, u: str, v: str, w: str) -> float:
+    [u_id, v_id, w_id] = lm.word_ids([u, v, w])
+    return float(lm.log_probs(np.array([u_id]), np.array([v_id]), np.array([w_id]))[0])
+
+
+@pytest.mark.parametrize("context, word, expected", [
+    (("<s>", "<s>"), "the", math.log(2 / 3)),  # trigram: 2 of the 3 window starts
+    (("<s>", "the"), "cat", 0.0),
+    (("the", "cat"), "sat", math.log(1 / 2)),
+    (("a", "cat"), "sat", 0.0),
+    (("a", "cat"), "ran", math.log(0.4 * 1 / 3)),  # backoff to the bigram (cat ran) over cat's 3
+    (("cat", "sat"), "the", math.log(0.16 * 3 / 12)),  # backoff twice: the's 2 (+1) of 12 unigrams
+    (("cat", "sat"), "dog", math.log(0.16 * 1 / 12)),  # unknown word: add-one unigram
+])
+def test_stupid_backoff_golden_values(context, word, expected):
+    lm = build(WINDOWS, min_word_count=1, min_ngram_count=1)
+    assert log_prob(lm, *context, word) == pytest.approx(expected)
+
+
+def test_pruned_counts_back_off_and_rare_words_become_unknown():
+    lm = build(WINDOWS, min_word_count=2, min_ngram_count=2)
+    assert lm.vocab == ["<unk>", "<s>", "cat", "sat", "the"]
+    assert log_prob(lm, "the", "cat", "sat") == pytest.approx(math.log(0.4 * 2 / 3))  # (the cat sat) seen once
+    assert lm.word_ids(["a", "cat"]) == [0, 2]
+
+
+def test_save_and_load_give_the_same_scores(tmp_path):
+    lm = build(WINDOWS * 50 + [["a", "dog", "ran"]], min_word_count=1, min_ngram_count=1)
+    lm.save(str(tmp_path))
+    loaded = NgramLM.load(str(tmp_path))
+    assert loaded.vocab == lm.vocab
+    rng = np.random.default_rng(0)
+    u, v, w = (rng.integers(0, len(lm.vocab), 200) for _ in range(3))
+    np.testing.assert_allclose(loaded.log_probs(u, v, w), lm.log_probs(u, v, w))
+    assert NgramLM.load(str(tmp_path / "elsewhere")) is None
+
+
+def test_window_words_are_lowercased_with_gaps_and_without_paragraph_marks():
+    assert window_words(["Trotsky", "founded", "army"], ["¶ The", "", "the Red"], "") == \
+        ["the", "trotsky", "founded", "the", "red", "army"]
+    assert window_words([], [], "") == []
+
+
+# ---------------------------------------------------------------- joint choice of gaps and forms
+
+CORPUS = [["it", "was", "founded", "in", "1990"]] * 20 + [["he", "founded", "it"]] * 2
+GAPS = ["", "was", "in", "the"]  # gap labels by id
+
+
+def options(lm: NgramLM, gap_log_probs: list[list[float]], words: list[list[tuple[str, float]]]):
+    """Positions for the words "it ? founded ? 1990", gaps 0-3 everywhere, then the tail."""
+    positions = [StemOptions([0, 1, 2, 3], lps, lm.word_ids([w for w, _ in forms]), [lp for _, lp in forms])
+                 for lps, forms in zip(gap_log_probs, words)]
+    return positions + [StemOptions([0, 1, 2, 3], [-0.1, -3.0, -3.0, -3.0], [-1], [0.0])]
+
+
+def decode(lm, positions, weight, bonus=0.0):
+    gap_words = [lm.word_ids(g.split()) for g in GAPS]
+    return joint_decode(lm, gap_words, positions, weight, bonus)
+
+
+def test_without_the_lm_each_position_takes_the_taggers_best():
+    lm = build(CORPUS, min_word_count=1, min_ngram_count=1)
+    gap_lps = [[-0.1, -3, -3, -3], [-0.5, -1.0, -3, -3], [-0.5, -3, -1.0, -3]]
+    words = [[("it", 0.0)], [("founded", -0.2), ("founds", -1.9)], [("1990", 0.0)]]
+    assert decode(lm, options(lm, gap_lps, words), weight=0.0) == [(0, 0), (0, 0), (0, 0), (0, 0)]
+
+
+def test_the_lm_puts_back_function_words_the_tagger_was_unsure_of():
+    lm = build(CORPUS, min_word_count=1, min_ngram_count=1)
+    gap_lps = [[-0.1, -3, -3, -3], [-0.5, -1.0, -3, -3], [-0.5, -3, -1.0, -3]]
+    words = [[("it", 0.0)], [("founds", -0.2), ("founded", -1.9)], [("1990", 0.0)]]
+    choice = decode(lm, options(lm, gap_lps, words), weight=1.0, bonus=1.0)
+    # "it was founded in 1990": gap "was" (1) and the second form at stem 2, gap "in" (2) at stem 3
+    assert choice == [(0, 0), (1, 1), (2, 0), (0, 0)]
+
+
+def test_a_strong_tagger_outvotes_a_weak_lm_weight():
+    lm = build(CORPUS, min_word_count=1, min_ngram_count=1)
+    gap_lps = [[-0.1, -3, -3, -3], [-0.01, -8.0, -9, -9], [-0.01, -9, -8.0, -9]]
+    words = [[("it", 0.0)], [("founded", 0.0)], [("1990", 0.0)]]
+    assert decode(lm, options(lm, gap_lps, words), weight=0.1) == [(0, 0), (0, 0), (0, 0), (0, 0)]
+
+
+# ---------------------------------------------------------------- restoring with the LM
+
+DOCS = ["The comet was discovered in 1852. It is named after the goddess of the dawn.",
+        "Hagbard is a central protagonist of the trilogy. He died for love."]
+
+
+@pytest.fixture()
+def lm_restorer(toy_model_dir):
+    from pipeline.restore import Restorer
+
+    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu")
+    restorer.model.config.lm_weight, restorer.model.config.lm_word_bonus = 0.5, 2.0
+    return restorer
+
+
+def test_a_trained_model_folder_has_its_lm(toy_model_dir):
+    lm = NgramLM.load(str(toy_model_dir))
+    assert lm is not None and {"the", "of", "in", "was"} <= set(lm.vocab)
+
+
+def test_lm_weight_zero_restores_exactly_as_the_tagger_alone(lm_restorer):
+    from pipeline.forward import stem_text
+    from pipeline.restore import Restorer
+
+    docs = [stem_text(d) for d in DOCS]
+    lm_restorer.model.config.lm_weight = 0.0
+    alone = Restorer(lm_restorer.model, lm_restorer.tokenizer, lm_restorer.lexicon, "cpu", lm_restorer.max_stems)
+    assert lm_restorer.restore(docs) == alone.restore(docs)
+
+
+def test_restoring_with_the_lm_keeps_the_round_trip_and_survives_save_and_load(lm_restorer, tmp_path):
+    from pipeline.forward import stem_text
+    from pipeline.restore import Restorer
+
+    docs = [stem_text(d) for d in DOCS] + ["", "zzyzxq qwxv .", "лев давидович троцкий ."]
+    results = lm_restorer.restore_documents(docs)
+    assert all(r.roundtrip_ok and stem_text(r.text) == d for r, d in zip(results, docs))
+    lm_restorer.save_pretrained(str(tmp_path / "copy"))
+    again = Restorer.from_pretrained(str(tmp_path / "copy"), device="cpu")
+    assert again.model.config.lm_weight == 0.5
+    assert again.restore(docs) == [r.text for r in results]
+
+
+def test_calibrate_scores_the_grid_and_writes_the_best(toy_model_dir, mini_pairs, tmp_path, capsys):
+    import json
+    import shutil
+
+    from pipeline.cli import main
+
+    model = tmp_path / "model"
+    shutil.copytree(toy_model_dir, model)
+    assert main(["calibrate", "--model", str(model), "--pairs", str(mini_pairs), "--windows", "4",
+                 "--biases", "0,-1", "--lm-weights", "0,0.3", "--lm-bonuses", "2", "--device", "cpu", "--write"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    rows = [list(map(float, line.split())) for line in table[1:5]]
+    assert [row[:3] for row in rows] == [[0, 0, 2], [0, 0.3, 2], [-1, 0, 2], [-1, 0.3, 2]]
+    best = max(rows, key=lambda row: row[3])
+    config = json.loads((model / "config.json").read_text())
+    assert [config["empty_gap_bias"], config["lm_weight"], config["lm_word_bonus"]] == best[:3]
+
+
+def test_calibrating_lm_weights_without_an_lm_is_a_clear_error(toy_model_dir, mini_pairs, tmp_path, capsys):
+    import shutil
+
+    from pipeline.cli import main
+    from pipeline.ngram import NGRAM_FILE
+
+    model = tmp_path / "model"
+    shutil.copytree(toy_model_dir, model)
+    (model / NGRAM_FILE).unlink()
+    assert main(["calibrate", "--model", str(model), "--pairs", str(mini_pairs), "--lm-weights", "0.3"]) == 2
+    assert "build-lm" in capsys.readouterr().err
+    assert main(["data", "build-lm", "--pairs", str(mini_pairs), "--model", str(model), "--min-count", "1"]) == 0
+    assert NgramLM.load(str(model)).vocab == NgramLM.load(str(toy_model_dir)).vocab
