@@ -4,6 +4,7 @@ the peak resident memory of a stretch of work, the machine, the package versions
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import sys
@@ -79,13 +80,24 @@ def package_versions() -> dict[str, str]:
     return {"python": platform.python_version()} | {name: package_version(name) for name in PACKAGES}
 
 
+MODEL_FILES = ("model.safetensors", "config.json", "lexicon.json.gz", "ngram.npz")  # what decides the output
+
+
 def model_info(model_dir: str) -> dict:
-    """Where the model is, and an id that changes whenever its weights do."""
+    """Where the model is, an id that changes whenever its weights, decoding settings, lexicon or
+    language model do, and the decoding settings."""
     digest = hashlib.sha256()
-    with open(os.path.join(model_dir, "model.safetensors"), "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": os.path.abspath(model_dir), "id": f"sha256:{digest.hexdigest()[:16]}"}
+    for name in MODEL_FILES:
+        path = os.path.join(model_dir, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    with open(os.path.join(model_dir, "config.json")) as f:
+        config = json.load(f)
+    decoding = {name: config.get(name, 0.0) for name in ("empty_gap_bias", "lm_weight", "lm_word_bonus")}
+    decoding["lm"] = os.path.exists(os.path.join(model_dir, "ngram.npz"))
+    return {"path": os.path.abspath(model_dir), "id": f"sha256:{digest.hexdigest()[:16]}", "decoding": decoding}
 
 
 def markdown_table(headers: list[str], rows: list[list[str]]) -> str:

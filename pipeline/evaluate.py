@@ -284,7 +284,8 @@ def report_markdown(report: dict) -> str:
         "",
         f"Data: {', '.join(data['prose'])}{limit}: {data['documents']:,} documents, {data['words']:,} words, "
         f"{data['stems']:,} stems; {data['windows']:,} windows of at most {data['window_max_stems']} stems.",
-        f"Model: {model['path']} ({model['id']})." if model else "Model: none.",
+        f"Model: {model['path']} ({model['id']}); decoding: "
+        + ", ".join(f"{k}={v}" for k, v in model["decoding"].items()) + "." if model else "Model: none.",
         f"Machine: {machine['cpu']}, {machine['cpu_cores']} cores; ran on {', '.join(machine['devices'])}. "
         f"Created {report['created']} in {report['seconds'] / 60:.1f} min.",
         "",

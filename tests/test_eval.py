@@ -56,6 +56,8 @@ def test_eval_report_json_md_and_charts(toy_eval, toy_model_dir):
     assert list(report["systems"]) == SYSTEMS
     assert report["data"]["documents"] == 8 and report["data"]["windows"] > 8
     assert report["model"]["path"] == str(Path(toy_model_dir).resolve()) and report["model"]["id"].startswith("sha256:")
+    assert report["model"]["decoding"] == {"empty_gap_bias": 0.0, "lm_weight": 0.0, "lm_word_bonus": 0.0, "lm": True}
+    assert "decoding: empty_gap_bias=0.0, lm_weight=0.0" in (out / "report.md").read_text()
     assert report["machine"]["cpu_cores"] >= 1 and report["machine"]["devices"] == ["cpu"]
     assert report["versions"]["sacrebleu"] and report["versions"]["torch"]
     assert "tok:13a" in report["signatures"]["bleu"] and "case:mixed" in report["signatures"]["ter"]

@@ -149,8 +149,11 @@ def test_calibrate_scores_the_grid_and_writes_the_best(toy_model_dir, mini_pairs
 
     from pipeline.cli import main
 
+    from pipeline.bench import model_info
+
     model = tmp_path / "model"
     shutil.copytree(toy_model_dir, model)
+    before = model_info(str(model))["id"]
     assert main(["calibrate", "--model", str(model), "--pairs", str(mini_pairs), "--windows", "4",
                  "--biases", "0,-1", "--lm-weights", "0,0.3", "--lm-bonuses", "2", "--device", "cpu", "--write"]) == 0
     table = capsys.readouterr().out.splitlines()
@@ -159,6 +162,7 @@ def test_calibrate_scores_the_grid_and_writes_the_best(toy_model_dir, mini_pairs
     best = max(rows, key=lambda row: row[3])
     config = json.loads((model / "config.json").read_text())
     assert [config["empty_gap_bias"], config["lm_weight"], config["lm_word_bonus"]] == best[:3]
+    assert model_info(str(model))["id"] != before  # reports tell the decoding settings apart
 
 
 def test_calibrating_lm_weights_without_an_lm_is_a_clear_error(toy_model_dir, mini_pairs, tmp_path, capsys):
