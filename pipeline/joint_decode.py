@@ -8,6 +8,8 @@ the word forms allowed for the stem; a hypothesis's score is
 
 The bonus offsets the LM's preference for writing fewer words. Hypotheses that end in the same
 two words are merged (the LM sees no further back), so the beam holds distinct LM states.
+Many windows are searched in lockstep, position by position, so that each LM lookup is one
+array operation over all of them.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ngram import NgramLM, pack
+from .ngram import BITS, BOS, NgramLM, pack
 
 BEAM = 8  # LM states kept per position (16 scored the same on validation windows, slower)
+WINDOWS_PER_SEARCH = 256  # windows searched in lockstep (bounds the arrays' size)
 
 
 @dataclass
@@ -28,46 +31,95 @@ class StemOptions:
     word_log_probs: list[float]
 
 
-def joint_decode(lm: NgramLM, gap_words: list[list[int]], options: list[StemOptions], lm_weight: float,
-                 word_bonus: float, beam: int = BEAM) -> list[tuple[int, int]]:
-    """For each position, (index into gap_ids, index into word_ids) of the best-scoring window.
-    `gap_words[g]` holds the LM ids of gap label g's words."""
-    state_u = np.array([1], dtype=np.int64)  # <s> <s>
-    state_v = np.array([1], dtype=np.int64)
-    scores = np.zeros(1)
-    back = []  # per position: each kept hypothesis's previous state and option, and the options' shape
-    for stem in options:
-        sequences, prior, shape = _option_sequences(gap_words, stem)
-        width = max(len(s) for s in sequences)
-        tokens = np.array([s + [0] * (width - len(s)) for s in sequences], dtype=np.int64)  # (options, width)
-        lengths = np.array([len(s) for s in sequences])
-        u = np.repeat(state_u[:, None], len(sequences), 1)
-        v = np.repeat(state_v[:, None], len(sequences), 1)
-        lm_score = np.zeros(u.shape)
-        for j in range(width):
-            present = j < lengths  # (options,)
-            w = np.broadcast_to(tokens[:, j], u.shape)
-            lm_score += np.where(present, lm.log_probs(u, v, w), 0.0)
-            u, v = np.where(present, v, u), np.where(present, w, v)
-        total = scores[:, None] + prior[None, :] + lm_weight * (lm_score + word_bonus * lengths[None, :])
-        flat = np.argsort(-total, axis=None, kind="stable")
-        _, first = np.unique(pack(u.ravel()[flat], v.ravel()[flat]), return_index=True)
-        keep = flat[np.sort(first)][:beam]  # best hypothesis per LM state, best states first
-        previous, option = np.divmod(keep, len(sequences))
-        back.append((previous, option, shape))
-        state_u, state_v, scores = u.ravel()[keep], v.ravel()[keep], total.ravel()[keep]
-    choice, at = [], 0  # the best final state is first
-    for previous, option, (_, words) in reversed(back):
-        choice.append(divmod(int(option[at]), words))
-        at = int(previous[at])
-    return choice[::-1]
+def joint_decode(lm: NgramLM, gap_words: list[list[int]], windows: list[list[StemOptions]], lm_weight: float,
+                 word_bonus: float, beam: int = BEAM) -> list[list[tuple[int, int]]]:
+    """For each window and position, (index into gap_ids, index into word_ids) of the window's
+    best-scoring choice. `gap_words[g]` holds the LM ids of gap label g's words."""
+    choices = []
+    for start in range(0, len(windows), WINDOWS_PER_SEARCH):
+        chunk = windows[start:start + WINDOWS_PER_SEARCH]
+        choices.extend(_search(lm, gap_words, chunk, lm_weight, word_bonus, beam))
+    return choices
 
 
-def _option_sequences(gap_words: list[list[int]], stem: StemOptions):
-    """Every (gap, word) option's LM ids, their summed tagger log-probs, and (gaps, words)."""
-    sequences, prior = [], []
-    for gap, gap_lp in zip(stem.gap_ids, stem.gap_log_probs):
-        for word, word_lp in zip(stem.word_ids, stem.word_log_probs):
-            sequences.append(gap_words[gap] + ([word] if word >= 0 else []))
-            prior.append(gap_lp + word_lp)
-    return sequences, np.array(prior), (len(stem.gap_ids), len(stem.word_ids))
+def _search(lm, gap_words, windows, lm_weight, word_bonus, beam):
+    count = len(windows)
+    state_u = np.full((count, beam), BOS, dtype=np.int64)
+    state_v = np.full((count, beam), BOS, dtype=np.int64)
+    scores = np.full((count, beam), -np.inf)
+    scores[:, 0] = 0.0  # one hypothesis to start: <s> <s>
+    back = []  # per position: the windows searched, each kept hypothesis's previous slot and option
+    for position in range(max((len(w) for w in windows), default=0)):
+        rows = np.array([i for i, w in enumerate(windows) if position < len(w)])
+        tokens, lengths, prior, words_per_gap = _options(gap_words, [windows[i][position] for i in rows])
+        options = tokens.shape[1]
+        shape = (len(rows), beam, options)
+        u = np.broadcast_to(state_u[rows, :, None], shape).copy()
+        v = np.broadcast_to(state_v[rows, :, None], shape).copy()
+        live = np.isfinite(scores[rows, :, None]) & np.isfinite(prior[:, None, :])  # hypotheses that exist
+        lm_score = np.zeros(shape)
+        for j in range(tokens.shape[2]):  # score only the words that are there: most options are short
+            at = np.nonzero(live & (j < lengths)[:, None, :])
+            w = tokens[at[0], at[2], j]
+            lm_score[at] += lm.log_probs(u[at], v[at], w)
+            u[at], v[at] = v[at], w
+        total = (scores[rows, :, None] + prior[:, None, :]
+                 + lm_weight * (lm_score + word_bonus * lengths[:, None, :])).reshape(len(rows), -1)
+        u, v = u.reshape(len(rows), -1), v.reshape(len(rows), -1)
+        # best hypothesis per (window, LM state), then the `beam` best states per window
+        order = np.argsort(-total, axis=1, kind="stable")
+        row_of = np.repeat(np.arange(len(rows)), order.shape[1])
+        flat = order.ravel()
+        key = (row_of << (2 * BITS)) | pack(u[row_of, flat], v[row_of, flat])
+        _, first = np.unique(key, return_index=True)
+        first = first[np.isfinite(total[row_of[first], flat[first]])]
+        kept_rows, kept = row_of[first], flat[first]
+        rank_order = np.lexsort((-total[kept_rows, kept], kept_rows))
+        kept_rows, kept = kept_rows[rank_order], kept[rank_order]
+        slot = np.arange(len(kept)) - np.searchsorted(kept_rows, kept_rows)
+        keep = slot < beam
+        kept_rows, kept, slot = kept_rows[keep], kept[keep], slot[keep]
+        previous = np.zeros((len(rows), beam), dtype=np.int64)
+        option = np.zeros((len(rows), beam), dtype=np.int64)
+        new_scores = np.full((len(rows), beam), -np.inf)
+        new_u, new_v = state_u[rows].copy(), state_v[rows].copy()
+        previous[kept_rows, slot], option[kept_rows, slot] = np.divmod(kept, options)
+        new_scores[kept_rows, slot] = total[kept_rows, kept]
+        new_u[kept_rows, slot], new_v[kept_rows, slot] = u[kept_rows, kept], v[kept_rows, kept]
+        state_u[rows], state_v[rows], scores[rows] = new_u, new_v, new_scores
+        back.append((rows, previous, option, words_per_gap))
+    choices = [[] for _ in windows]
+    at = np.zeros(len(windows), dtype=np.int64)  # the best final hypothesis is in slot 0
+    for rows, previous, option, words_per_gap in reversed(back):
+        index = {int(r): k for k, r in enumerate(rows)}
+        for r, k in index.items():
+            choices[r].append(divmod(int(option[k, at[r]]), words_per_gap))
+            at[r] = previous[k, at[r]]
+    return [c[::-1] for c in choices]
+
+
+def _options(gap_words, stems: list[StemOptions]):
+    """For each window's stem: every (gap, word) option's LM ids (padded), lengths and summed
+    tagger log-probs; options that do not exist (fewer words than the widest) get -inf."""
+    words_per_gap = max(len(s.word_ids) for s in stems)
+    gaps = max(len(s.gap_ids) for s in stems)
+    sequences, prior = [], np.full((len(stems), gaps * words_per_gap), -np.inf)
+    for i, stem in enumerate(stems):
+        row = []
+        for g in range(gaps):
+            for k in range(words_per_gap):
+                if g < len(stem.gap_ids) and k < len(stem.word_ids):
+                    word = stem.word_ids[k]
+                    row.append(gap_words[stem.gap_ids[g]] + ([word] if word >= 0 else []))
+                    prior[i, len(row) - 1] = stem.gap_log_probs[g] + stem.word_log_probs[k]
+                else:
+                    row.append([])
+        sequences.append(row)
+    width = max((len(s) for row in sequences for s in row), default=0)
+    tokens = np.zeros((len(stems), gaps * words_per_gap, width), dtype=np.int64)
+    lengths = np.zeros((len(stems), gaps * words_per_gap), dtype=np.int64)
+    for i, row in enumerate(sequences):
+        for j, seq in enumerate(row):
+            tokens[i, j, :len(seq)] = seq
+            lengths[i, j] = len(seq)
+    return tokens, lengths, prior, words_per_gap

@@ -114,9 +114,15 @@ class Restorer:
         stem_lists = [doc.split() for doc in documents]
         windows = [(d, s, e) for d, stems in enumerate(stem_lists) for s, e in window_bounds(stems, self.max_stems)]
         predicted = self._tag_windows([stem_lists[d][s:e] for d, s, e in windows], batch_tokens, progress)
+        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained)
+                   for (d, s, e), prediction in zip(windows, predicted)]
+        if self.uses_lm:
+            self._choose_with_lm(predicted, drafted)
         per_doc: list[list[tuple[WindowDraft, RestoreStats]]] = [[] for _ in documents]
-        for (d, s, e), prediction in zip(windows, predicted):
-            per_doc[d].append(self._render_window(stem_lists[d][s:e], prediction, constrained))
+        for (d, _, _), prediction, (draft, stats, _) in zip(windows, predicted, drafted):
+            draft.words = [apply_case(form, case, self.lexicon.mixed_spelling(form))
+                           for form, case in zip(draft.words, prediction.cases)]
+            per_doc[d].append((draft, stats))
         return [self._assemble(stems, parts, markdown, constrained) for stems, parts in zip(stem_lists, per_doc)]
 
     def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
@@ -160,10 +166,12 @@ class Restorer:
                 progress.update(sum(len(windows[i]) for i in batch_ids))
         return results
 
-    def _render_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool):
+    def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool):
+        """A window's draft with lowercase words (cased once the LM has chosen), its stats, and the
+        forms the LM may choose among per stem."""
         stats = RestoreStats(stems=len(stems))
-        draft = WindowDraft(stems, [], [], [])
-        options = []  # the language model's choices per stem: (lowercase form, log-prob)
+        draft = WindowDraft(stems, [], [self.gap_labels[g] for g in prediction.gaps], [])
+        options = []  # per stem: (lowercase form, log-prob), for the language model
         for stem, ranked, log_probs in zip(stems, prediction.forms, prediction.form_log_probs):
             candidates = [apply_edit(stem, self.form_labels[j]) for j in ranked]
             lexicon_forms = [f.lower() for f in self.lexicon.candidates(stem)]
@@ -178,13 +186,7 @@ class Restorer:
             draft.alternatives.append(list(dict.fromkeys(candidates + lexicon_forms)))
             if self.uses_lm:
                 options.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained))
-        gap_ids = prediction.gaps
-        if self.uses_lm:
-            gap_ids, draft.words = self._choose_with_lm(prediction, options)
-        draft.words = [apply_case(form, case, self.lexicon.mixed_spelling(form))
-                       for form, case in zip(draft.words, prediction.cases)]
-        draft.gaps = [self.gap_labels[g] for g in gap_ids]  # one per stem, then the tail
-        return draft, stats
+        return draft, stats, options
 
     def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained) -> list[tuple[str, float]]:
         """The forms the language model may pick for a stem, with the model's log-probs: the chosen
@@ -197,16 +199,20 @@ class Restorer:
                 forms.setdefault(form, log_prob)
         return list(forms.items())[:LM_FORMS] if chosen in forms else [(chosen, 0.0)]
 
-    def _choose_with_lm(self, prediction: WindowPrediction, options) -> tuple[list[int], list[str]]:
+    def _choose_with_lm(self, predicted: list[WindowPrediction], drafted) -> None:
+        """Replace the drafts' gaps and words with the best joint choice of tagger and LM."""
+        windows = []
+        for prediction, (_, _, options) in zip(predicted, drafted):
+            positions = [StemOptions(gaps, gap_lps, self.lm.word_ids([f for f, _ in forms]), [lp for _, lp in forms])
+                         for gaps, gap_lps, forms in zip(prediction.top_gaps, prediction.top_gap_log_probs, options)]
+            tail = len(options)  # the gap after the last stem: no word follows it
+            positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
+            windows.append(positions)
         config = self.model.config
-        positions = [StemOptions(gaps, gap_lps, self.lm.word_ids([f for f, _ in forms]), [lp for _, lp in forms])
-                     for gaps, gap_lps, forms in zip(prediction.top_gaps, prediction.top_gap_log_probs, options)]
-        tail = len(options)
-        positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
-        choice = joint_decode(self.lm, self.gap_words, positions, config.lm_weight, config.lm_word_bonus)
-        gap_ids = [positions[i].gap_ids[g] for i, (g, _) in enumerate(choice)]
-        words = [options[i][w][0] for i, (_, w) in enumerate(choice[:tail])]
-        return gap_ids, words
+        choices = joint_decode(self.lm, self.gap_words, windows, config.lm_weight, config.lm_word_bonus)
+        for positions, choice, (draft, _, options) in zip(windows, choices, drafted):
+            draft.gaps = [self.gap_labels[positions[i].gap_ids[g]] for i, (g, _) in enumerate(choice)]
+            draft.words = [options[i][w][0] for i, (_, w) in enumerate(choice[:len(options)])]
 
     def _assemble(self, stems: list[str], parts, markdown: bool, constrained: bool) -> Restoration:
         stats = RestoreStats(documents=1)

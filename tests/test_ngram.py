@@ -74,7 +74,8 @@ def options(lm: NgramLM, gap_log_probs: list[list[float]], words: list[list[tupl
 
 def decode(lm, positions, weight, bonus=0.0):
     gap_words = [lm.word_ids(g.split()) for g in GAPS]
-    return joint_decode(lm, gap_words, positions, weight, bonus)
+    [choice] = joint_decode(lm, gap_words, [positions], weight, bonus)
+    return choice
 
 
 def test_without_the_lm_each_position_takes_the_taggers_best():
@@ -91,6 +92,20 @@ def test_the_lm_puts_back_function_words_the_tagger_was_unsure_of():
     choice = decode(lm, options(lm, gap_lps, words), weight=1.0, bonus=1.0)
     # "it was founded in 1990": gap "was" (1) and the second form at stem 2, gap "in" (2) at stem 3
     assert choice == [(0, 0), (1, 1), (2, 0), (0, 0)]
+
+
+def test_windows_searched_together_choose_as_they_would_alone():
+    lm = build(CORPUS, min_word_count=1, min_ngram_count=1)
+    gap_words = [lm.word_ids(g.split()) for g in GAPS]
+    unsure = options(lm, [[-0.1, -3, -3, -3], [-0.5, -1.0, -3, -3], [-0.5, -3, -1.0, -3]],
+                     [[("it", 0.0)], [("founds", -0.2), ("founded", -1.9)], [("1990", 0.0)]])
+    short = options(lm, [[-2.0, -0.1, -3, -3]], [[("he", 0.0)]])
+    tail_only = options(lm, [], [])
+    windows = [unsure, short, tail_only, unsure[1:]]
+    together = joint_decode(lm, gap_words, windows, 1.0, 1.0)
+    assert together == [joint_decode(lm, gap_words, [w], 1.0, 1.0)[0] for w in windows]
+    assert [len(c) for c in together] == [4, 2, 1, 3]
+    assert joint_decode(lm, gap_words, [], 1.0, 1.0) == []
 
 
 def test_a_strong_tagger_outvotes_a_weak_lm_weight():
