@@ -383,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--model", required=True, metavar="DIR", help="model folder")
     cal.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
     cal.add_argument("--windows", type=int, default=400, help="validation windows to score (default: 400)")
-    cal.add_argument("--biases", metavar="LIST", help="comma-separated empty-gap biases, e.g. 0,-0.5,-1,-1.5")
+    cal.add_argument("--biases", metavar="LIST", help="comma-separated empty-gap biases, e.g. 0,-0.5,-1 "
+                     "(write --biases=-1,-1.5 when the list starts with a minus)")
     cal.add_argument("--lm-weights", metavar="LIST", help="comma-separated LM weights, e.g. 0,0.2,0.3")
     cal.add_argument("--lm-bonuses", metavar="LIST", help="comma-separated LM word bonuses, e.g. 1,2,3")
     cal.add_argument("--write", action="store_true", help="store the best settings in the model folder")
