@@ -72,7 +72,8 @@ def cmd_calibrate(args) -> int:
           f"({len(sources)} validation windows)")
     for row in rows:
         print("  ".join(f"{row[name]:>14.2f}" for name in grid) + f"  {row['bleu']:>6.2f}  {row['length_ratio']:>12.3f}")
-    best = {name: max(rows, key=lambda row: row["bleu"])[name] for name in grid}
+    best_row = max(rows, key=lambda row: row["bleu"])
+    best = {name: best_row[name] for name in grid}
     if args.write:
         write_settings(args.model, best)
         print(f"wrote {', '.join(f'{k}={v}' for k, v in best.items())} to {args.model}/config.json")

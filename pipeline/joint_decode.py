@@ -91,8 +91,7 @@ def _search(lm, gap_words, windows, lm_weight, word_bonus, beam):
     choices = [[] for _ in windows]
     at = np.zeros(len(windows), dtype=np.int64)  # the best final hypothesis is in slot 0
     for rows, previous, option, words_per_gap in reversed(back):
-        index = {int(r): k for k, r in enumerate(rows)}
-        for r, k in index.items():
+        for k, r in enumerate(rows.tolist()):
             choices[r].append(divmod(int(option[k, at[r]]), words_per_gap))
             at[r] = previous[k, at[r]]
     return [c[::-1] for c in choices]

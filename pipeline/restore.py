@@ -44,7 +44,9 @@ class RestoreStats:
 
 @dataclass
 class WindowPrediction:
-    gaps: list[int]  # best gap label per stem, then the tail's
+    # best gap label per stem, then the tail's: argmax, not top_gaps' first, which breaks the frequent
+    # ties between bf16 logits in another order
+    gaps: list[int]
     forms: list[list[int]]  # ranked form labels per stem
     cases: list[int]
     form_log_probs: list[list[float]]  # of the ranked forms
