@@ -35,14 +35,15 @@ def joint_decode(lm: NgramLM, gap_words: list[list[int]], windows: list[list[Ste
                  word_bonus: float, beam: int = BEAM) -> list[list[tuple[int, int]]]:
     """For each window and position, (index into gap_ids, index into word_ids) of the window's
     best-scoring choice. `gap_words[g]` holds the LM ids of gap label g's words."""
+    gap_arrays = _gap_arrays(gap_words)
     choices = []
     for start in range(0, len(windows), WINDOWS_PER_SEARCH):
         chunk = windows[start:start + WINDOWS_PER_SEARCH]
-        choices.extend(_search(lm, gap_words, chunk, lm_weight, word_bonus, beam))
+        choices.extend(_search(lm, gap_arrays, chunk, lm_weight, word_bonus, beam))
     return choices
 
 
-def _search(lm, gap_words, windows, lm_weight, word_bonus, beam):
+def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
     count = len(windows)
     state_u = np.full((count, beam), BOS, dtype=np.int64)
     state_v = np.full((count, beam), BOS, dtype=np.int64)
@@ -51,7 +52,7 @@ def _search(lm, gap_words, windows, lm_weight, word_bonus, beam):
     back = []  # per position: the windows searched, each kept hypothesis's previous slot and option
     for position in range(max((len(w) for w in windows), default=0)):
         rows = np.array([i for i, w in enumerate(windows) if position < len(w)])
-        tokens, lengths, prior, words_per_gap = _options(gap_words, [windows[i][position] for i in rows])
+        tokens, lengths, prior, words_per_gap = _options(*gap_arrays, [windows[i][position] for i in rows])
         options = tokens.shape[1]
         shape = (len(rows), beam, options)
         u = np.broadcast_to(state_u[rows, :, None], shape).copy()
@@ -97,28 +98,36 @@ def _search(lm, gap_words, windows, lm_weight, word_bonus, beam):
     return [c[::-1] for c in choices]
 
 
-def _options(gap_words, stems: list[StemOptions]):
+def _options(gap_tokens: np.ndarray, gap_lengths: np.ndarray, stems: list[StemOptions]):
     """For each window's stem: every (gap, word) option's LM ids (padded), lengths and summed
-    tagger log-probs; options that do not exist (fewer words than the widest) get -inf."""
-    words_per_gap = max(len(s.word_ids) for s in stems)
+    tagger log-probs, as arrays over stems x options; options that do not exist (fewer gaps or
+    words than the widest) get -inf. A word id of -1 means no word (the window's tail)."""
     gaps = max(len(s.gap_ids) for s in stems)
-    sequences, prior = [], np.full((len(stems), gaps * words_per_gap), -np.inf)
+    words_per_gap = max(len(s.word_ids) for s in stems)
+    gap_ids = np.zeros((len(stems), gaps), dtype=np.int64)
+    gap_log_probs = np.full((len(stems), gaps), -np.inf)
+    word_ids = np.full((len(stems), words_per_gap), -1, dtype=np.int64)
+    word_log_probs = np.full((len(stems), words_per_gap), -np.inf)
     for i, stem in enumerate(stems):
-        row = []
-        for g in range(gaps):
-            for k in range(words_per_gap):
-                if g < len(stem.gap_ids) and k < len(stem.word_ids):
-                    word = stem.word_ids[k]
-                    row.append(gap_words[stem.gap_ids[g]] + ([word] if word >= 0 else []))
-                    prior[i, len(row) - 1] = stem.gap_log_probs[g] + stem.word_log_probs[k]
-                else:
-                    row.append([])
-        sequences.append(row)
-    width = max((len(s) for row in sequences for s in row), default=0)
-    tokens = np.zeros((len(stems), gaps * words_per_gap, width), dtype=np.int64)
-    lengths = np.zeros((len(stems), gaps * words_per_gap), dtype=np.int64)
-    for i, row in enumerate(sequences):
-        for j, seq in enumerate(row):
-            tokens[i, j, :len(seq)] = seq
-            lengths[i, j] = len(seq)
-    return tokens, lengths, prior, words_per_gap
+        gap_ids[i, :len(stem.gap_ids)], gap_log_probs[i, :len(stem.gap_ids)] = stem.gap_ids, stem.gap_log_probs
+        word_ids[i, :len(stem.word_ids)], word_log_probs[i, :len(stem.word_ids)] = stem.word_ids, stem.word_log_probs
+    prior = (gap_log_probs[:, :, None] + word_log_probs[:, None, :]).reshape(len(stems), -1)
+    gap_length = gap_lengths[gap_ids]  # stems x gaps
+    has_word = word_ids >= 0  # stems x words
+    lengths = gap_length[:, :, None] + has_word[:, None, :]
+    tokens = np.zeros((len(stems), gaps, words_per_gap, gap_tokens.shape[1] + 1), dtype=np.int64)
+    tokens[..., :-1] = gap_tokens[gap_ids][:, :, None, :]
+    row, gap, word = np.nonzero(np.broadcast_to(has_word[:, None, :], lengths.shape))
+    tokens[row, gap, word, gap_length[row, gap]] = word_ids[row, word]  # the word after its gap's words
+    width = int(lengths.max(initial=0))
+    return (tokens[..., :width].reshape(len(stems), gaps * words_per_gap, width),
+            lengths.reshape(len(stems), -1), prior, words_per_gap)
+
+
+def _gap_arrays(gap_words: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Gap labels' LM ids as one zero-padded matrix, and their lengths."""
+    lengths = np.array([len(words) for words in gap_words], dtype=np.int64)
+    tokens = np.zeros((len(gap_words), int(lengths.max(initial=0))), dtype=np.int64)
+    for g, words in enumerate(gap_words):
+        tokens[g, :len(words)] = words
+    return tokens, lengths

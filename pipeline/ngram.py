@@ -82,12 +82,16 @@ class NgramLM:
     def log_probs(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Stupid-backoff log scores of words `w` after contexts (`u`, `v`), element-wise."""
         tri = _lookup(self.trigram_keys, self.trigram_counts, pack(u, v, w))
-        context = _lookup(self.bigram_keys, self.bigram_counts, pack(u, v))
+        seen = tri > 0  # the trigram's context count, else the bigram's: each lookup only where it is used
+        scores = np.empty(tri.shape)
+        context = _lookup(self.bigram_keys, self.bigram_counts, pack(u[seen], v[seen]))
+        scores[seen] = np.log(tri[seen] / np.maximum(context, 1))
+        v, w = v[~seen], w[~seen]
         bi = _lookup(self.bigram_keys, self.bigram_counts, pack(v, w))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(tri > 0, np.log(tri / np.maximum(context, 1)),
-                            np.where(bi > 0, math.log(BACKOFF) + np.log(bi / np.maximum(self.unigrams[v], 1)),
-                                     2 * math.log(BACKOFF) + np.log((self.unigrams[w] + 1) / self.total)))
+        with np.errstate(divide="ignore"):
+            scores[~seen] = np.where(bi > 0, math.log(BACKOFF) + np.log(bi / np.maximum(self.unigrams[v], 1)),
+                                     2 * math.log(BACKOFF) + np.log((self.unigrams[w] + 1) / self.total))
+        return scores
 
     def save(self, folder: str) -> None:
         path = os.path.join(folder, NGRAM_FILE)
@@ -115,10 +119,16 @@ def _count(parts: list[np.ndarray], min_count: int) -> tuple[np.ndarray, np.ndar
 
 
 def _lookup(keys: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    if len(keys) == 0:
-        return np.zeros(queries.shape)
-    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
-    return np.where(keys[at] == queries, counts[at], 0.0)
+    """Counts of the `queries` (0 where absent). Queries are looked up in sorted order: numpy's
+    searchsorted then narrows each search from the last one, several times faster on millions of keys."""
+    found = np.zeros(queries.shape)
+    if len(keys) == 0 or queries.size == 0:
+        return found
+    order = np.argsort(queries, axis=None)
+    ordered = queries.ravel()[order]
+    at = np.minimum(np.searchsorted(keys, ordered), len(keys) - 1)
+    found.ravel()[order] = np.where(keys[at] == ordered, counts[at], 0.0)
+    return found
 
 
 def _deltas(sorted_keys: np.ndarray) -> np.ndarray:

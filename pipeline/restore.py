@@ -193,13 +193,18 @@ class Restorer:
     def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained) -> list[tuple[str, float]]:
         """The forms the language model may pick for a stem, with the model's log-probs: the chosen
         form and the model's other allowed forms that the lexicon knows (invented words stay out).
-        The chosen form ranks first among them: it is the first allowed one the lexicon knows."""
+        The chosen form ranks first among them: it is the first allowed one the lexicon knows, so the
+        search can stop at LM_FORMS (each check runs the stemmer)."""
+        if chosen not in candidates:  # a lexicon form: the model ranked no allowed form the lexicon knows
+            return [(chosen, 0.0)]
         known = set(lexicon_forms)
         forms: dict[str, float] = {}
         for form, log_prob in zip(candidates, log_probs):
             if form == chosen or (constrained and form in known and is_allowed_form(stem, form)):
                 forms.setdefault(form, log_prob)
-        return list(forms.items())[:LM_FORMS] if chosen in forms else [(chosen, 0.0)]
+                if len(forms) == LM_FORMS:
+                    break
+        return list(forms.items())
 
     def _choose_with_lm(self, predicted: list[WindowPrediction], drafted) -> None:
         """Replace the drafts' gaps and words with the best joint choice of tagger and LM."""

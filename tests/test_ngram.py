@@ -35,6 +35,18 @@ def test_stupid_backoff_golden_values(context, word, expected):
     assert log_prob(lm, *context, word) == pytest.approx(expected)
 
 
+def test_a_batch_of_lookups_scores_each_like_one_alone():
+    # lookups are sorted and split into trigram hits and backoffs internally; order must not matter
+    lm = build(WINDOWS, min_word_count=1, min_ngram_count=1)
+    words = ["<s>", "the", "cat", "sat", "ran", "a", "dog"]
+    triples = [lm.word_ids([u, v, w]) for u in words for v in words for w in words][::-1]
+    u, v, w = (np.array(column) for column in zip(*triples))
+    together = lm.log_probs(u, v, w)
+    alone = [float(lm.log_probs(u[i:i + 1], v[i:i + 1], w[i:i + 1])[0]) for i in range(len(triples))]
+    assert together.tolist() == alone
+    assert lm.log_probs(u[:0], v[:0], w[:0]).shape == (0,)
+
+
 def test_pruned_counts_back_off_and_rare_words_become_unknown():
     lm = build(WINDOWS, min_word_count=2, min_ngram_count=2)
     assert lm.vocab == ["<unk>", "<s>", "cat", "sat", "the"]
