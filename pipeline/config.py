@@ -1,8 +1,8 @@
 """Training configurations: visible, typed defaults, one comment each.
 
-`cpu` is sized for a two-hour budget on a 2-core CPU (the model card has what shorter runs reach);
-`gpu` is the bigger model for a
-lent GPU (same code, device picked automatically); `toy` trains in seconds for tests.
+`cpu` is sized for a two-hour budget on a 2-core CPU (the model card has what it reaches); `gpu` is
+the bigger model for a lent GPU (same code, device picked automatically); `toy` trains in seconds
+for tests.
 A JSON file with any of these fields overrides the `cpu` defaults (`--config my.json`, with
 `"base": "toy"` to start from another named config).
 """
