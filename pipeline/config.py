@@ -61,9 +61,10 @@ CONFIGS: dict[str, TrainConfig] = {
     "gpu": TrainConfig(hidden_size=384, num_hidden_layers=8, num_attention_heads=6, intermediate_size=1536,
                        batch_tokens=65536, learning_rate=7e-4, warmup_steps=400, max_steps=50_000,
                        max_minutes=7.0, eval_every_minutes=2.0, save_every_minutes=2.0, log_every_steps=100),
+    # steps only, no wall-clock budget: a slow or busy machine trains the same toy model
     "toy": TrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
                        dropout=0.0, vocab_size=1000, max_gap_labels=256, max_form_labels=128, lexicon_min_count=1,
-                       batch_tokens=2048, learning_rate=3e-3, warmup_steps=10, max_steps=150, max_minutes=5.0,
+                       batch_tokens=2048, learning_rate=3e-3, warmup_steps=10, max_steps=150, max_minutes=0.0,
                        bf16=False, eval_every_minutes=60.0, eval_windows=20, save_every_minutes=60.0,
                        log_every_steps=25),
 }
