@@ -9,6 +9,7 @@ Used by data/recipes/pack-continue-gpu.sh and continue-default-gpu.sh:
     python -m pipeline.int8_weights pack models/default/model.safetensors .gpu/init-int8.safetensors
     python -m pipeline.int8_weights unpack .gpu/init-int8.safetensors OUT/model.safetensors
 """
+import os
 import sys
 
 import torch
@@ -40,7 +41,22 @@ def unpack(packed: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return weights
 
 
+def main(argv: list[str]) -> int:
+    commands = {"pack": pack, "unpack": unpack}
+    if len(argv) != 3 or argv[0] not in commands:
+        print("usage: python -m pipeline.int8_weights pack|unpack SOURCE.safetensors TARGET.safetensors",
+              file=sys.stderr)
+        return 2
+    command, source, target = argv
+    if not os.path.isfile(source):
+        print(f"int8_weights: {source}: no such file", file=sys.stderr)
+        return 2
+    if os.path.abspath(source) == os.path.abspath(target):
+        print(f"int8_weights: {target}: would overwrite its input", file=sys.stderr)
+        return 2
+    save_file(commands[command](load_file(source)), target, metadata={"format": "pt"})
+    return 0
+
+
 if __name__ == "__main__":
-    command, source, target = sys.argv[1:]
-    convert = {"pack": pack, "unpack": unpack}[command]
-    save_file(convert(load_file(source)), target, metadata={"format": "pt"})
+    sys.exit(main(sys.argv[1:]))

@@ -51,3 +51,18 @@ def test_command_line_round_trip_halves_the_file(tmp_path):
         subprocess.run([sys.executable, "-m", "pipeline.int8_weights", command, str(a), str(b)], check=True)
     assert packed.stat().st_size < 0.6 * source.stat().st_size
     assert torch.equal(load_file(str(unpacked))["embeddings"], unpack(pack(sample_weights()))["embeddings"])
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "usage:"),
+    (["shrink", "a", "b"], "usage:"),
+    (["pack", "missing.safetensors", "out.safetensors"], "no such file"),
+    (["pack", "same.safetensors", "same.safetensors"], "would overwrite its input"),
+])
+def test_command_line_refuses_bad_arguments_without_a_traceback(tmp_path, args, message):
+    save_file(sample_weights(), str(tmp_path / "same.safetensors"))
+    result = subprocess.run([sys.executable, "-m", "pipeline.int8_weights", *args], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert (tmp_path / "same.safetensors").stat().st_size > 0 and not (tmp_path / "out.safetensors").exists()
