@@ -3,7 +3,7 @@
 - `empty_gap_bias`: trained with cross-entropy, the gap head leaves gaps empty too often
   (function-word recall is well below precision, the output is shorter than the reference); a
   negative bias on the empty-gap logit trades a little precision for recall.
-- `lm_weight`, `lm_word_bonus`: how much the word trigram LM (`ngram.npz`) counts against the
+- `lm_weight`, `lm_word_bonus`: how much the word n-gram LM (`ngram.npz`) counts against the
   tagger when gaps and forms are chosen together, and the score it adds per word written.
 Every combination of the given values is scored by BLEU; the best can be written to config.json.
 """

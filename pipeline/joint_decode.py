@@ -1,4 +1,4 @@
-"""Choosing a window's gaps and word forms together: the tagger's scores plus a word trigram
+"""Choosing a window's gaps and word forms together: the tagger's scores plus a word n-gram
 language model's (`pipeline/ngram.py`), by a beam search over the words written so far.
 
 At each stem the candidates are the tagger's best gaps (function words before the stem) times
@@ -7,7 +7,7 @@ the word forms allowed for the stem; a hypothesis's score is
     sum of tagger log-probs + lm_weight * (LM log-score + lm_word_bonus * words written)
 
 The bonus offsets the LM's preference for writing fewer words. Hypotheses that end in the same
-two words are merged (the LM sees no further back), so the beam holds distinct LM states.
+n-1 words are merged (the LM sees no further back), so the beam holds distinct LM states.
 Many windows are searched in lockstep, position by position, so that each LM lookup is one
 array operation over all of them.
 """
@@ -45,6 +45,7 @@ def joint_decode(lm: NgramLM, gap_words: list[list[int]], windows: list[list[Ste
 
 def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
     count = len(windows)
+    state_t = np.full((count, beam), BOS, dtype=np.int64)
     state_u = np.full((count, beam), BOS, dtype=np.int64)
     state_v = np.full((count, beam), BOS, dtype=np.int64)
     scores = np.full((count, beam), -np.inf)
@@ -55,6 +56,7 @@ def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
         tokens, lengths, prior, words_per_gap = _options(*gap_arrays, [windows[i][position] for i in rows])
         options = tokens.shape[1]
         shape = (len(rows), beam, options)
+        t = np.broadcast_to(state_t[rows, :, None], shape).copy()
         u = np.broadcast_to(state_u[rows, :, None], shape).copy()
         v = np.broadcast_to(state_v[rows, :, None], shape).copy()
         live = np.isfinite(scores[rows, :, None]) & np.isfinite(prior[:, None, :])  # hypotheses that exist
@@ -62,17 +64,25 @@ def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
         for j in range(tokens.shape[2]):  # score only the words that are there: most options are short
             at = np.nonzero(live & (j < lengths)[:, None, :])
             w = tokens[at[0], at[2], j]
-            lm_score[at] += lm.log_probs(u[at], v[at], w)
-            u[at], v[at] = v[at], w
+            lm_score[at] += lm.log_probs(t[at], u[at], v[at], w)
+            t[at], u[at], v[at] = u[at], v[at], w
         total = (scores[rows, :, None] + prior[:, None, :]
                  + lm_weight * (lm_score + word_bonus * lengths[:, None, :])).reshape(len(rows), -1)
-        u, v = u.reshape(len(rows), -1), v.reshape(len(rows), -1)
+        t, u, v = t.reshape(len(rows), -1), u.reshape(len(rows), -1), v.reshape(len(rows), -1)
         # best hypothesis per (window, LM state), then the `beam` best states per window
         order = np.argsort(-total, axis=1, kind="stable")
         row_of = np.repeat(np.arange(len(rows)), order.shape[1])
         flat = order.ravel()
         key = (row_of << (2 * BITS)) | pack(u[row_of, flat], v[row_of, flat])
-        _, first = np.unique(key, return_index=True)
+        if lm.order == 4:  # the state is three words: a second key column; a stable sort keeps the best first
+            first_word = t[row_of, flat]
+            by_state = np.lexsort((first_word, key))
+            key, first_word = key[by_state], first_word[by_state]
+            new_state = np.ones(len(key), dtype=bool)
+            new_state[1:] = (key[1:] != key[:-1]) | (first_word[1:] != first_word[:-1])
+            first = by_state[new_state]
+        else:
+            _, first = np.unique(key, return_index=True)
         first = first[np.isfinite(total[row_of[first], flat[first]])]
         kept_rows, kept = row_of[first], flat[first]
         rank_order = np.lexsort((-total[kept_rows, kept], kept_rows))
@@ -83,11 +93,12 @@ def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
         previous = np.zeros((len(rows), beam), dtype=np.int64)
         option = np.zeros((len(rows), beam), dtype=np.int64)
         new_scores = np.full((len(rows), beam), -np.inf)
-        new_u, new_v = state_u[rows].copy(), state_v[rows].copy()
+        new_t, new_u, new_v = state_t[rows].copy(), state_u[rows].copy(), state_v[rows].copy()
         previous[kept_rows, slot], option[kept_rows, slot] = np.divmod(kept, options)
         new_scores[kept_rows, slot] = total[kept_rows, kept]
-        new_u[kept_rows, slot], new_v[kept_rows, slot] = u[kept_rows, kept], v[kept_rows, kept]
-        state_u[rows], state_v[rows], scores[rows] = new_u, new_v, new_scores
+        new_t[kept_rows, slot], new_u[kept_rows, slot], new_v[kept_rows, slot] = \
+            t[kept_rows, kept], u[kept_rows, kept], v[kept_rows, kept]
+        state_t[rows], state_u[rows], state_v[rows], scores[rows] = new_t, new_u, new_v, new_scores
         back.append((rows, previous, option, words_per_gap))
     choices = [[] for _ in windows]
     at = np.zeros(len(windows), dtype=np.int64)  # the best final hypothesis is in slot 0

@@ -31,7 +31,7 @@ class DestemConfig(PretrainedConfig):
         form_labels: list[str] | None = None,  # edit scripts, id order
         case_loss_weight: float = 0.5,
         empty_gap_bias: float = 0.0,  # added to the "no function words" logit when restoring (`destem calibrate`)
-        lm_weight: float = 0.0,  # weight of the word trigram LM (ngram.npz) when restoring; 0: tagger alone
+        lm_weight: float = 0.0,  # weight of the word n-gram LM (ngram.npz) when restoring; 0: tagger alone
         lm_word_bonus: float = 0.0,  # LM score added per word written, against its taste for short output
         pad_token_id: int = 0,
         bos_token_id: int = 1,

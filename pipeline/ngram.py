@@ -1,13 +1,16 @@
-"""A word trigram language model of restored text, for choosing function words and word forms
-jointly (`pipeline/joint_decode.py`).
+"""A word n-gram language model (trigrams, optionally 4-grams) of restored text, for choosing
+function words and word forms jointly (`pipeline/joint_decode.py`).
 
 The tagger picks each gap and each form from its own position's hidden state; it has no way to
-make neighbouring choices agree ("was founded in" vs "founded the in"). Counts of word trigrams
+make neighbouring choices agree ("was founded in" vs "founded the in"). Counts of word n-grams
 over the training targets supply that, cheaply: stupid backoff (Brants et al. 2007) over
 lowercased words, paragraph marks left out, each window starting from <s> <s>.
 
 Stored as sorted int64 keys with counts (`ngram.npz` in the model folder), so that a batch of
 lookups is one `searchsorted` and memory stays a few arrays, not millions of Python objects.
+Three word ids fill a 64-bit key; a 4-gram's key is a 40-bit hash of its four ids instead
+(`fourgram_key`): with ~10M 4-grams kept, a few dozen pairs share a key, and sorted 40-bit keys
+compress to about half the bytes of exact ones.
 """
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ NGRAM_FILE = "ngram.npz"
 UNK, BOS = 0, 1  # ids of unknown words and of the window start
 BITS = 21  # bits per word id in a packed key: up to 2,097,152 words
 BACKOFF = 0.4  # stupid backoff's factor per order dropped
+FOURGRAM_KEY_BITS = 40  # bits of a 4-gram's hashed key
+DEFAULT_ORDER = 4  # 4-grams: +0.3 BLEU over trigrams on 2,000 validation windows, for 50% more file (see the model card)
 
 
 def window_words(words: list[str], gaps: list[str], tail: str) -> list[str]:
@@ -42,23 +47,47 @@ def pack(*ids: np.ndarray) -> np.ndarray:
     return key
 
 
+def fourgram_key(t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The hashed key of 4-grams (t, u, v, w): 84 bits of ids mixed (splitmix64's finalizer) down
+    to FOURGRAM_KEY_BITS."""
+    with np.errstate(over="ignore"):
+        h = pack(t, u, v).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= np.asarray(w).astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return (h >> np.uint64(64 - FOURGRAM_KEY_BITS)).astype(np.int64)
+
+
 class NgramLM:
     def __init__(self, vocab: list[str], unigrams: np.ndarray, bigram_keys: np.ndarray, bigram_counts: np.ndarray,
-                 trigram_keys: np.ndarray, trigram_counts: np.ndarray):
+                 trigram_keys: np.ndarray, trigram_counts: np.ndarray,
+                 fourgram_keys: np.ndarray | None = None, fourgram_counts: np.ndarray | None = None):
         self.vocab = vocab
         self.ids = {w: i for i, w in enumerate(vocab)}
         self.unigrams = unigrams.astype(np.float64)
         self.total = float(unigrams.sum())
         self.bigram_keys, self.bigram_counts = bigram_keys, bigram_counts.astype(np.float64)
         self.trigram_keys, self.trigram_counts = trigram_keys, trigram_counts.astype(np.float64)
+        self.fourgram_keys = fourgram_keys
+        self.fourgram_counts = None if fourgram_counts is None else fourgram_counts.astype(np.float64)
+
+    @property
+    def order(self) -> int:
+        return 3 if self.fourgram_keys is None else 4
 
     @classmethod
-    def build(cls, read_windows, min_word_count: int = 2, min_ngram_count: int = 2) -> "NgramLM":
+    def build(cls, read_windows, min_word_count: int = 2, min_ngram_count: int = 2, order: int = DEFAULT_ORDER) -> "NgramLM":
         """Count word sequences: `read_windows()` yields each window's lowercased words and is
         called twice (vocabulary, then counts), so a corpus never has to sit in memory. Words seen
-        fewer than `min_word_count` times become UNK; bigrams and trigrams seen fewer than
-        `min_ngram_count` times are dropped (a kept trigram's context bigram is always kept: it is
-        at least as frequent)."""
+        fewer than `min_word_count` times become UNK; n-grams seen fewer than `min_ngram_count`
+        times are dropped (a kept n-gram's context is always kept: it is at least as frequent).
+        `order` 4 adds 4-grams; a window's first word then has no 4-gram (its context would be
+        three <s>), which costs every hypothesis the same backoff."""
+        if order not in (3, 4):
+            raise ValueError(f"order must be 3 or 4, not {order}")
         word_counts = Counter()
         for words in read_windows():
             word_counts.update(words)
@@ -66,21 +95,37 @@ class NgramLM:
         if len(vocab) >= 1 << BITS:
             raise ValueError(f"vocabulary of {len(vocab):,} words is over the {1 << BITS:,} a key can hold")
         ids = {w: i for i, w in enumerate(vocab)}
-        unigram_parts, bigram_parts, trigram_parts = [], [], []
+        unigram_parts, bigram_parts, trigram_parts, fourgram_parts = [], [], [], []
         for words in read_windows():
             seq = np.array([BOS, BOS] + [ids.get(w, UNK) for w in words], dtype=np.int64)
             unigram_parts.append(seq[1:])  # one <s> per window, then its words
             bigram_parts.append(pack(seq[:-1], seq[1:]))  # (<s>, <s>) is the first trigram's context
             trigram_parts.append(pack(seq[:-2], seq[1:-1], seq[2:]))
+            if order == 4:
+                fourgram_parts.append(fourgram_key(seq[:-3], seq[1:-2], seq[2:-1], seq[3:]))
         unigrams = np.bincount(np.concatenate(unigram_parts) if unigram_parts else np.zeros(0, np.int64),
                                minlength=len(vocab))
-        return cls(vocab, unigrams, *_count(bigram_parts, min_ngram_count), *_count(trigram_parts, min_ngram_count))
+        fourgrams = _count(fourgram_parts, min_ngram_count) if order == 4 else (None, None)
+        return cls(vocab, unigrams, *_count(bigram_parts, min_ngram_count), *_count(trigram_parts, min_ngram_count),
+                   *fourgrams)
 
     def word_ids(self, words: list[str]) -> list[int]:
         return [self.ids.get(w, UNK) for w in words]
 
-    def log_probs(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Stupid-backoff log scores of words `w` after contexts (`u`, `v`), element-wise."""
+    def log_probs(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Stupid-backoff log scores of words `w` after contexts (`t`, `u`, `v`), element-wise
+        (`t` is not read by a trigram model)."""
+        if self.fourgram_keys is None:
+            return self._trigram_log_probs(u, v, w)
+        four = _lookup(self.fourgram_keys, self.fourgram_counts, fourgram_key(t, u, v, w))
+        seen = four > 0
+        scores = np.empty(four.shape)
+        context = _lookup(self.trigram_keys, self.trigram_counts, pack(t[seen], u[seen], v[seen]))
+        scores[seen] = np.log(four[seen] / np.maximum(context, four[seen]))  # a shared hash key may overcount
+        scores[~seen] = math.log(BACKOFF) + self._trigram_log_probs(u[~seen], v[~seen], w[~seen])
+        return scores
+
+    def _trigram_log_probs(self, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         tri = _lookup(self.trigram_keys, self.trigram_counts, pack(u, v, w))
         seen = tri > 0  # the trigram's context count, else the bigram's: each lookup only where it is used
         scores = np.empty(tri.shape)
@@ -98,7 +143,10 @@ class NgramLM:
         tmp = path + ".tmp.npz"
         np.savez_compressed(tmp, vocab=np.array("\n".join(self.vocab)), unigrams=self.unigrams.astype(np.int64),
                             bigram_keys=_deltas(self.bigram_keys), bigram_counts=_narrow(self.bigram_counts),
-                            trigram_keys=_deltas(self.trigram_keys), trigram_counts=_narrow(self.trigram_counts))
+                            trigram_keys=_deltas(self.trigram_keys), trigram_counts=_narrow(self.trigram_counts),
+                            **({} if self.fourgram_keys is None else
+                               {"fourgram_keys": _narrow(_deltas(self.fourgram_keys)),
+                                "fourgram_counts": _narrow(self.fourgram_counts)}))
         os.replace(tmp, path)
 
     @classmethod
@@ -108,8 +156,10 @@ class NgramLM:
         if not os.path.exists(path):
             return None
         with np.load(path) as data:
+            fourgrams = ((np.cumsum(data["fourgram_keys"], dtype=np.int64), data["fourgram_counts"])
+                         if "fourgram_keys" in data else (None, None))
             return cls(str(data["vocab"]).split("\n"), data["unigrams"], np.cumsum(data["bigram_keys"]),
-                       data["bigram_counts"], np.cumsum(data["trigram_keys"]), data["trigram_counts"])
+                       data["bigram_counts"], np.cumsum(data["trigram_keys"]), data["trigram_counts"], *fourgrams)
 
 
 def _count(parts: list[np.ndarray], min_count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +190,7 @@ def _narrow(counts: np.ndarray) -> np.ndarray:
     return counts.astype(np.uint32 if counts.max(initial=0) < 2**32 else np.int64)
 
 
-def lm_from_pairs(train, min_word_count: int = 2, min_ngram_count: int = 2) -> NgramLM:
+def lm_from_pairs(train, min_word_count: int = 2, min_ngram_count: int = 2, order: int = DEFAULT_ORDER) -> NgramLM:
     """The language model of a `datasets` split of pair windows (their target words)."""
     from tqdm import tqdm
 
@@ -152,4 +202,4 @@ def lm_from_pairs(train, min_word_count: int = 2, min_ngram_count: int = 2) -> N
                 bar.update(len(batch["words"]))
                 yield from map(window_words, batch["words"], batch["gaps"], batch["tail"])
 
-    return NgramLM.build(read_windows, min_word_count, min_ngram_count)
+    return NgramLM.build(read_windows, min_word_count, min_ngram_count, order)

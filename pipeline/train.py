@@ -44,7 +44,7 @@ LABEL_SAMPLE_WINDOWS = 200_000  # label sets are counted on this many training w
 # ---------------------------------------------------------------- preparing a run folder
 
 def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str | None = None) -> dict:
-    """Tokenizer, label sets, lexicon, word trigram LM and encoded features for `pairs_dir`, saved in
+    """Tokenizer, label sets, lexicon, word n-gram LM and encoded features for `pairs_dir`, saved in
     `out_dir`. Fine-tuning (`init_dir`) keeps the base model's tokenizer, labels and LM."""
     from datasets import load_from_disk
 

@@ -1,4 +1,4 @@
-"""The word trigram LM (stupid backoff) and the joint choice of gaps and forms it drives."""
+"""The word n-gram LM (stupid backoff, trigrams or 4-grams) and the joint choice of gaps and forms it drives."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.joint_decode import StemOptions, joint_decode
-from pipeline.ngram import NgramLM, window_words
+from pipeline.ngram import FOURGRAM_KEY_BITS, NgramLM, fourgram_key, window_words
 
 WINDOWS = [["the", "cat", "sat"], ["the", "cat", "ran"], ["a", "cat", "sat"]]  # 9 words + 3 <s>
 
@@ -18,7 +18,7 @@ def build(windows, **counts) -> NgramLM:
 
 def log_prob(lm: NgramLM, u: str, v: str, w: str) -> float:
     [u_id, v_id, w_id] = lm.word_ids([u, v, w])
-    return float(lm.log_probs(np.array([u_id]), np.array([v_id]), np.array([w_id]))[0])
+    return float(lm.log_probs(np.array([0]), np.array([u_id]), np.array([v_id]), np.array([w_id]))[0])
 
 
 @pytest.mark.parametrize("context, word, expected", [
@@ -31,37 +31,72 @@ def log_prob(lm: NgramLM, u: str, v: str, w: str) -> float:
     (("cat", "sat"), "dog", math.log(0.16 * 1 / 12)),  # unknown word: add-one unigram
 ])
 def test_stupid_backoff_golden_values(context, word, expected):
-    lm = build(WINDOWS, min_word_count=1, min_ngram_count=1)
+    lm = build(WINDOWS, min_word_count=1, min_ngram_count=1, order=3)
     assert log_prob(lm, *context, word) == pytest.approx(expected)
 
 
-def test_a_batch_of_lookups_scores_each_like_one_alone():
-    # lookups are sorted and split into trigram hits and backoffs internally; order must not matter
-    lm = build(WINDOWS, min_word_count=1, min_ngram_count=1)
+def four_log_prob(lm: NgramLM, t: str, u: str, v: str, w: str) -> float:
+    return float(lm.log_probs(*(np.array([i]) for i in lm.word_ids([t, u, v, w])))[0])
+
+
+@pytest.mark.parametrize("context, word, expected", [
+    (("<s>", "<s>", "the"), "cat", 0.0),  # 4-gram (<s> <s> the cat): both windows starting with "the"
+    (("<s>", "the", "cat"), "sat", math.log(1 / 2)),
+    (("<s>", "a", "cat"), "sat", 0.0),
+    (("<s>", "a", "cat"), "ran", math.log(0.4 * 0.4 * 1 / 3)),  # no 4-gram, no trigram (a cat ran): bigram
+    (("dog", "the", "cat"), "sat", math.log(0.4 * 1 / 2)),  # unseen context: back off to the trigram
+    (("<s>", "<s>", "<s>"), "the", math.log(0.4 * 2 / 3)),  # a window's first word: every choice backs off
+])
+def test_fourgram_golden_values(context, word, expected):
+    lm = build(WINDOWS, min_word_count=1, min_ngram_count=1, order=4)
+    assert lm.order == 4
+    assert four_log_prob(lm, *context, word) == pytest.approx(expected)
+
+
+def test_fourgram_keys_are_fixed_40_bit_hashes():
+    rng = np.random.default_rng(0)
+    t, u, v, w = (rng.integers(0, 1 << 21, 10_000) for _ in range(4))
+    keys = fourgram_key(t, u, v, w)
+    assert keys.min() >= 0 and keys.max() < 1 << FOURGRAM_KEY_BITS
+    assert len(np.unique(keys)) == len(keys)  # 10,000 random 4-grams: no shared key
+    np.testing.assert_array_equal(keys, fourgram_key(t, u, v, w))
+    assert fourgram_key(t[:1], u[:1], v[:1], w[:1])[0] != fourgram_key(u[:1], t[:1], v[:1], w[:1])[0]  # order counts
+
+
+def test_an_lm_of_another_order_is_refused():
+    with pytest.raises(ValueError, match="order"):
+        build(WINDOWS, order=5)
+
+
+@pytest.mark.parametrize("order", [3, 4])
+def test_a_batch_of_lookups_scores_each_like_one_alone(order):
+    # lookups are sorted and split into hits and backoffs internally; order must not matter
+    lm = build(WINDOWS, min_word_count=1, min_ngram_count=1, order=order)
     words = ["<s>", "the", "cat", "sat", "ran", "a", "dog"]
-    triples = [lm.word_ids([u, v, w]) for u in words for v in words for w in words][::-1]
-    u, v, w = (np.array(column) for column in zip(*triples))
-    together = lm.log_probs(u, v, w)
-    alone = [float(lm.log_probs(u[i:i + 1], v[i:i + 1], w[i:i + 1])[0]) for i in range(len(triples))]
+    quads = [lm.word_ids([t, u, v, w]) for t in words[:3] for u in words for v in words for w in words][::-1]
+    t, u, v, w = (np.array(column) for column in zip(*quads))
+    together = lm.log_probs(t, u, v, w)
+    alone = [float(lm.log_probs(t[i:i + 1], u[i:i + 1], v[i:i + 1], w[i:i + 1])[0]) for i in range(len(quads))]
     assert together.tolist() == alone
-    assert lm.log_probs(u[:0], v[:0], w[:0]).shape == (0,)
+    assert lm.log_probs(t[:0], u[:0], v[:0], w[:0]).shape == (0,)
 
 
 def test_pruned_counts_back_off_and_rare_words_become_unknown():
-    lm = build(WINDOWS, min_word_count=2, min_ngram_count=2)
+    lm = build(WINDOWS, min_word_count=2, min_ngram_count=2, order=3)
     assert lm.vocab == ["<unk>", "<s>", "cat", "sat", "the"]
     assert log_prob(lm, "the", "cat", "sat") == pytest.approx(math.log(0.4 * 2 / 3))  # (the cat sat) seen once
     assert lm.word_ids(["a", "cat"]) == [0, 2]
 
 
-def test_save_and_load_give_the_same_scores(tmp_path):
-    lm = build(WINDOWS * 50 + [["a", "dog", "ran"]], min_word_count=1, min_ngram_count=1)
+@pytest.mark.parametrize("order", [3, 4])
+def test_save_and_load_give_the_same_scores(tmp_path, order):
+    lm = build(WINDOWS * 50 + [["a", "dog", "ran"]], min_word_count=1, min_ngram_count=1, order=order)
     lm.save(str(tmp_path))
     loaded = NgramLM.load(str(tmp_path))
-    assert loaded.vocab == lm.vocab
+    assert loaded.vocab == lm.vocab and loaded.order == order
     rng = np.random.default_rng(0)
-    u, v, w = (rng.integers(0, len(lm.vocab), 200) for _ in range(3))
-    np.testing.assert_allclose(loaded.log_probs(u, v, w), lm.log_probs(u, v, w))
+    t, u, v, w = (rng.integers(0, len(lm.vocab), 200) for _ in range(4))
+    np.testing.assert_allclose(loaded.log_probs(t, u, v, w), lm.log_probs(t, u, v, w))
     assert NgramLM.load(str(tmp_path / "elsewhere")) is None
 
 
@@ -120,6 +155,37 @@ def test_windows_searched_together_choose_as_they_would_alone():
     assert joint_decode(lm, gap_words, [], 1.0, 1.0) == []
 
 
+def test_a_fourgram_lm_reads_three_words_back():
+    # after "x a b" the corpus always says c, after "y a b" always d: a trigram LM sees only "a b"
+    corpus = [["x", "a", "b", "c"]] * 5 + [["y", "a", "b", "d"]] * 5
+    gaps = ["", "a b"]
+    results = {}
+    for order in (3, 4):
+        lm = build(corpus, min_word_count=1, min_ngram_count=1, order=order)
+        positions = [StemOptions([0], [0.0], lm.word_ids(["x"]), [0.0]),
+                     StemOptions([1], [0.0], lm.word_ids(["d", "c"]), [-0.1, -0.2]),  # the tagger leans to d
+                     StemOptions([0], [0.0], [-1], [0.0])]
+        [choice] = joint_decode(lm, [lm.word_ids(g.split()) for g in gaps], [positions], 1.0, 0.0)
+        results[order] = choice[1][1]
+    assert results == {3: 0, 4: 1}  # the trigram LM leaves the tagger's d; the 4-gram LM writes "x a b c"
+
+
+@pytest.mark.parametrize("order", [3, 4])
+def test_windows_searched_together_choose_as_they_would_alone_with_either_order(order):
+    lm = build(CORPUS * 3 + [["he", "was", "born", "in", "it"]], min_word_count=1, min_ngram_count=1, order=order)
+    gap_words = [lm.word_ids(g.split()) for g in GAPS]
+    rng = np.random.default_rng(order)
+
+    def random_window(length):
+        return [StemOptions([0, 1, 2, 3], sorted(rng.normal(-2, 1, 4).tolist(), reverse=True),
+                            lm.word_ids(["founded", "founds", "1990"]), sorted(rng.normal(-1, 1, 3).tolist(), reverse=True))
+                for _ in range(length)] + [StemOptions([0, 1], [-0.1, -3.0], [-1], [0.0])]
+
+    windows = [random_window(n) for n in (5, 1, 0, 8, 3)]
+    together = joint_decode(lm, gap_words, windows, 0.7, 1.0, beam=4)
+    assert together == [joint_decode(lm, gap_words, [w], 0.7, 1.0, beam=4)[0] for w in windows]
+
+
 def test_a_strong_tagger_outvotes_a_weak_lm_weight():
     lm = build(CORPUS, min_word_count=1, min_ngram_count=1)
     gap_lps = [[-0.1, -3, -3, -3], [-0.01, -8.0, -9, -9], [-0.01, -9, -8.0, -9]]
@@ -144,7 +210,7 @@ def lm_restorer(toy_model_dir):
 
 def test_a_trained_model_folder_has_its_lm(toy_model_dir):
     lm = NgramLM.load(str(toy_model_dir))
-    assert lm is not None and {"the", "of", "in", "was"} <= set(lm.vocab)
+    assert lm is not None and lm.order == 4 and {"the", "of", "in", "was"} <= set(lm.vocab)
 
 
 def test_lm_weight_zero_restores_exactly_as_the_tagger_alone(lm_restorer):
@@ -204,4 +270,8 @@ def test_calibrating_lm_weights_without_an_lm_is_a_clear_error(toy_model_dir, mi
     assert main(["calibrate", "--model", str(model), "--pairs", str(mini_pairs), "--lm-weights", "0.3"]) == 2
     assert "build-lm" in capsys.readouterr().err
     assert main(["data", "build-lm", "--pairs", str(mini_pairs), "--model", str(model), "--min-count", "1"]) == 0
-    assert NgramLM.load(str(model)).vocab == NgramLM.load(str(toy_model_dir)).vocab
+    built = NgramLM.load(str(model))
+    assert built.vocab == NgramLM.load(str(toy_model_dir)).vocab
+    assert built.order == 4 and f"{len(built.fourgram_keys):,} 4-grams" in capsys.readouterr().err
+    assert main(["data", "build-lm", "--pairs", str(mini_pairs), "--model", str(model), "--order", "3"]) == 0
+    assert NgramLM.load(str(model)).order == 3 and "4-grams" not in capsys.readouterr().err
