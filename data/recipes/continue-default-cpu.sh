@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# How models/default got its current weights, word trigram LM and decoding settings, on the
+# Step 2 of how models/default got its weights (steps: train-default-gpu.sh, this, pack-continue-gpu.sh +
+# continue-default-gpu.sh, soup-default.sh): weights, word trigram LM and decoding settings, on the
 # 2-core CPU, from the GPU-trained model (data/recipes/train-default-gpu.sh) and the pairs of
 #   destem data build --corpus '../shared/corpus/wiki-0*.txt.gz' --out .cache/pairs-wiki
 # The run was planned for 100 minutes on the 344,333 training windows the GPU run never saw (it had

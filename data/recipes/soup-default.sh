@@ -6,9 +6,10 @@
 # Needs the pairs of
 #   destem data build --corpus '../shared/corpus/wiki-0*.txt.gz' --out .cache/pairs-wiki
 set -euo pipefail
-BASE=${BASE:-.cache/default-gpu}  # a copy of models/default as of commit d579557
-W=${W:-.cache/soup}
-mkdir -p "$W"
+BASE=.cache/default-gpu  # models/default as of commit d579557
+W=.cache/soup
+mkdir -p "$BASE" "$W"
+git archive d579557 models/default | tar -x --strip-components=2 -C "$BASE"
 # 1. 60 minutes from the GPU-continued weights on windows 385,000 on (seed 0)
 destem train --init "$BASE" --pairs .cache/pairs-wiki --config data/recipes/default-continue-cpu-2.json --out "$W/run-2"
 # 2. their average with the start, then 50 more minutes from that average on the same windows (seed 1)

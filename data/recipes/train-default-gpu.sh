@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# How models/default was trained: on a lent GPU machine (no network there), from a run folder
+# Step 1 of how models/default was trained (then continue-default-cpu.sh, pack-continue-gpu.sh +
+# continue-default-gpu.sh, soup-default.sh): on a lent GPU machine (no network there), from a run folder
 # prepared here with
 #   destem data build --corpus '../shared/corpus/wiki-0*.txt.gz' --out .cache/pairs-wiki
 #   destem train --pairs .cache/pairs-wiki --out .gpu/run --config data/recipes/default-model.json --prepare-only
