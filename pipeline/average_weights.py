@@ -8,11 +8,12 @@ copies must share a starting point: averaging unrelated models gives noise.
 
 OUT holds the element-wise mean in bf16 (how models/default ships its weights).
 """
-import os
 import sys
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+
+from .weights_file import bad_paths, save_whole
 
 
 def average(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -29,21 +30,14 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     target, sources = argv[0], argv[1:]
-    for source in sources:
-        if not os.path.isfile(source):
-            print(f"average_weights: {source}: no such file", file=sys.stderr)
-            return 2
-        if os.path.abspath(source) == os.path.abspath(target):
-            print(f"average_weights: {target}: would overwrite an input", file=sys.stderr)
-            return 2
+    if bad_paths("average_weights", sources, target):
+        return 2
     try:
         averaged = average([load_file(s) for s in sources])
     except ValueError as error:
         print(f"average_weights: {error}", file=sys.stderr)
         return 2
-    partial = target + ".tmp"  # renamed into place: a stopped run leaves no half-written OUT
-    save_file(averaged, partial, metadata={"format": "pt"})
-    os.replace(partial, target)
+    save_whole(averaged, target)
     return 0
 
 

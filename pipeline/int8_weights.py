@@ -9,11 +9,12 @@ Used by data/recipes/pack-continue-gpu.sh and continue-default-gpu.sh:
     python -m pipeline.int8_weights pack models/default/model.safetensors .gpu/init-int8.safetensors
     python -m pipeline.int8_weights unpack .gpu/init-int8.safetensors OUT/model.safetensors
 """
-import os
 import sys
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+
+from .weights_file import bad_paths, save_whole
 
 SCALE = ".int8_scale"  # suffix of each quantized matrix's per-row scales
 
@@ -48,13 +49,9 @@ def main(argv: list[str]) -> int:
               file=sys.stderr)
         return 2
     command, source, target = argv
-    if not os.path.isfile(source):
-        print(f"int8_weights: {source}: no such file", file=sys.stderr)
+    if bad_paths("int8_weights", [source], target):
         return 2
-    if os.path.abspath(source) == os.path.abspath(target):
-        print(f"int8_weights: {target}: would overwrite its input", file=sys.stderr)
-        return 2
-    save_file(commands[command](load_file(source)), target, metadata={"format": "pt"})
+    save_whole(commands[command](load_file(source)), target)
     return 0
 
 

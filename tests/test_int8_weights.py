@@ -57,7 +57,7 @@ def test_command_line_round_trip_halves_the_file(tmp_path):
     ([], "usage:"),
     (["shrink", "a", "b"], "usage:"),
     (["pack", "missing.safetensors", "out.safetensors"], "no such file"),
-    (["pack", "same.safetensors", "same.safetensors"], "would overwrite its input"),
+    (["pack", "same.safetensors", "same.safetensors"], "would overwrite an input"),
 ])
 def test_command_line_refuses_bad_arguments_without_a_traceback(tmp_path, args, message):
     save_file(sample_weights(), str(tmp_path / "same.safetensors"))
