@@ -74,15 +74,14 @@ def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
         row_of = np.repeat(np.arange(len(rows)), order.shape[1])
         flat = order.ravel()
         key = (row_of << (2 * BITS)) | pack(u[row_of, flat], v[row_of, flat])
-        if lm.order == 4:  # the state is three words: a second key column; a stable sort keeps the best first
-            first_word = t[row_of, flat]
-            by_state = np.lexsort((first_word, key))
-            key, first_word = key[by_state], first_word[by_state]
-            new_state = np.ones(len(key), dtype=bool)
-            new_state[1:] = (key[1:] != key[:-1]) | (first_word[1:] != first_word[:-1])
-            first = by_state[new_state]
-        else:
-            _, first = np.unique(key, return_index=True)
+        state = (t[row_of, flat], key) if lm.order == 4 else (key,)  # a 4-gram LM reads three words back
+        by_state = np.lexsort(state)  # stable: each state's best hypothesis comes first
+        new_state = np.zeros(len(key), dtype=bool)
+        new_state[:1] = True
+        for column in state:
+            ordered = column[by_state]
+            new_state[1:] |= ordered[1:] != ordered[:-1]
+        first = by_state[new_state]
         first = first[np.isfinite(total[row_of[first], flat[first]])]
         kept_rows, kept = row_of[first], flat[first]
         rank_order = np.lexsort((-total[kept_rows, kept], kept_rows))

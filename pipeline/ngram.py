@@ -9,8 +9,8 @@ lowercased words, paragraph marks left out, each window starting from <s> <s>.
 Stored as sorted int64 keys with counts (`ngram.npz` in the model folder), so that a batch of
 lookups is one `searchsorted` and memory stays a few arrays, not millions of Python objects.
 Three word ids fill a 64-bit key; a 4-gram's key is a 40-bit hash of its four ids instead
-(`fourgram_key`): with ~10M 4-grams kept, a few dozen pairs share a key, and sorted 40-bit keys
-compress to about half the bytes of exact ones.
+(`fourgram_key`): with ~10M 4-grams kept, a few dozen pairs share a key (their counts add up), and
+sorted 40-bit keys compress well: the default model's 5.2M 4-grams add 18.5 MB to its file.
 """
 from __future__ import annotations
 
