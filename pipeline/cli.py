@@ -89,9 +89,10 @@ def cmd_data_build_lm(args) -> int:
         raise FileNotFoundError(f"no model folder at {args.model}")
     lm = lm_from_pairs(load_from_disk(args.pairs)["train"], min_ngram_count=args.min_count, order=args.order)
     lm.save(args.model)
-    counts = ", ".join(f"{count:,} {n + 1}-grams" for n, count in enumerate(lm.counts()[1:], 1))
-    print(f"wrote {os.path.join(args.model, NGRAM_FILE)}: {len(lm.vocab):,} words, {counts}; "
-          "tune its weight with `destem calibrate --lm-weights ...`", file=sys.stderr)
+    fourgrams = "" if lm.fourgram_keys is None else f", {len(lm.fourgram_keys):,} 4-grams"
+    print(f"wrote {os.path.join(args.model, NGRAM_FILE)}: {len(lm.vocab):,} words, {len(lm.bigram_keys):,} bigrams, "
+          f"{len(lm.trigram_keys):,} trigrams{fourgrams}; tune its weight with `destem calibrate --lm-weights ...`",
+          file=sys.stderr)
     return 0
 
 
