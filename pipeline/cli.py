@@ -1,4 +1,8 @@
-"""The `destem` command line: it only parses arguments and wires the pipeline's functions."""
+"""The `destem` command line: it only parses arguments and wires the pipeline's functions.
+
+Each command is an `add_<command>` function that declares its arguments beside the `cmd_<command>`
+that runs it; options that several commands share are declared once, in the helpers below.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,17 +11,78 @@ import os
 import sys
 import time
 
-from .textio import InputError
+from .text.textio import InputError
 
 DESCRIPTION = """\
 destem restores stemmed, stopword-stripped English (the output of NLTK's Punkt + Treebank
 tokenizer, stopword removal and Porter stemmer) to readable English, and checks that
 stemming the restoration gives back the input exactly."""
+DEFAULT_BATCH_TOKENS = 8192
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not text.isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+# Options shared by several commands, declared once.
+
+def add_model_option(parser, required: bool = False) -> None:
+    if required:
+        parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
+    else:
+        parser.add_argument("--model", metavar="DIR", help="model folder (default: the shipped models/default)")
+
+
+def add_device_option(parser) -> None:
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
+
+
+def add_decoding_options(parser) -> None:
+    """How the model restores: constraints on or off, and its batch size."""
+    parser.add_argument("--no-constraints", action="store_true",
+                        help="take the model's first choice even where it does not stem back (for comparison)")
+    parser.add_argument("--batch-tokens", type=positive_int, default=DEFAULT_BATCH_TOKENS, metavar="N",
+                        help=f"pieces per model batch (default: {DEFAULT_BATCH_TOKENS})")
+
+
+def add_jsonl_options(parser, text_help: str) -> None:
+    parser.add_argument("--jsonl", action="store_true", help="read and write JSONL records, keeping id and every other field")
+    parser.add_argument("--text-key", default="text", help=f"JSONL field holding {text_help} (default: text)")
+
+
+def add_errors_option(parser) -> None:
+    parser.add_argument("--errors", choices=["strict", "replace"], default="strict",
+                        help="bytes that are not UTF-8: strict refuses the file (default), replace reads them as U+FFFD")
+
+
+def add_corpus_option(parser, required: bool, what: str = ".txt/.txt.gz files, globs or folders") -> None:
+    parser.add_argument("--corpus", nargs="+", required=required, metavar="PATH", help=what)
+
+
+def add_pairs_option(parser, required: bool = True, help_suffix: str = "") -> None:
+    parser.add_argument("--pairs", required=required, metavar="DIR", help="pairs built by `destem data build`" + help_suffix)
+
+
+def add_markdown_option(parser, help_text: str) -> None:
+    parser.add_argument("--markdown", action="store_true", help=help_text)
+
+
+def add_stem(sub) -> None:
+    p = sub.add_parser("stem", help="prose -> stems (the forward pipeline), one line per line",
+                       description="Run the forward pipeline on each input line (or JSONL record) "
+                                   "and write one stemmed line per input line, in order.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="text files, or - for stdin")
+    add_jsonl_options(p, "the text")
+    add_errors_option(p)
+    p.set_defaults(func=cmd_stem)
 
 
 def cmd_stem(args) -> int:
-    from .forward import stem_text
-    from .textio import iter_input_lines, read_jsonl
+    from .text.forward import stem_text
+    from .text.textio import iter_input_lines, read_jsonl
 
     out = sys.stdout
     for path in args.files:
@@ -30,35 +95,176 @@ def cmd_stem(args) -> int:
                 out.write(stem_text(line) + "\n")
     return 0
 
+def add_restore(sub) -> None:
+    p = sub.add_parser("restore", help="stems -> readable English, one document per input line",
+                       description="Restore each input line (one stemmed document; or each JSONL record) to "
+                                   "English, in order: one output document per input document, an empty line "
+                                   "for an empty line. Outputs are written to a temporary file and renamed into "
+                                   "place; a rerun skips outputs that exist (unless --force). A summary goes "
+                                   "to stderr at the end.")
+    p.add_argument("inputs", nargs="*", metavar="PATH",
+                   help="stem files, - for stdin (the default), or folders (their .txt files, or .jsonl with "
+                        "--jsonl, recursively; they need -o OUTDIR)")
+    p.add_argument("-o", "--out", metavar="OUT",
+                   help="output file for one input, or output folder (inputs mirrored under it); default: stdout")
+    add_model_option(p)
+    add_jsonl_options(p, "the stems")
+    p.add_argument("--output-key", default="restored", help="JSONL field for the restoration (default: restored)")
+    add_markdown_option(p, "keep paragraphs and headings on their own lines; documents are then separated "
+                           "by a blank line instead of one a line")
+    add_decoding_options(p)
+    add_device_option(p)
+    p.add_argument("--force", action="store_true", help="redo outputs that exist already")
+    p.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                   help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
+                        "threads; the output is the same (default: 1, in this process)")
+    add_errors_option(p)
+    p.set_defaults(func=cmd_restore)
 
-def cmd_data_build(args) -> int:
-    from .pairs import PairConfig, build_pairs
 
-    start = time.time()
-    config = PairConfig(max_stems=args.max_stems, valid_fraction=args.valid_fraction, seed=args.seed)
-    splits = build_pairs(args.corpus, args.out, config, num_proc=args.num_proc)
-    minutes = (time.time() - start) / 60
-    counts = ", ".join(f"{name}: {len(ds):,} windows" for name, ds in splits.items())
-    print(f"wrote {args.out} ({counts}) in {minutes:.1f} min", file=sys.stderr)
+def cmd_restore(args) -> int:
+    from .restore.batch import DEFAULT_MODEL_DIR, RestoreOptions, restore_files
+
+    options = RestoreOptions(model_dir=args.model or str(DEFAULT_MODEL_DIR), device=args.device, jsonl=args.jsonl,
+                             text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
+                             constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
+                             workers=args.workers, errors=args.errors)
+    return restore_files(args.inputs or ["-"], args.out, options)
+
+def add_check(sub) -> None:
+    p = sub.add_parser("check", help="reference-free round-trip check of stems against a restoration",
+                       description="Stem each restored document and compare it with its input stems, document "
+                                   "by document (line by line). Prints each mismatch (where the stems first "
+                                   "differ, with context) and the totals; exit code 0 when every document "
+                                   "round-trips, 1 otherwise.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="STEMS RESTORED, or RESTORED with --against STEMS")
+    p.add_argument("--against", metavar="STEMS", help="the stems file (then give only RESTORED)")
+    add_markdown_option(p, "RESTORED was written by restore --markdown")
+    p.set_defaults(func=cmd_check)
+
+
+def cmd_check(args) -> int:
+    from .text.check import check_files
+
+    if args.against is not None:
+        if len(args.files) != 1:
+            raise InputError("check RESTORED --against STEMS takes one RESTORED file")
+        stems_path, restored_path = args.against, args.files[0]
+    elif len(args.files) == 2:
+        stems_path, restored_path = args.files
+    else:
+        raise InputError("check takes two files: STEMS RESTORED (or RESTORED --against STEMS)")
+    report = check_files(stems_path, restored_path, markdown=args.markdown)
+    for mismatch in report.mismatches:
+        print(mismatch.describe())
+    print(report.summary())
+    return 0 if report.ok else 1
+
+def add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="score restoration systems against reference prose",
+                       description="Stem prose (corpus format or plain text) with the forward pipeline, restore "
+                                   "it with each system, and score every system on the same documents, whole and "
+                                   "in windows: BLEU, chrF++, TER, WER, content and function words, casing, "
+                                   "spacing, round trip, speed and memory. Writes report.json, report.md, two "
+                                   "charts and each system's texts (one document a line) to the output folder.")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--prose", nargs="+", metavar="PATH", help=".txt/.txt.gz files, globs or folders")
+    what.add_argument("--suite", metavar="NAME", help="a ready suite: eval/suites/NAME.toml (e.g. wikitext2-test)")
+    add_model_option(p)
+    p.add_argument("--systems", metavar="LIST", help="comma list of identity, lexicon, model (default: all, "
+                                                     "or the suite's)")
+    p.add_argument("--limit-words", type=int, metavar="N", help="whole documents in order until N words")
+    add_decoding_options(p)
+    add_device_option(p)
+    p.add_argument("--out", metavar="DIR", help="report folder (default: the suite's; needed with --prose)")
+    p.set_defaults(func=cmd_eval)
+
+
+def cmd_eval(args) -> int:
+    from .evaluation.evaluate import (
+        DEFAULT_MODEL_DIR,
+        SYSTEMS,
+        EvalOptions,
+        evaluate,
+        load_suite,
+        report_table,
+    )
+
+    suite = load_suite(args.suite) if args.suite else None
+    out = args.out or (suite.out if suite else None)
+    if out is None:
+        raise InputError("give --out DIR for the report")
+    systems = args.systems.split(",") if args.systems else (suite.systems if suite else list(SYSTEMS))
+    options = EvalOptions(prose=suite.data if suite else args.prose, out=out,
+                          systems=[s.strip() for s in systems if s.strip()],
+                          model_dir=args.model or str(DEFAULT_MODEL_DIR),
+                          limit_words=args.limit_words if args.limit_words is not None else (
+                              suite.limit_words if suite else None),
+                          constrained=not args.no_constraints, batch_tokens=args.batch_tokens,
+                          device=args.device, suite=suite.name if suite else None)
+    report = evaluate(options)
+    print(report_table(report))
+    print(f"wrote {os.path.join(out, 'report.md')} and report.json in {report['seconds'] / 60:.1f} min",
+          file=sys.stderr)
     return 0
 
+def add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="restore throughput and peak memory over batch and input sizes",
+                       description="Restore stemmed prose of fixed sizes (stems of the text, repeated as needed) "
+                                   "with the model at each batch size on each device; print stems/s and peak RSS "
+                                   "as a table, and save them with the machine and versions as JSON.")
+    add_model_option(p)
+    p.add_argument("--text", nargs="+", metavar="PATH", help="prose to stem (default: the wikitext2-test suite's)")
+    p.add_argument("--sizes", default="1000,10000,100000", metavar="LIST", help="input sizes in stems")
+    p.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
+    p.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
+    p.add_argument("--out", metavar="FILE.json", help="also save the results here")
+    p.set_defaults(func=cmd_bench)
 
-def cmd_data_detok(args) -> int:
-    import itertools
 
-    from .detok import detokenizer_agreement
-    from .documents import expand_paths, read_documents
+def cmd_bench(args) -> int:
+    from .evaluation.bench import bench_table, parse_counts, resolve_devices, run_bench
+    from .evaluation.evaluate import DEFAULT_MODEL_DIR, load_suite
 
-    paragraphs = (line for path in expand_paths(args.corpus) for doc in read_documents(path)
-                  for line in doc.text.split("\n") if not line.startswith("#"))
-    same, total = detokenizer_agreement(itertools.islice(paragraphs, args.max_paragraphs))
-    print(f"detokenize(tokenize(s)) == s for {same:,} of {total:,} sentences ({100 * same / max(1, total):.1f}%)")
+    text = args.text or load_suite("wikitext2-test").data
+    result = run_bench(args.model or str(DEFAULT_MODEL_DIR), text, parse_counts(args.sizes, "--sizes"),
+                       parse_counts(args.batch_tokens, "--batch-tokens"), resolve_devices(args.device))
+    print(bench_table(result))
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1)
+        print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+def add_calibrate(sub) -> None:
+    p = sub.add_parser("calibrate", help="tune a model's decoding settings on validation windows",
+                       description="Restore validation windows of built pairs with every combination of the "
+                                   "given decoding settings and report BLEU; --write stores the best in the "
+                                   "model's config.json. A setting not given keeps the model's value. "
+                                   "empty_gap_bias: added to the 'no function words' gap logit; lm_weight and "
+                                   "lm_word_bonus: how much the word n-gram LM (ngram.npz) counts, and its "
+                                   "score per word written (0 weight: the tagger alone).")
+    add_model_option(p, required=True)
+    add_pairs_option(p)
+    p.add_argument("--windows", type=int, default=400, help="validation windows to score (default: 400)")
+    p.add_argument("--biases", metavar="LIST", help="comma-separated empty-gap biases, e.g. 0,-0.5,-1 "
+                   "(write --biases=-1,-1.5 when the list starts with a minus)")
+    p.add_argument("--lm-weights", metavar="LIST", help="comma-separated LM weights, e.g. 0,0.2,0.3")
+    p.add_argument("--lm-bonuses", metavar="LIST", help="comma-separated LM word bonuses, e.g. 1,2,3")
+    p.add_argument("--write", action="store_true", help="store the best settings in the model folder")
+    add_device_option(p)
+    p.set_defaults(func=cmd_calibrate)
 
 
 def cmd_calibrate(args) -> int:
-    from .calibrate import DECODING_SETTINGS, score_settings, validation_windows, write_settings
-    from .restore import Restorer
+    from .evaluation.calibrate import (
+        DECODING_SETTINGS,
+        score_settings,
+        validation_windows,
+        write_settings,
+    )
+    from .restore.restorer import Restorer
 
     restorer = Restorer.from_pretrained(args.model, device=args.device)
     given = dict(zip(DECODING_SETTINGS, (args.biases, args.lm_weights, args.lm_bonuses)))
@@ -79,29 +285,37 @@ def cmd_calibrate(args) -> int:
         print(f"wrote {', '.join(f'{k}={v}' for k, v in best.items())} to {args.model}/config.json")
     return 0
 
-
-def cmd_data_build_lm(args) -> int:
-    from datasets import load_from_disk
-
-    from .ngram import NGRAM_FILE, lm_from_pairs
-
-    if not os.path.isdir(args.model):
-        raise FileNotFoundError(f"no model folder at {args.model}")
-    lm = lm_from_pairs(load_from_disk(args.pairs)["train"], min_ngram_count=args.min_count, order=args.order)
-    lm.save(args.model)
-    fourgrams = "" if lm.fourgram_keys is None else f", {len(lm.fourgram_keys):,} 4-grams"
-    print(f"wrote {os.path.join(args.model, NGRAM_FILE)}: {len(lm.vocab):,} words, {len(lm.bigram_keys):,} bigrams, "
-          f"{len(lm.trigram_keys):,} trigrams{fourgrams}; tune its weight with `destem calibrate --lm-weights ...`",
-          file=sys.stderr)
-    return 0
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train or fine-tune a restoration model",
+                       description="Build pairs from prose (or take built pairs), prepare a run folder "
+                                   "(tokenizer, label sets, lexicon, encoded features) and train. The run "
+                                   "folder is a model folder that restore and eval take at any checkpoint.")
+    add_corpus_option(p, required=False, what="prose: .txt/.txt.gz files (corpus format or plain text), folders or "
+                                              "globs of them, .jsonl files, or a `datasets` dataset saved to disk")
+    p.add_argument("--text-key", default="text", help="text field of JSONL records and datasets (default: text)")
+    p.add_argument("--hub-dataset", metavar="NAME", help="also train on this hub dataset's train split (needs a network)")
+    add_pairs_option(p, required=False, help_suffix=" instead of --corpus")
+    p.add_argument("--out", required=True, metavar="DIR", help="run folder (the trained model ends up here)")
+    p.add_argument("--config", default="cpu", help="cpu, gpu, toy, or a JSON file of overrides (default: cpu)")
+    p.add_argument("--init", metavar="DIR",
+                   help="fine-tune this model folder (keeps its tokenizer and labels, extends its lexicon)")
+    p.add_argument("--max-steps", type=int, help="train this many steps; alone, it replaces the config's minutes budget")
+    p.add_argument("--max-minutes", type=float, help="stop after this many minutes (overrides the config)")
+    p.add_argument("--save-every-steps", type=int, metavar="N",
+                   help="also checkpoint every N steps (checkpoints are taken by the clock too, and at the end)")
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
+    p.add_argument("--prepare-only", action="store_true", help="prepare the run folder and stop")
+    add_device_option(p)
+    p.add_argument("--num-proc", type=int, default=2, help="worker processes for pair building")
+    p.set_defaults(func=cmd_train)
 
 
 def cmd_train(args) -> int:
     import dataclasses
 
-    from . import distributed
-    from .config import load_config, with_budget
-    from .train import PREPARED_FILE, fine_tuning_config, prepare_run, train
+    from .training import distributed
+    from .training.config import load_config, with_budget
+    from .training.train import PREPARED_FILE, fine_tuning_config, prepare_run, train
 
     config = with_budget(load_config(args.config), args.max_steps, args.max_minutes)
     if args.save_every_steps is not None:
@@ -116,7 +330,7 @@ def cmd_train(args) -> int:
                                  "(or --out a prepared run folder)")
             pairs_dir = args.pairs
             if pairs_dir is None:
-                from .corpus_input import build_run_pairs
+                from .training.corpus_input import build_run_pairs
 
                 pairs_dir = build_run_pairs(args.corpus or [], args.out, config, args.text_key, args.hub_dataset,
                                             args.num_proc)
@@ -133,75 +347,106 @@ def cmd_train(args) -> int:
     finally:
         distributed.finish()
 
-
-def cmd_restore(args) -> int:
-    from .batch import DEFAULT_MODEL_DIR, RestoreOptions, restore_files
-
-    options = RestoreOptions(model_dir=args.model or str(DEFAULT_MODEL_DIR), device=args.device, jsonl=args.jsonl,
-                             text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
-                             constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
-                             workers=args.workers, errors=args.errors)
-    return restore_files(args.inputs or ["-"], args.out, options)
-
-
-def cmd_check(args) -> int:
-    from .check import check_files
-
-    if args.against is not None:
-        if len(args.files) != 1:
-            raise InputError("check RESTORED --against STEMS takes one RESTORED file")
-        stems_path, restored_path = args.against, args.files[0]
-    elif len(args.files) == 2:
-        stems_path, restored_path = args.files
-    else:
-        raise InputError("check takes two files: STEMS RESTORED (or RESTORED --against STEMS)")
-    report = check_files(stems_path, restored_path, markdown=args.markdown)
-    for mismatch in report.mismatches:
-        print(mismatch.describe())
-    print(report.summary())
-    return 0 if report.ok else 1
+def add_data_build(data) -> None:
+    p = data.add_parser("build", help="prose corpus -> aligned (stems, text) windows as a datasets folder",
+                        description="Stem prose in the corpus format (# Title, ## Heading, a paragraph a line) "
+                                    "or plain text, and save aligned windows with train/validation splits.")
+    add_corpus_option(p, required=True)
+    p.add_argument("--out", required=True, help="output folder (datasets save_to_disk)")
+    p.add_argument("--max-stems", type=int, default=96, help="window size limit in stems (default: 96)")
+    p.add_argument("--valid-fraction", type=float, default=0.01, help="share of articles for validation")
+    p.add_argument("--seed", type=int, default=0, help="seed of the article split")
+    p.add_argument("--num-proc", type=int, default=2, help="worker processes (default: 2)")
+    p.set_defaults(func=cmd_data_build)
 
 
-def cmd_eval(args) -> int:
-    from .evaluate import DEFAULT_MODEL_DIR, SYSTEMS, EvalOptions, evaluate, load_suite, report_table
+def cmd_data_build(args) -> int:
+    from .text.pairs import PairConfig, build_pairs
 
-    suite = load_suite(args.suite) if args.suite else None
-    out = args.out or (suite.out if suite else None)
-    if out is None:
-        raise InputError("give --out DIR for the report")
-    systems = args.systems.split(",") if args.systems else (suite.systems if suite else list(SYSTEMS))
-    options = EvalOptions(prose=suite.data if suite else args.prose, out=out,
-                          systems=[s.strip() for s in systems if s.strip()],
-                          model_dir=args.model or str(DEFAULT_MODEL_DIR),
-                          limit_words=args.limit_words if args.limit_words is not None else (
-                              suite.limit_words if suite else None),
-                          constrained=not args.no_constraints, batch_tokens=args.batch_tokens,
-                          device=args.device, suite=suite.name if suite else None)
-    report = evaluate(options)
-    print(report_table(report))
-    print(f"wrote {os.path.join(out, 'report.md')} and report.json in {report['seconds'] / 60:.1f} min",
+    start = time.time()
+    config = PairConfig(max_stems=args.max_stems, valid_fraction=args.valid_fraction, seed=args.seed)
+    splits = build_pairs(args.corpus, args.out, config, num_proc=args.num_proc)
+    minutes = (time.time() - start) / 60
+    counts = ", ".join(f"{name}: {len(ds):,} windows" for name, ds in splits.items())
+    print(f"wrote {args.out} ({counts}) in {minutes:.1f} min", file=sys.stderr)
+    return 0
+
+def add_data_detok(data) -> None:
+    p = data.add_parser("check-detok", help="measure the detokenizer on prose",
+                        description="Share of sentences of the prose for which detokenizing the word "
+                                    "tokens gives back the sentence exactly.")
+    add_corpus_option(p, required=True)
+    p.add_argument("--max-paragraphs", type=int, default=5000, help="paragraphs to read (default: 5000)")
+    p.set_defaults(func=cmd_data_detok)
+
+
+def cmd_data_detok(args) -> int:
+    import itertools
+
+    from .text.detok import detokenizer_agreement
+    from .text.documents import expand_paths, read_documents
+
+    paragraphs = (line for path in expand_paths(args.corpus) for doc in read_documents(path)
+                  for line in doc.text.split("\n") if not line.startswith("#"))
+    same, total = detokenizer_agreement(itertools.islice(paragraphs, args.max_paragraphs))
+    print(f"detokenize(tokenize(s)) == s for {same:,} of {total:,} sentences ({100 * same / max(1, total):.1f}%)")
+    return 0
+
+def add_data_build_lm(data) -> None:
+    from .restore.ngram import DEFAULT_ORDER
+
+    p = data.add_parser("build-lm", help="add a word n-gram language model to a model folder",
+                        description="Count word n-grams (up to 4-grams) of the target text of built pairs (training "
+                                    "split) and save them as ngram.npz in a model folder, where restoring uses them "
+                                    "to choose function words and word forms together (at the config's "
+                                    "lm_weight; tune it with `destem calibrate --lm-weights`).")
+    add_pairs_option(p)
+    p.add_argument("--model", required=True, metavar="DIR", help="model folder to add ngram.npz to")
+    p.add_argument("--min-count", type=int, default=2, help="drop n-grams seen fewer times (default: 2)")
+    p.add_argument("--order", type=int, choices=(3, 4), default=DEFAULT_ORDER,
+                   help=f"longest n-gram counted: 3 (trigrams) or 4 (4-grams as well; about 50%% more file) "
+                        f"(default: {DEFAULT_ORDER})")
+    p.set_defaults(func=cmd_data_build_lm)
+
+
+def cmd_data_build_lm(args) -> int:
+    from datasets import load_from_disk
+
+    from .restore.ngram import NGRAM_FILE, lm_from_pairs
+
+    if not os.path.isdir(args.model):
+        raise FileNotFoundError(f"no model folder at {args.model}")
+    lm = lm_from_pairs(load_from_disk(args.pairs)["train"], min_ngram_count=args.min_count, order=args.order)
+    lm.save(args.model)
+    fourgrams = "" if lm.fourgram_keys is None else f", {len(lm.fourgram_keys):,} 4-grams"
+    print(f"wrote {os.path.join(args.model, NGRAM_FILE)}: {len(lm.vocab):,} words, {len(lm.bigram_keys):,} bigrams, "
+          f"{len(lm.trigram_keys):,} trigrams{fourgrams}; tune its weight with `destem calibrate --lm-weights ...`",
           file=sys.stderr)
     return 0
 
+def add_bakeoff(sub) -> None:
+    from .experiments.bakeoff import FORMULATIONS
 
-def cmd_bench(args) -> int:
-    from .bench import bench_table, parse_counts, resolve_devices, run_bench
-    from .evaluate import DEFAULT_MODEL_DIR, load_suite
-
-    text = args.text or load_suite("wikitext2-test").data
-    result = run_bench(args.model or str(DEFAULT_MODEL_DIR), text, parse_counts(args.sizes, "--sizes"),
-                       parse_counts(args.batch_tokens, "--batch-tokens"), resolve_devices(args.device))
-    print(bench_table(result))
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=1)
-        print(f"wrote {args.out}", file=sys.stderr)
-    return 0
+    p = sub.add_parser("bakeoff", help="train candidate model formulations on one budget and compare them",
+                       description="Train each formulation (tagger, tagger-minilm, forced-seq2seq) for the same "
+                                   "minutes on the same first training windows of built pairs, restore the same "
+                                   "validation windows, and score BLEU, chrF++ and content-word accuracy. Results "
+                                   "accumulate in OUT/results.json and OUT/report.md, one formulation at a time "
+                                   "if you like.")
+    add_pairs_option(p)
+    p.add_argument("--formulations", default=",".join(FORMULATIONS), metavar="LIST",
+                   help="comma-separated, from: " + ", ".join(FORMULATIONS))
+    p.add_argument("--minutes", type=float, default=20.0, help="training budget of each (default: 20)")
+    p.add_argument("--train-windows", type=int, default=60_000, help="training windows (default: 60000)")
+    p.add_argument("--eval-windows", type=int, default=200, help="validation windows scored (default: 200)")
+    p.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
+    p.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
+    p.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
+    p.set_defaults(func=cmd_bakeoff)
 
 
 def cmd_bakeoff(args) -> int:
-    from .bakeoff import FORMULATIONS, BakeoffOptions, run_bakeoff
+    from .experiments.bakeoff import FORMULATIONS, BakeoffOptions, run_bakeoff
 
     names = [n.strip() for n in args.formulations.split(",") if n.strip()]
     unknown = sorted(set(names) - set(FORMULATIONS))
@@ -215,188 +460,17 @@ def cmd_bakeoff(args) -> int:
         print(f.read())
     return 0
 
-
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    if not text.isdecimal() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
-    return int(text)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from .bakeoff import FORMULATIONS
-    from .ngram import DEFAULT_ORDER
-
     parser = argparse.ArgumentParser(prog="destem", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    stem = sub.add_parser("stem", help="prose -> stems (the forward pipeline), one line per line",
-                          description="Run the forward pipeline on each input line (or JSONL record) "
-                                      "and write one stemmed line per input line, in order.")
-    stem.add_argument("files", nargs="+", metavar="FILE", help="text files, or - for stdin")
-    stem.add_argument("--jsonl", action="store_true", help="read and write JSONL records, keeping every other field")
-    stem.add_argument("--text-key", default="text", help="JSONL field holding the text (default: text)")
-    stem.add_argument("--errors", choices=["strict", "replace"], default="strict",
-                      help="what to do with bytes that are not UTF-8 (default: strict, stop with an error)")
-    stem.set_defaults(func=cmd_stem)
-
-    data = sub.add_parser("data", help="build training pairs").add_subparsers(dest="data_command", required=True)
-    build = data.add_parser("build", help="prose corpus -> aligned (stems, text) windows as a datasets folder",
-                            description="Stem prose in the corpus format (# Title, ## Heading, a paragraph a line) "
-                                        "or plain text, and save aligned windows with train/validation splits.")
-    build.add_argument("--corpus", nargs="+", required=True, metavar="PATH",
-                       help=".txt/.txt.gz files, globs or folders")
-    build.add_argument("--out", required=True, help="output folder (datasets save_to_disk)")
-    build.add_argument("--max-stems", type=int, default=96, help="window size limit in stems (default: 96)")
-    build.add_argument("--valid-fraction", type=float, default=0.01, help="share of articles for validation")
-    build.add_argument("--seed", type=int, default=0, help="seed of the article split")
-    build.add_argument("--num-proc", type=int, default=2, help="worker processes (default: 2)")
-    build.set_defaults(func=cmd_data_build)
-    detok = data.add_parser("check-detok", help="measure the detokenizer on prose",
-                            description="Share of sentences of the prose for which detokenizing the word "
-                                        "tokens gives back the sentence exactly.")
-    detok.add_argument("--corpus", nargs="+", required=True, metavar="PATH", help=".txt/.txt.gz files, globs or folders")
-    detok.add_argument("--max-paragraphs", type=int, default=5000, help="paragraphs to read (default: 5000)")
-    detok.set_defaults(func=cmd_data_detok)
-    blm = data.add_parser("build-lm", help="add a word n-gram language model to a model folder",
-                          description="Count word n-grams (up to 4-grams) of the target text of built pairs (training split) "
-                                      "and save them as ngram.npz in a model folder, where restoring uses them "
-                                      "to choose function words and word forms together (at the config's "
-                                      "lm_weight; tune it with `destem calibrate --lm-weights`).")
-    blm.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
-    blm.add_argument("--model", required=True, metavar="DIR", help="model folder to add ngram.npz to")
-    blm.add_argument("--min-count", type=int, default=2, help="drop n-grams seen fewer times (default: 2)")
-    blm.add_argument("--order", type=int, choices=(3, 4), default=DEFAULT_ORDER,
-                     help=f"longest n-gram counted: 3 (trigrams) or 4 (4-grams as well; about 50%% more file) "
-                          f"(default: {DEFAULT_ORDER})")
-    blm.set_defaults(func=cmd_data_build_lm)
-    tr = sub.add_parser("train", help="train or fine-tune a restoration model",
-                        description="Build pairs from prose (or take built pairs), prepare a run folder "
-                                    "(tokenizer, label sets, lexicon, encoded features) and train. The run "
-                                    "folder is a model folder that restore and eval take at any checkpoint.")
-    tr.add_argument("--corpus", nargs="+", metavar="PATH",
-                    help="prose: .txt/.txt.gz files (corpus format or plain text), folders or globs of them, "
-                         ".jsonl files, or a `datasets` dataset saved to disk")
-    tr.add_argument("--text-key", default="text", help="text field of JSONL records and datasets (default: text)")
-    tr.add_argument("--hub-dataset", metavar="NAME", help="also train on this hub dataset's train split (needs a network)")
-    tr.add_argument("--pairs", metavar="DIR", help="pairs built by `destem data build` instead of --corpus")
-    tr.add_argument("--out", required=True, metavar="DIR", help="run folder (the trained model ends up here)")
-    tr.add_argument("--config", default="cpu", help="cpu, gpu, toy, or a JSON file of overrides (default: cpu)")
-    tr.add_argument("--init", metavar="DIR",
-                    help="fine-tune this model folder (keeps its tokenizer and labels, extends its lexicon)")
-    tr.add_argument("--max-steps", type=int,
-                    help="train this many steps; alone, it replaces the config's minutes budget")
-    tr.add_argument("--max-minutes", type=float, help="stop after this many minutes (overrides the config)")
-    tr.add_argument("--save-every-steps", type=int, metavar="N",
-                    help="also checkpoint every N steps (checkpoints are taken by the clock too, and at the end)")
-    tr.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
-    tr.add_argument("--prepare-only", action="store_true", help="prepare the run folder and stop")
-    tr.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
-    tr.add_argument("--num-proc", type=int, default=2, help="worker processes for pair building")
-    tr.set_defaults(func=cmd_train)
-    rs = sub.add_parser("restore", help="stems -> readable English, one document per input line",
-                        description="Restore each input line (one stemmed document; or each JSONL record) to "
-                                    "English, in order: one output document per input document, an empty line "
-                                    "for an empty line. Outputs are written to a temporary file and renamed into "
-                                    "place; a rerun skips outputs that exist (unless --force). A summary goes "
-                                    "to stderr at the end.")
-    rs.add_argument("inputs", nargs="*", metavar="PATH",
-                    help="stem files, - for stdin (the default), or folders (their .txt files, or .jsonl with "
-                         "--jsonl, recursively; they need -o OUTDIR)")
-    rs.add_argument("-o", "--out", metavar="OUT",
-                    help="output file for one input, or output folder (inputs mirrored under it); default: stdout")
-    rs.add_argument("--model", default=None, metavar="DIR", help="model folder (default: the shipped models/default)")
-    rs.add_argument("--jsonl", action="store_true",
-                    help="read and write JSONL records, keeping id and every other field")
-    rs.add_argument("--text-key", default="text", help="JSONL field holding the stems (default: text)")
-    rs.add_argument("--output-key", default="restored", help="JSONL field for the restoration (default: restored)")
-    rs.add_argument("--markdown", action="store_true",
-                    help="keep paragraphs and headings on their own lines; documents are then separated "
-                         "by a blank line instead of one a line")
-    rs.add_argument("--no-constraints", action="store_true",
-                    help="take the model's first choice even where it does not stem back (for comparison)")
-    rs.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
-    rs.add_argument("--batch-tokens", type=int, default=8192, metavar="N", help="pieces per model batch (default: 8192)")
-    rs.add_argument("--force", action="store_true", help="redo outputs that exist already")
-    rs.add_argument("--workers", type=positive_int, default=1, metavar="N",
-                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
-                         "threads; the output is the same (default: 1, in this process)")
-    rs.add_argument("--errors", choices=["strict", "replace"], default="strict",
-                    help="bytes that are not UTF-8: strict refuses the file (default), replace restores anyway")
-    rs.set_defaults(func=cmd_restore)
-    ck = sub.add_parser("check", help="reference-free round-trip check of stems against a restoration",
-                        description="Stem each restored document and compare it with its input stems, document "
-                                    "by document (line by line). Prints each mismatch (where the stems first "
-                                    "differ, with context) and the totals; exit code 0 when every document "
-                                    "round-trips, 1 otherwise.")
-    ck.add_argument("files", nargs="+", metavar="FILE", help="STEMS RESTORED, or RESTORED with --against STEMS")
-    ck.add_argument("--against", metavar="STEMS", help="the stems file (then give only RESTORED)")
-    ck.add_argument("--markdown", action="store_true", help="RESTORED was written by restore --markdown")
-    ck.set_defaults(func=cmd_check)
-    ev = sub.add_parser("eval", help="score restoration systems against reference prose",
-                        description="Stem prose (corpus format or plain text) with the forward pipeline, restore "
-                                    "it with each system, and score every system on the same documents, whole and "
-                                    "in windows: BLEU, chrF++, TER, WER, content and function words, casing, "
-                                    "spacing, round trip, speed and memory. Writes report.json, report.md, two "
-                                    "charts and each system's texts (one document a line) to the output folder.")
-    what = ev.add_mutually_exclusive_group(required=True)
-    what.add_argument("--prose", nargs="+", metavar="PATH", help=".txt/.txt.gz files, globs or folders")
-    what.add_argument("--suite", metavar="NAME", help="a ready suite: eval/suites/NAME.toml (e.g. wikitext2-test)")
-    ev.add_argument("--model", metavar="DIR", help="model folder (default: the shipped models/default)")
-    ev.add_argument("--systems", metavar="LIST", help="comma list of identity, lexicon, model (default: all, "
-                                                      "or the suite's)")
-    ev.add_argument("--limit-words", type=int, metavar="N", help="whole documents in order until N words")
-    ev.add_argument("--no-constraints", action="store_true", help="the model's first choices, unchecked")
-    ev.add_argument("--batch-tokens", type=int, default=8192, metavar="N",
-                    help="pieces per model batch (default: 8192)")
-    ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
-    ev.add_argument("--out", metavar="DIR", help="report folder (default: the suite's; needed with --prose)")
-    ev.set_defaults(func=cmd_eval)
-    bn = sub.add_parser("bench", help="restore throughput and peak memory over batch and input sizes",
-                        description="Restore stemmed prose of fixed sizes (stems of the text, repeated as needed) "
-                                    "with the model at each batch size on each device; print stems/s and peak RSS "
-                                    "as a table, and save them with the machine and versions as JSON.")
-    bn.add_argument("--model", metavar="DIR", help="model folder (default: the shipped models/default)")
-    bn.add_argument("--text", nargs="+", metavar="PATH", help="prose to stem (default: the wikitext2-test suite's)")
-    bn.add_argument("--sizes", default="1000,10000,100000", metavar="LIST", help="input sizes in stems")
-    bn.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
-    bn.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
-    bn.add_argument("--out", metavar="FILE.json", help="also save the results here")
-    bn.set_defaults(func=cmd_bench)
-    bk = sub.add_parser("bakeoff", help="train candidate model formulations on one budget and compare them",
-                        description="Train each formulation (tagger, tagger-minilm, forced-seq2seq) for the same "
-                                    "minutes on the same first training windows of built pairs, restore the same "
-                                    "validation windows, and score BLEU, chrF++ and content-word accuracy. Results "
-                                    "accumulate in OUT/results.json and OUT/report.md, one formulation at a time "
-                                    "if you like.")
-    bk.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
-    bk.add_argument("--formulations", default=",".join(FORMULATIONS), metavar="LIST",
-                    help="comma-separated, from: " + ", ".join(FORMULATIONS))
-    bk.add_argument("--minutes", type=float, default=20.0, help="training budget of each (default: 20)")
-    bk.add_argument("--train-windows", type=int, default=60_000, help="training windows (default: 60000)")
-    bk.add_argument("--eval-windows", type=int, default=200, help="validation windows scored (default: 200)")
-    bk.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
-    bk.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
-    bk.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
-    bk.set_defaults(func=cmd_bakeoff)
-    cal = sub.add_parser("calibrate", help="tune a model's decoding settings on validation windows",
-                         description="Restore validation windows of built pairs with every combination of the "
-                                     "given decoding settings and report BLEU; --write stores the best in the "
-                                     "model's config.json. A setting not given keeps the model's value. "
-                                     "empty_gap_bias: added to the 'no function words' gap logit; lm_weight and "
-                                     "lm_word_bonus: how much the word n-gram LM (ngram.npz) counts, and its "
-                                     "score per word written (0 weight: the tagger alone).")
-    cal.add_argument("--model", required=True, metavar="DIR", help="model folder")
-    cal.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
-    cal.add_argument("--windows", type=int, default=400, help="validation windows to score (default: 400)")
-    cal.add_argument("--biases", metavar="LIST", help="comma-separated empty-gap biases, e.g. 0,-0.5,-1 "
-                     "(write --biases=-1,-1.5 when the list starts with a minus)")
-    cal.add_argument("--lm-weights", metavar="LIST", help="comma-separated LM weights, e.g. 0,0.2,0.3")
-    cal.add_argument("--lm-bonuses", metavar="LIST", help="comma-separated LM word bonuses, e.g. 1,2,3")
-    cal.add_argument("--write", action="store_true", help="store the best settings in the model folder")
-    cal.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    cal.set_defaults(func=cmd_calibrate)
+    for add in (add_stem, add_restore, add_check, add_eval, add_bench, add_calibrate, add_train):
+        add(sub)
+    data = sub.add_parser("data", help="build training pairs and language models").add_subparsers(
+        dest="data_command", required=True, metavar="DATA_COMMAND")
+    for add in (add_data_build, add_data_detok, add_data_build_lm):
+        add(data)
+    add_bakeoff(sub)
     return parser
 
 

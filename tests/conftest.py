@@ -13,7 +13,7 @@ DEFAULT_MODEL = ROOT / "models" / "default"
 
 @pytest.fixture(scope="session")
 def mini_pairs(tmp_path_factory) -> Path:
-    from pipeline.pairs import PairConfig, build_pairs
+    from pipeline.text.pairs import PairConfig, build_pairs
 
     out = tmp_path_factory.mktemp("pairs") / "mini"
     build_pairs([str(MINI_CORPUS)], str(out), PairConfig(max_stems=48, valid_fraction=0.2, seed=1), num_proc=1)
@@ -25,8 +25,8 @@ def toy_model_dir(mini_pairs, tmp_path_factory) -> Path:
     """A toy model trained for a few seconds; a complete model folder."""
     import dataclasses
 
-    from pipeline.config import load_config
-    from pipeline.train import prepare_run, train
+    from pipeline.training.config import load_config
+    from pipeline.training.train import prepare_run, train
 
     out = tmp_path_factory.mktemp("toy") / "model"
     config = dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48)

@@ -5,8 +5,13 @@ import json
 
 import pytest
 
-from pipeline.bakeoff import BakeoffOptions, run_bakeoff, score_windows, validation_windows
 from pipeline.cli import main
+from pipeline.experiments.bakeoff import (
+    BakeoffOptions,
+    run_bakeoff,
+    score_windows,
+    validation_windows,
+)
 
 
 @pytest.mark.parametrize("hypothesis, reference, bleu, content", [

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.documents import read_documents
-from pipeline.evaluate import REPO_ROOT, load_suite
-from pipeline.forward import stem_text
+from pipeline.evaluation.evaluate import REPO_ROOT, load_suite
+from pipeline.text.documents import read_documents
+from pipeline.text.forward import stem_text
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 SYSTEMS = ["identity", "lexicon", "model"]
@@ -158,7 +158,7 @@ def test_bench_table_and_json(toy_model_dir, tmp_path, capsys):
 
 @pytest.mark.parametrize("stems", [1, 300, 7000])  # 7000 is more than the corpus has: it repeats
 def test_bench_inputs_have_exactly_the_size(stems):
-    from pipeline.bench import bench_documents
+    from pipeline.evaluation.bench import bench_documents
 
     documents = bench_documents([str(MINI_CORPUS)], stems)
     assert sum(len(d.split()) for d in documents) == stems

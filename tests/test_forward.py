@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.forward import (
+from pipeline.text.forward import (
     STOPWORDS,
     is_stopword,
     sentence_spans,

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.metrics import (analyze, content_word_counts, document_bleu, sacrebleu_scores, score_texts,
-                              text_counts)
+from pipeline.evaluation.metrics import (
+    analyze,
+    content_word_counts,
+    document_bleu,
+    sacrebleu_scores,
+    score_texts,
+    text_counts,
+)
 
 # sacrebleu's README example
 README_HYPOTHESES = ["The dog bit the man.", "It wasn't surprising.", "The man had just bitten him."]

@@ -6,8 +6,13 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.joint_decode import StemOptions, joint_decode
-from pipeline.ngram import FOURGRAM_KEY_BITS, NgramLM, fourgram_key, window_words
+from pipeline.restore.joint_decode import StemOptions, joint_decode
+from pipeline.restore.ngram import (
+    FOURGRAM_KEY_BITS,
+    NgramLM,
+    fourgram_key,
+    window_words,
+)
 
 WINDOWS = [["the", "cat", "sat"], ["the", "cat", "ran"], ["a", "cat", "sat"]]  # 9 words + 3 <s>
 
@@ -201,7 +206,7 @@ DOCS = ["The comet was discovered in 1852. It is named after the goddess of the 
 
 @pytest.fixture()
 def lm_restorer(toy_model_dir):
-    from pipeline.restore import Restorer
+    from pipeline.restore.restorer import Restorer
 
     restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu")
     restorer.model.config.lm_weight, restorer.model.config.lm_word_bonus = 0.5, 2.0
@@ -214,8 +219,8 @@ def test_a_trained_model_folder_has_its_lm(toy_model_dir):
 
 
 def test_lm_weight_zero_restores_exactly_as_the_tagger_alone(lm_restorer):
-    from pipeline.forward import stem_text
-    from pipeline.restore import Restorer
+    from pipeline.restore.restorer import Restorer
+    from pipeline.text.forward import stem_text
 
     docs = [stem_text(d) for d in DOCS]
     lm_restorer.model.config.lm_weight = 0.0
@@ -224,8 +229,8 @@ def test_lm_weight_zero_restores_exactly_as_the_tagger_alone(lm_restorer):
 
 
 def test_restoring_with_the_lm_keeps_the_round_trip_and_survives_save_and_load(lm_restorer, tmp_path):
-    from pipeline.forward import stem_text
-    from pipeline.restore import Restorer
+    from pipeline.restore.restorer import Restorer
+    from pipeline.text.forward import stem_text
 
     docs = [stem_text(d) for d in DOCS] + ["", "zzyzxq qwxv .", "лев давидович троцкий ."]
     results = lm_restorer.restore_documents(docs)
@@ -241,8 +246,7 @@ def test_calibrate_scores_the_grid_and_writes_the_best(toy_model_dir, mini_pairs
     import shutil
 
     from pipeline.cli import main
-
-    from pipeline.bench import model_info
+    from pipeline.evaluation.bench import model_info
 
     model = tmp_path / "model"
     shutil.copytree(toy_model_dir, model)
@@ -262,7 +266,7 @@ def test_calibrating_lm_weights_without_an_lm_is_a_clear_error(toy_model_dir, mi
     import shutil
 
     from pipeline.cli import main
-    from pipeline.ngram import NGRAM_FILE
+    from pipeline.restore.ngram import NGRAM_FILE
 
     model = tmp_path / "model"
     shutil.copytree(toy_model_dir, model)

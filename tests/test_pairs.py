@@ -9,11 +9,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.align import PARAGRAPH, align_document
-from pipeline.documents import Document, expand_paths, read_documents
-from pipeline.forward import sentence_spans, stem_text, tokenize
-from pipeline.pairs import MERGE_LIMIT, PairConfig, build_pairs, document_windows, split_of
-from pipeline.windows import segment_bounds, window_bounds
+from pipeline.text.align import PARAGRAPH, align_document
+from pipeline.text.documents import Document, expand_paths, read_documents
+from pipeline.text.forward import sentence_spans, stem_text, tokenize
+from pipeline.text.pairs import (
+    MERGE_LIMIT,
+    PairConfig,
+    build_pairs,
+    document_windows,
+    split_of,
+)
+from pipeline.text.windows import segment_bounds, window_bounds
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline import batch
-from pipeline.batch import looks_stemmed, restore_stream
-from pipeline.check import check_documents
 from pipeline.cli import main
-from pipeline.forward import stem_text
-from pipeline.lexicon import LEXICON_FILE
-from pipeline.model import DestemConfig, DestemTagger
-from pipeline.restore import Restorer
-from pipeline.textio import format_document, split_documents
+from pipeline.model.tagger import DestemConfig, DestemTagger
+from pipeline.restore import batch
+from pipeline.restore.batch import looks_stemmed, restore_stream
+from pipeline.restore.lexicon import LEXICON_FILE
+from pipeline.restore.restorer import Restorer
+from pipeline.text.check import check_documents
+from pipeline.text.forward import stem_text
+from pipeline.text.textio import format_document, split_documents
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()

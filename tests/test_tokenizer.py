@@ -10,9 +10,15 @@ import pytest
 import sentencepiece as spm
 from transformers import AutoTokenizer
 
-from pipeline.forward import stem_text
-from pipeline.tokenizer import (MAX_PIECES_PER_STEM, SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer,
-                                sentencepiece_tokenizer)
+from pipeline.model.tokenizer import (
+    MAX_PIECES_PER_STEM,
+    SPM_FILE,
+    TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+    StemTokenizer,
+    sentencepiece_tokenizer,
+)
+from pipeline.text.forward import stem_text
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 FIXTURE_STEMS = sorted(set(stem_text(MINI_CORPUS.read_text(encoding="utf-8")).split()))

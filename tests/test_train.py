@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline import train as training
 from pipeline.cli import main
-from pipeline.config import load_config, with_budget
-from pipeline.corpus_input import corpus_files
-from pipeline.documents import read_documents
-from pipeline.features import load_features
-from pipeline.forward import stem_text
-from pipeline.lexicon import LEXICON_FILE, Lexicon
-from pipeline.model import DestemTagger
-from pipeline.restore import Restorer
-from pipeline.textio import InputError
+from pipeline.model.features import load_features
+from pipeline.model.tagger import DestemTagger
+from pipeline.restore.lexicon import LEXICON_FILE, Lexicon
+from pipeline.restore.restorer import Restorer
+from pipeline.text.documents import read_documents
+from pipeline.text.forward import stem_text
+from pipeline.text.textio import InputError
+from pipeline.training import train as training
+from pipeline.training.config import load_config, with_budget
+from pipeline.training.corpus_input import corpus_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
@@ -142,7 +142,7 @@ def test_jsonl_and_saved_datasets_become_corpus_documents(tmp_path):
 
 
 def test_fallback_holds_out_the_last_whole_document(tmp_path, toy_model_dir, toy_config):
-    from pipeline.pairs import PairConfig, build_pairs
+    from pipeline.text.pairs import PairConfig, build_pairs
 
     corpus = write_corpus(tmp_path / "quokkas.txt", DOMAIN_ARTICLES)
     pairs = tmp_path / "pairs"

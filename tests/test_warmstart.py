@@ -16,13 +16,13 @@ from tokenizers.models import WordPiece
 from transformers import AutoTokenizer, BertConfig, BertModel
 
 from pipeline.cli import main
-from pipeline.config import load_config
-from pipeline.forward import stem_text
-from pipeline.model import DestemConfig
-from pipeline.restore import Restorer
-from pipeline.textio import InputError
-from pipeline.tokenizer import SPM_FILE, TOKENIZER_FILE, StemTokenizer
-from pipeline.train import encoder_folder, make_model, prepare_run, train
+from pipeline.model.tagger import DestemConfig
+from pipeline.model.tokenizer import SPM_FILE, TOKENIZER_FILE, StemTokenizer
+from pipeline.restore.restorer import Restorer
+from pipeline.text.forward import stem_text
+from pipeline.text.textio import InputError
+from pipeline.training.config import load_config
+from pipeline.training.train import encoder_folder, make_model, prepare_run, train
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()

@@ -14,7 +14,7 @@ from collections import Counter
 
 from datasets import load_from_disk
 
-from pipeline.restore import Restorer
+from pipeline.restore.restorer import Restorer
 
 
 def form_confusion(reference: str, chosen: str) -> str:

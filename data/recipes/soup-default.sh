@@ -2,7 +2,7 @@
 # How models/default got its current weights and word 4-gram LM, on the 2-core CPU, from the
 # GPU-continued weights (commit d579557: data/recipes/pack-continue-gpu.sh + continue-default-gpu.sh).
 # Continuing those weights on windows no GPU run had seen lowered validation loss but not BLEU; the
-# average of the weights before and after (a model soup, pipeline/average_weights.py) beat both.
+# average of the weights before and after (a model soup, pipeline/experiments/average_weights.py) beat both.
 # Needs the pairs of
 #   destem data build --corpus '../shared/corpus/wiki-0*.txt.gz' --out .cache/pairs-wiki
 set -euo pipefail
@@ -14,10 +14,10 @@ git archive d579557 models/default | tar -x --strip-components=2 -C "$BASE"
 destem train --init "$BASE" --pairs .cache/pairs-wiki --config data/recipes/default-continue-cpu-2.json --out "$W/run-2"
 # 2. their average with the start, then 50 more minutes from that average on the same windows (seed 1)
 cp -r "$BASE" "$W/half"
-python -m pipeline.average_weights "$W/half/model.safetensors" "$BASE/model.safetensors" "$W/run-2/model.safetensors"
+python -m pipeline.experiments.average_weights "$W/half/model.safetensors" "$BASE/model.safetensors" "$W/run-2/model.safetensors"
 destem train --init "$W/half" --pairs .cache/pairs-wiki --config data/recipes/default-continue-cpu-3.json --out "$W/run-3"
 # 3. the shipped weights: the average of the three ends (bf16)
-python -m pipeline.average_weights models/default/model.safetensors \
+python -m pipeline.experiments.average_weights models/default/model.safetensors \
     "$BASE/model.safetensors" "$W/run-2/model.safetensors" "$W/run-3/model.safetensors"
 cp "$W/run-2/log.jsonl" models/default/continue_cpu_2_log.jsonl
 cp "$W/run-3/log.jsonl" models/default/continue_cpu_3_log.jsonl

@@ -16,7 +16,7 @@ python3 -m pipeline.cli train --out .gpu/run --config data/recipes/default-model
 # bf16 weights in shards under 16 MB (what can travel back), plus the training log
 python3 -c "
 import sys, torch
-from pipeline.model import DestemTagger
+from pipeline.model.tagger import DestemTagger
 DestemTagger.from_pretrained('.gpu/run').to(torch.bfloat16).save_pretrained(sys.argv[1], max_shard_size='15MB')
 " "$OUT/model"
 cp .gpu/run/log.jsonl "$OUT/"

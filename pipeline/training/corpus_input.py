@@ -11,10 +11,10 @@ import itertools
 import os
 from typing import Iterable, Iterator
 
-from .batch import looks_stemmed
+from ..restore.batch import looks_stemmed
+from ..text.documents import expand_paths, read_documents
+from ..text.textio import InputError, read_jsonl
 from .config import TrainConfig
-from .documents import expand_paths, read_documents
-from .textio import InputError, read_jsonl
 
 SAVED_DATASET_FILES = ("dataset_dict.json", "dataset_info.json")  # what `save_to_disk` writes
 SNIFF_DOCUMENTS = 50  # documents looked at to tell prose from stems
@@ -73,7 +73,7 @@ def build_run_pairs(inputs: list[str], out_dir: str, config: TrainConfig, text_k
                     hub_dataset: str | None = None, num_proc: int = 2) -> str:
     """Check the corpus and build its pairs into the run folder (`OUT/pairs`; converted inputs in
     `OUT/corpus`), with documents held out for validation by `config.valid_fraction`."""
-    from .pairs import PairConfig, build_pairs
+    from ..text.pairs import PairConfig, build_pairs
 
     files = corpus_files(inputs, os.path.join(out_dir, "corpus"), text_key, hub_dataset)
     check_corpus(files)

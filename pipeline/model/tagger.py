@@ -99,3 +99,12 @@ class DestemTagger(PreTrainedModel):
             out["gap_loss"], out["form_loss"], out["case_loss"] = gap_loss, form_loss, case_loss
             out["loss"] = gap_loss + form_loss + self.config.case_loss_weight * case_loss
         return out
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """The torch device for "auto" (CUDA if present), "cpu" or "cuda" (refused when absent)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available")
+    return torch.device(device)

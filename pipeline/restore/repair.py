@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..model.labels import apply_case, case_of
 from .constraints import is_allowed_form
-from .labels import apply_case, case_of
 
 # stopwords that Punkt's English parameters read as sentence starters; stemming drops them
 SENTENCE_STARTERS = ("In", "The", "It", "This")

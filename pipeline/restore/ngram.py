@@ -1,5 +1,5 @@
 """A word n-gram language model (trigrams, optionally 4-grams) of restored text, for choosing
-function words and word forms jointly (`pipeline/joint_decode.py`).
+function words and word forms jointly (`pipeline/restore/joint_decode.py`).
 
 The tagger picks each gap and each form from its own position's hidden state; it has no way to
 make neighbouring choices agree ("was founded in" vs "founded the in"). Counts of word n-grams
@@ -20,7 +20,7 @@ from collections import Counter
 
 import numpy as np
 
-from .align import PARAGRAPH
+from ..text.align import PARAGRAPH
 
 NGRAM_FILE = "ngram.npz"
 UNK, BOS = 0, 1  # ids of unknown words and of the window start

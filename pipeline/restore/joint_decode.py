@@ -1,5 +1,5 @@
 """Choosing a window's gaps and word forms together: the tagger's scores plus a word n-gram
-language model's (`pipeline/ngram.py`), by a beam search over the words written so far.
+language model's (`pipeline/restore/ngram.py`), by a beam search over the words written so far.
 
 At each stem the candidates are the tagger's best gaps (function words before the stem) times
 the word forms allowed for the stem; a hypothesis's score is

@@ -34,13 +34,13 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from transformers import T5Config, T5ForConditionalGeneration
 
-from .align import PARAGRAPH
-from .detok import detokenize
-from .features import token_budget_batches
-from .labels import IGNORE, capitalize_sentences
-from .restore import pick_device
-from .tokenizer import SPM_FILE, train_sentencepiece
-from .train import learning_rate
+from ..model.features import token_budget_batches
+from ..model.labels import IGNORE, capitalize_sentences
+from ..model.tagger import pick_device
+from ..model.tokenizer import SPM_FILE, train_sentencepiece
+from ..text.align import PARAGRAPH
+from ..text.detok import detokenize
+from ..training.train import learning_rate
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3  # the ids train_sentencepiece gives them; <s> starts the decoder
 OPEN, CLOSE = "⟦", "⟧"  # around a forced stem in the decoder
@@ -342,7 +342,11 @@ def _preallocated_cache(model, length: int):
     """A decoder cache written in place (transformers 5); a growing cache is copied at every step,
     which made long windows several times slower. None (a growing cache) where that API is missing."""
     try:
-        from transformers.cache_utils import DynamicCache, EncoderDecoderCache, StaticCache
+        from transformers.cache_utils import (
+            DynamicCache,
+            EncoderDecoderCache,
+            StaticCache,
+        )
         return EncoderDecoderCache(StaticCache(config=model.config, max_cache_len=length),
                                    DynamicCache(config=model.config))
     except (ImportError, TypeError):

@@ -11,21 +11,29 @@ import json
 import os
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from .batch import DEFAULT_MODEL_DIR
-from .bench import PeakMemory, machine_info, markdown_table, model_info, package_versions, resolve_devices
-from .documents import Document, expand_paths, read_documents
-from .forward import stem_text
-from .metrics import analyze, document_bleu, score_texts
-from .pairs import PairConfig, document_windows
-from .textio import InputError
+import tomllib
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from ..restore.batch import DEFAULT_MODEL_DIR
+from ..text.documents import Document, expand_paths, read_documents
+from ..text.forward import stem_text
+from ..text.pairs import PairConfig, document_windows
+from ..text.textio import InputError
+from .bench import (
+    PeakMemory,
+    machine_info,
+    markdown_table,
+    model_info,
+    package_versions,
+    resolve_devices,
+)
+from .metrics import analyze, document_bleu, score_texts
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SUITES_DIR = REPO_ROOT / "eval" / "suites"
 SYSTEMS = ("identity", "lexicon", "model")
 NEEDS_MODEL_DIR = frozenset({"lexicon", "model"})
@@ -144,7 +152,7 @@ def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, 
     """The system's restore function, and the device it runs on. The model restores `warmup`
     once, so that one-time setup (a GPU's above all) is not timed as restoring."""
     if name == "model":
-        from .restore import Restorer
+        from ..restore.restorer import Restorer
 
         restorer = Restorer.from_pretrained(options.model_dir, device=options.device)
         restorer.restore_documents([warmup])

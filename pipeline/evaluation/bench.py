@@ -11,8 +11,8 @@ import sys
 import time
 from itertools import cycle
 
+from ..text.textio import InputError
 from .metrics import package_version
-from .textio import InputError
 
 PACKAGES = ("destem", "torch", "transformers", "sentencepiece", "nltk", "sacrebleu", "jiwer", "matplotlib", "numpy")
 WARMUP_STEMS = 200  # a first small restore, so one-time setup is not timed
@@ -110,8 +110,8 @@ def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
 def bench_documents(text_paths: list[str], stems: int) -> list[str]:
     """Stemmed documents of the prose in order, repeated as needed, the last one cut, so that
     they hold exactly `stems` stems."""
-    from .documents import expand_paths, read_documents
-    from .forward import stem_text
+    from ..text.documents import expand_paths, read_documents
+    from ..text.forward import stem_text
 
     sources: list[list[str]] = []
     total = 0
@@ -153,7 +153,7 @@ def run_bench(model_dir: str, text_paths: list[str], sizes: list[int], batch_tok
     """Restore `size` stems at every batch size on every device; time and memory of each run."""
     import torch
 
-    from .restore import Restorer
+    from ..restore.restorer import Restorer
 
     inputs = {size: bench_documents(text_paths, size) for size in sizes}
     runs = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .forward import STOPWORDS, stem_token, tokenize_sentence
+from ..text.forward import STOPWORDS, stem_token, tokenize_sentence
 
 
 @lru_cache(maxsize=500_000)

@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .align import PARAGRAPH
+from ..model.features import WindowFeatures, collate, token_budget_batches
+from ..model.labels import apply_case, apply_edit, capitalize_sentences
+from ..model.tagger import DestemConfig, DestemTagger, pick_device
+from ..model.tokenizer import StemTokenizer
+from ..text.align import PARAGRAPH
+from ..text.detok import detokenize
+from ..text.forward import stem_text
+from ..text.windows import DEFAULT_MAX_STEMS, window_bounds
 from .constraints import choose_form, is_allowed_form
-from .detok import detokenize
-from .features import collate, token_budget_batches, WindowFeatures
-from .forward import stem_text
 from .joint_decode import StemOptions, joint_decode
-from .repair import WindowDraft, repair_document
-from .labels import apply_case, apply_edit, capitalize_sentences
 from .lexicon import LEXICON_FILE, Lexicon
-from .model import DestemConfig, DestemTagger
 from .ngram import NgramLM
-from .tokenizer import StemTokenizer
-from .windows import DEFAULT_MAX_STEMS, window_bounds
+from .repair import WindowDraft, repair_document
 
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
 TOP_GAPS = 6  # gap candidates per stem for the language model to choose among
@@ -59,14 +59,6 @@ class Restoration:
     text: str
     roundtrip_ok: bool
     stats: RestoreStats = field(default_factory=RestoreStats)
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    return torch.device(device)
 
 
 class Restorer:

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..text.windows import CLOSERS, HEADING_MARK, SENTENCE_END
 from .labels import IGNORE, LabelVocab, window_labels
 from .tokenizer import StemTokenizer
-from .windows import CLOSERS, HEADING_MARK, SENTENCE_END
-
 
 MAX_PIECES = 512  # the model's position limit
 

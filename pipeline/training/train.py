@@ -23,15 +23,26 @@ import torch
 from tqdm import tqdm
 from transformers import BertConfig, BertModel
 
+from ..model.features import (
+    collate,
+    encode_records,
+    load_features,
+    save_features,
+    token_budget_batches,
+)
+from ..model.labels import LabelVocab, count_labels
+from ..model.tagger import DestemConfig, DestemTagger
+from ..model.tokenizer import (
+    SPM_FILE,
+    TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+    StemTokenizer,
+)
+from ..restore.lexicon import LEXICON_FILE, Lexicon
+from ..restore.ngram import NGRAM_FILE, lm_from_pairs
+from ..text.textio import InputError
 from . import distributed
 from .config import TrainConfig
-from .features import collate, encode_records, load_features, save_features, token_budget_batches
-from .labels import LabelVocab, count_labels
-from .lexicon import LEXICON_FILE, Lexicon
-from .ngram import NGRAM_FILE, lm_from_pairs
-from .model import DestemConfig, DestemTagger
-from .textio import InputError
-from .tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
 
 LABELS_FILE = "labels.json"
 STATE_FILE = "trainer_state.pt"
@@ -268,8 +279,8 @@ def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], li
     """BLEU and content-word accuracy on the fixed validation slice, and two sample restorations."""
     import sacrebleu
 
-    from .metrics import content_word_counts
-    from .restore import Restorer
+    from ..evaluation.metrics import content_word_counts
+    from ..restore.restorer import Restorer
 
     with open(os.path.join(out_dir, "features", "validation_slice.jsonl")) as f:
         records = [json.loads(line) for line in f]

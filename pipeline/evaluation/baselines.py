@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 
-from .detok import detokenize
-from .labels import capitalize_sentences
-from .lexicon import LEXICON_FILE, Lexicon
+from ..model.labels import capitalize_sentences
+from ..restore.lexicon import LEXICON_FILE, Lexicon
+from ..text.detok import detokenize
 
 
 def identity(documents: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ import json
 from collections import Counter, defaultdict
 from typing import Iterable
 
-from .labels import MIXED, case_of
+from ..model.labels import MIXED, case_of
 
 LEXICON_FILE = "lexicon.json.gz"
 

@@ -13,7 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 
-from .textio import InputError
+from ..text.textio import InputError
 
 
 @dataclass

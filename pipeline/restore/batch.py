@@ -21,11 +21,17 @@ from typing import Iterable, Iterator, TextIO
 
 import torch
 
-from .forward import STOPWORDS
-from .restore import Restoration, Restorer, RestoreStats
-from .textio import InputError, format_document, read_jsonl, read_text, split_lines
+from ..text.forward import STOPWORDS
+from ..text.textio import (
+    InputError,
+    format_document,
+    read_jsonl,
+    read_text,
+    split_lines,
+)
+from .restorer import Restoration, Restorer, RestoreStats
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "default"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 GROUP_STEMS = 20_000  # stems per model call: memory stays bounded whatever the document sizes
 SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
 MAX_CAPITALIZED_SHARE = 0.05  # the stemmer lowercases every token

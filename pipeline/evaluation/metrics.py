@@ -13,9 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
 
-from .align import PARAGRAPH, AlignedDocument, align_document
-from .check import check_documents
-from .forward import Token, tokenize_with_spans
+from ..text.align import PARAGRAPH, AlignedDocument, align_document
+from ..text.check import check_documents
+from ..text.forward import Token, tokenize_with_spans
 
 
 def sacrebleu_metrics(ter: bool = True) -> dict:
