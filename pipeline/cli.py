@@ -27,7 +27,16 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def add_command(sub, name: str, run):
+    """A subcommand whose --help comes from `run`'s docstring: its first line, then the rest."""
+    help_line, _, description = run.__doc__.partition("\n\n")
+    parser = sub.add_parser(name, help=help_line.strip(), description=" ".join(description.split()) or None)
+    parser.set_defaults(func=run)
+    return parser
+
+
 # Options shared by several commands, declared once.
+
 
 def add_model_option(parser, required: bool = False) -> None:
     if required:
@@ -71,16 +80,18 @@ def add_markdown_option(parser, help_text: str) -> None:
 
 
 def add_stem(sub) -> None:
-    p = sub.add_parser("stem", help="prose -> stems (the forward pipeline), one line per line",
-                       description="Run the forward pipeline on each input line (or JSONL record) "
-                                   "and write one stemmed line per input line, in order.")
+    p = add_command(sub, "stem", cmd_stem)
     p.add_argument("files", nargs="+", metavar="FILE", help="text files, or - for stdin")
     add_jsonl_options(p, "the text")
     add_errors_option(p)
-    p.set_defaults(func=cmd_stem)
 
 
 def cmd_stem(args) -> int:
+    """prose -> stems (the forward pipeline), one line per line
+
+    Run the forward pipeline on each input line (or JSONL record) and write one stemmed line per input line, in
+    order.
+    """
     from .text.forward import stem_text
     from .text.textio import iter_input_lines, read_jsonl
 
@@ -95,13 +106,9 @@ def cmd_stem(args) -> int:
                 out.write(stem_text(line) + "\n")
     return 0
 
+
 def add_restore(sub) -> None:
-    p = sub.add_parser("restore", help="stems -> readable English, one document per input line",
-                       description="Restore each input line (one stemmed document; or each JSONL record) to "
-                                   "English, in order: one output document per input document, an empty line "
-                                   "for an empty line. Outputs are written to a temporary file and renamed into "
-                                   "place; a rerun skips outputs that exist (unless --force). A summary goes "
-                                   "to stderr at the end.")
+    p = add_command(sub, "restore", cmd_restore)
     p.add_argument("inputs", nargs="*", metavar="PATH",
                    help="stem files, - for stdin (the default), or folders (their .txt files, or .jsonl with "
                         "--jsonl, recursively; they need -o OUTDIR)")
@@ -119,10 +126,15 @@ def add_restore(sub) -> None:
                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
                         "threads; the output is the same (default: 1, in this process)")
     add_errors_option(p)
-    p.set_defaults(func=cmd_restore)
 
 
 def cmd_restore(args) -> int:
+    """stems -> readable English, one document per input line
+
+    Restore each input line (one stemmed document; or each JSONL record) to English, in order: one output
+    document per input document, an empty line for an empty line. Outputs are written to a temporary file and
+    renamed into place; a rerun skips outputs that exist (unless --force). A summary goes to stderr at the end.
+    """
     from .restore.batch import DEFAULT_MODEL_DIR, RestoreOptions, restore_files
 
     options = RestoreOptions(model_dir=args.model or str(DEFAULT_MODEL_DIR), device=args.device, jsonl=args.jsonl,
@@ -131,19 +143,21 @@ def cmd_restore(args) -> int:
                              workers=args.workers, errors=args.errors)
     return restore_files(args.inputs or ["-"], args.out, options)
 
+
 def add_check(sub) -> None:
-    p = sub.add_parser("check", help="reference-free round-trip check of stems against a restoration",
-                       description="Stem each restored document and compare it with its input stems, document "
-                                   "by document (line by line). Prints each mismatch (where the stems first "
-                                   "differ, with context) and the totals; exit code 0 when every document "
-                                   "round-trips, 1 otherwise.")
+    p = add_command(sub, "check", cmd_check)
     p.add_argument("files", nargs="+", metavar="FILE", help="STEMS RESTORED, or RESTORED with --against STEMS")
     p.add_argument("--against", metavar="STEMS", help="the stems file (then give only RESTORED)")
     add_markdown_option(p, "RESTORED was written by restore --markdown")
-    p.set_defaults(func=cmd_check)
 
 
 def cmd_check(args) -> int:
+    """reference-free round-trip check of stems against a restoration
+
+    Stem each restored document and compare it with its input stems, document by document (line by line). Prints
+    each mismatch (where the stems first differ, with context) and the totals; exit code 0 when every document
+    round-trips, 1 otherwise.
+    """
     from .text.check import check_files
 
     if args.against is not None:
@@ -160,13 +174,9 @@ def cmd_check(args) -> int:
     print(report.summary())
     return 0 if report.ok else 1
 
+
 def add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="score restoration systems against reference prose",
-                       description="Stem prose (corpus format or plain text) with the forward pipeline, restore "
-                                   "it with each system, and score every system on the same documents, whole and "
-                                   "in windows: BLEU, chrF++, TER, WER, content and function words, casing, "
-                                   "spacing, round trip, speed and memory. Writes report.json, report.md, two "
-                                   "charts and each system's texts (one document a line) to the output folder.")
+    p = add_command(sub, "eval", cmd_eval)
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--prose", nargs="+", metavar="PATH", help=".txt/.txt.gz files, globs or folders")
     what.add_argument("--suite", metavar="NAME", help="a ready suite: eval/suites/NAME.toml (e.g. wikitext2-test)")
@@ -177,18 +187,17 @@ def add_eval(sub) -> None:
     add_decoding_options(p)
     add_device_option(p)
     p.add_argument("--out", metavar="DIR", help="report folder (default: the suite's; needed with --prose)")
-    p.set_defaults(func=cmd_eval)
 
 
 def cmd_eval(args) -> int:
-    from .evaluation.evaluate import (
-        DEFAULT_MODEL_DIR,
-        SYSTEMS,
-        EvalOptions,
-        evaluate,
-        load_suite,
-        report_table,
-    )
+    """score restoration systems against reference prose
+
+    Stem prose (corpus format or plain text) with the forward pipeline, restore it with each system, and score
+    every system on the same documents, whole and in windows: BLEU, chrF++, TER, WER, content and function
+    words, casing, spacing, round trip, speed and memory. Writes report.json, report.md, two charts and each
+    system's texts (one document a line) to the output folder.
+    """
+    from .evaluation.evaluate import DEFAULT_MODEL_DIR, SYSTEMS, EvalOptions, evaluate, load_suite, report_table
 
     suite = load_suite(args.suite) if args.suite else None
     out = args.out or (suite.out if suite else None)
@@ -208,21 +217,24 @@ def cmd_eval(args) -> int:
           file=sys.stderr)
     return 0
 
+
 def add_bench(sub) -> None:
-    p = sub.add_parser("bench", help="restore throughput and peak memory over batch and input sizes",
-                       description="Restore stemmed prose of fixed sizes (stems of the text, repeated as needed) "
-                                   "with the model at each batch size on each device; print stems/s and peak RSS "
-                                   "as a table, and save them with the machine and versions as JSON.")
+    p = add_command(sub, "bench", cmd_bench)
     add_model_option(p)
     p.add_argument("--text", nargs="+", metavar="PATH", help="prose to stem (default: the wikitext2-test suite's)")
     p.add_argument("--sizes", default="1000,10000,100000", metavar="LIST", help="input sizes in stems")
     p.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
     p.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
     p.add_argument("--out", metavar="FILE.json", help="also save the results here")
-    p.set_defaults(func=cmd_bench)
 
 
 def cmd_bench(args) -> int:
+    """restore throughput and peak memory over batch and input sizes
+
+    Restore stemmed prose of fixed sizes (stems of the text, repeated as needed) with the model at each batch
+    size on each device; print stems/s and peak RSS as a table, and save them with the machine and versions as
+    JSON.
+    """
     from .evaluation.bench import bench_table, parse_counts, resolve_devices, run_bench
     from .evaluation.evaluate import DEFAULT_MODEL_DIR, load_suite
 
@@ -237,14 +249,9 @@ def cmd_bench(args) -> int:
         print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
+
 def add_calibrate(sub) -> None:
-    p = sub.add_parser("calibrate", help="tune a model's decoding settings on validation windows",
-                       description="Restore validation windows of built pairs with every combination of the "
-                                   "given decoding settings and report BLEU; --write stores the best in the "
-                                   "model's config.json. A setting not given keeps the model's value. "
-                                   "empty_gap_bias: added to the 'no function words' gap logit; lm_weight and "
-                                   "lm_word_bonus: how much the word n-gram LM (ngram.npz) counts, and its "
-                                   "score per word written (0 weight: the tagger alone).")
+    p = add_command(sub, "calibrate", cmd_calibrate)
     add_model_option(p, required=True)
     add_pairs_option(p)
     p.add_argument("--windows", type=int, default=400, help="validation windows to score (default: 400)")
@@ -254,16 +261,17 @@ def add_calibrate(sub) -> None:
     p.add_argument("--lm-bonuses", metavar="LIST", help="comma-separated LM word bonuses, e.g. 1,2,3")
     p.add_argument("--write", action="store_true", help="store the best settings in the model folder")
     add_device_option(p)
-    p.set_defaults(func=cmd_calibrate)
 
 
 def cmd_calibrate(args) -> int:
-    from .evaluation.calibrate import (
-        DECODING_SETTINGS,
-        score_settings,
-        validation_windows,
-        write_settings,
-    )
+    """tune a model's decoding settings on validation windows
+
+    Restore validation windows of built pairs with every combination of the given decoding settings and report
+    BLEU; --write stores the best in the model's config.json. A setting not given keeps the model's value.
+    empty_gap_bias: added to the 'no function words' gap logit; lm_weight and lm_word_bonus: how much the word
+    n-gram LM (ngram.npz) counts, and its score per word written (0 weight: the tagger alone).
+    """
+    from .evaluation.calibrate import DECODING_SETTINGS, score_settings, validation_windows, write_settings
     from .restore.restorer import Restorer
 
     restorer = Restorer.from_pretrained(args.model, device=args.device)
@@ -285,11 +293,9 @@ def cmd_calibrate(args) -> int:
         print(f"wrote {', '.join(f'{k}={v}' for k, v in best.items())} to {args.model}/config.json")
     return 0
 
+
 def add_train(sub) -> None:
-    p = sub.add_parser("train", help="train or fine-tune a restoration model",
-                       description="Build pairs from prose (or take built pairs), prepare a run folder "
-                                   "(tokenizer, label sets, lexicon, encoded features) and train. The run "
-                                   "folder is a model folder that restore and eval take at any checkpoint.")
+    p = add_command(sub, "train", cmd_train)
     add_corpus_option(p, required=False, what="prose: .txt/.txt.gz files (corpus format or plain text), folders or "
                                               "globs of them, .jsonl files, or a `datasets` dataset saved to disk")
     p.add_argument("--text-key", default="text", help="text field of JSONL records and datasets (default: text)")
@@ -307,10 +313,15 @@ def add_train(sub) -> None:
     p.add_argument("--prepare-only", action="store_true", help="prepare the run folder and stop")
     add_device_option(p)
     p.add_argument("--num-proc", type=int, default=2, help="worker processes for pair building")
-    p.set_defaults(func=cmd_train)
 
 
 def cmd_train(args) -> int:
+    """train or fine-tune a restoration model
+
+    Build pairs from prose (or take built pairs), prepare a run folder (tokenizer, label sets, lexicon, encoded
+    features) and train. The run folder is a model folder that restore and eval take at any checkpoint.
+    """
+
     import dataclasses
 
     from .training import distributed
@@ -347,20 +358,23 @@ def cmd_train(args) -> int:
     finally:
         distributed.finish()
 
+
 def add_data_build(data) -> None:
-    p = data.add_parser("build", help="prose corpus -> aligned (stems, text) windows as a datasets folder",
-                        description="Stem prose in the corpus format (# Title, ## Heading, a paragraph a line) "
-                                    "or plain text, and save aligned windows with train/validation splits.")
+    p = add_command(data, "build", cmd_data_build)
     add_corpus_option(p, required=True)
     p.add_argument("--out", required=True, help="output folder (datasets save_to_disk)")
     p.add_argument("--max-stems", type=int, default=96, help="window size limit in stems (default: 96)")
     p.add_argument("--valid-fraction", type=float, default=0.01, help="share of articles for validation")
     p.add_argument("--seed", type=int, default=0, help="seed of the article split")
     p.add_argument("--num-proc", type=int, default=2, help="worker processes (default: 2)")
-    p.set_defaults(func=cmd_data_build)
 
 
 def cmd_data_build(args) -> int:
+    """prose corpus -> aligned (stems, text) windows as a datasets folder
+
+    Stem prose in the corpus format (# Title, ## Heading, a paragraph a line) or plain text, and save aligned
+    windows with train/validation splits.
+    """
     from .text.pairs import PairConfig, build_pairs
 
     start = time.time()
@@ -371,16 +385,19 @@ def cmd_data_build(args) -> int:
     print(f"wrote {args.out} ({counts}) in {minutes:.1f} min", file=sys.stderr)
     return 0
 
+
 def add_data_detok(data) -> None:
-    p = data.add_parser("check-detok", help="measure the detokenizer on prose",
-                        description="Share of sentences of the prose for which detokenizing the word "
-                                    "tokens gives back the sentence exactly.")
+    p = add_command(data, "check-detok", cmd_data_detok)
     add_corpus_option(p, required=True)
     p.add_argument("--max-paragraphs", type=int, default=5000, help="paragraphs to read (default: 5000)")
-    p.set_defaults(func=cmd_data_detok)
 
 
 def cmd_data_detok(args) -> int:
+    """measure the detokenizer on prose
+
+    Share of sentences of the prose for which detokenizing the word tokens gives back the sentence exactly.
+    """
+
     import itertools
 
     from .text.detok import detokenizer_agreement
@@ -392,24 +409,26 @@ def cmd_data_detok(args) -> int:
     print(f"detokenize(tokenize(s)) == s for {same:,} of {total:,} sentences ({100 * same / max(1, total):.1f}%)")
     return 0
 
+
 def add_data_build_lm(data) -> None:
     from .restore.ngram import DEFAULT_ORDER
 
-    p = data.add_parser("build-lm", help="add a word n-gram language model to a model folder",
-                        description="Count word n-grams (up to 4-grams) of the target text of built pairs (training "
-                                    "split) and save them as ngram.npz in a model folder, where restoring uses them "
-                                    "to choose function words and word forms together (at the config's "
-                                    "lm_weight; tune it with `destem calibrate --lm-weights`).")
+    p = add_command(data, "build-lm", cmd_data_build_lm)
     add_pairs_option(p)
     p.add_argument("--model", required=True, metavar="DIR", help="model folder to add ngram.npz to")
     p.add_argument("--min-count", type=int, default=2, help="drop n-grams seen fewer times (default: 2)")
     p.add_argument("--order", type=int, choices=(3, 4), default=DEFAULT_ORDER,
                    help=f"longest n-gram counted: 3 (trigrams) or 4 (4-grams as well; about 50%% more file) "
                         f"(default: {DEFAULT_ORDER})")
-    p.set_defaults(func=cmd_data_build_lm)
 
 
 def cmd_data_build_lm(args) -> int:
+    """add a word n-gram language model to a model folder
+
+    Count word n-grams (up to 4-grams) of the target text of built pairs (training split) and save them as
+    ngram.npz in a model folder, where restoring uses them to choose function words and word forms together (at
+    the config's lm_weight; tune it with `destem calibrate --lm-weights`).
+    """
     from datasets import load_from_disk
 
     from .restore.ngram import NGRAM_FILE, lm_from_pairs
@@ -424,15 +443,11 @@ def cmd_data_build_lm(args) -> int:
           file=sys.stderr)
     return 0
 
+
 def add_bakeoff(sub) -> None:
     from .experiments.bakeoff import FORMULATIONS
 
-    p = sub.add_parser("bakeoff", help="train candidate model formulations on one budget and compare them",
-                       description="Train each formulation (tagger, tagger-minilm, forced-seq2seq) for the same "
-                                   "minutes on the same first training windows of built pairs, restore the same "
-                                   "validation windows, and score BLEU, chrF++ and content-word accuracy. Results "
-                                   "accumulate in OUT/results.json and OUT/report.md, one formulation at a time "
-                                   "if you like.")
+    p = add_command(sub, "bakeoff", cmd_bakeoff)
     add_pairs_option(p)
     p.add_argument("--formulations", default=",".join(FORMULATIONS), metavar="LIST",
                    help="comma-separated, from: " + ", ".join(FORMULATIONS))
@@ -442,10 +457,16 @@ def add_bakeoff(sub) -> None:
     p.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
     p.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
     p.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
-    p.set_defaults(func=cmd_bakeoff)
 
 
 def cmd_bakeoff(args) -> int:
+    """train candidate model formulations on one budget and compare them
+
+    Train each formulation (tagger, tagger-minilm, forced-seq2seq) for the same minutes on the same first
+    training windows of built pairs, restore the same validation windows, and score BLEU, chrF++ and content-
+    word accuracy. Results accumulate in OUT/results.json and OUT/report.md, one formulation at a time if you
+    like.
+    """
     from .experiments.bakeoff import FORMULATIONS, BakeoffOptions, run_bakeoff
 
     names = [n.strip() for n in args.formulations.split(",") if n.strip()]
@@ -459,6 +480,7 @@ def cmd_bakeoff(args) -> int:
     with open(os.path.join(args.out, "report.md")) as f:
         print(f.read())
     return 0
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="destem", description=DESCRIPTION,

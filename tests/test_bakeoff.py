@@ -6,12 +6,7 @@ import json
 import pytest
 
 from pipeline.cli import main
-from pipeline.experiments.bakeoff import (
-    BakeoffOptions,
-    run_bakeoff,
-    score_windows,
-    validation_windows,
-)
+from pipeline.experiments.bakeoff import BakeoffOptions, run_bakeoff, score_windows, validation_windows
 
 
 @pytest.mark.parametrize("hypothesis, reference, bleu, content", [

@@ -7,12 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.restore.joint_decode import StemOptions, joint_decode
-from pipeline.restore.ngram import (
-    FOURGRAM_KEY_BITS,
-    NgramLM,
-    fourgram_key,
-    window_words,
-)
+from pipeline.restore.ngram import FOURGRAM_KEY_BITS, NgramLM, fourgram_key, window_words
 
 WINDOWS = [["the", "cat", "sat"], ["the", "cat", "ran"], ["a", "cat", "sat"]]  # 9 words + 3 <s>
 

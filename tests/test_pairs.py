@@ -12,18 +12,12 @@ from hypothesis import strategies as st
 from pipeline.text.align import PARAGRAPH, align_document
 from pipeline.text.documents import Document, expand_paths, read_documents
 from pipeline.text.forward import sentence_spans, stem_text, tokenize
-from pipeline.text.pairs import (
-    MERGE_LIMIT,
-    PairConfig,
-    build_pairs,
-    document_windows,
-    split_of,
-)
+from pipeline.text.pairs import MERGE_LIMIT, PairConfig, build_pairs, document_windows, split_of
 from pipeline.text.windows import segment_bounds, window_bounds
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
-TROTSKY = ROOT.parent / "shared" / "examples" / "trotsky.stem.txt"
+TROTSKY = ROOT / "data" / "examples" / "trotsky.stem.txt"
 
 MINI_DOCS = list(read_documents(str(MINI_CORPUS)))
 
@@ -233,8 +227,6 @@ def test_window_cut_rule_rejects_a_zero_size():
 
 
 def test_trotsky_example_windows():
-    if not TROTSKY.exists():
-        pytest.skip(f"{TROTSKY} (the shared example input) is not next to this checkout")
     stems = TROTSKY.read_text(encoding="utf-8").split()
     assert len(stems) > 5000
     bounds = window_bounds(stems)

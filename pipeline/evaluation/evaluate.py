@@ -23,14 +23,7 @@ from ..text.documents import Document, expand_paths, read_documents
 from ..text.forward import stem_text
 from ..text.pairs import PairConfig, document_windows
 from ..text.textio import InputError
-from .bench import (
-    PeakMemory,
-    machine_info,
-    markdown_table,
-    model_info,
-    package_versions,
-    resolve_devices,
-)
+from .bench import PeakMemory, machine_info, markdown_table, model_info, package_versions, resolve_devices
 from .metrics import analyze, document_bleu, score_texts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -342,11 +342,7 @@ def _preallocated_cache(model, length: int):
     """A decoder cache written in place (transformers 5); a growing cache is copied at every step,
     which made long windows several times slower. None (a growing cache) where that API is missing."""
     try:
-        from transformers.cache_utils import (
-            DynamicCache,
-            EncoderDecoderCache,
-            StaticCache,
-        )
+        from transformers.cache_utils import DynamicCache, EncoderDecoderCache, StaticCache
         return EncoderDecoderCache(StaticCache(config=model.config, max_cache_len=length),
                                    DynamicCache(config=model.config))
     except (ImportError, TypeError):

@@ -4,7 +4,7 @@ The machine takes at most 64 MiB of files per call; the default model's bf16 wei
 which would leave too little room for training windows. Per-row int8 (absmax scale) halves them; the
 unpacked weights start the fine-tuning run, which repairs the rounding (on the default model the
 round trip moved validation loss 1.3853 -> 1.3855 and the 200-window BLEU 48.35 -> 48.21).
-Used by data/recipes/pack-continue-gpu.sh and continue-default-gpu.sh:
+Used by data/recipes/default/pack-for-gpu.sh and data/recipes/default/continue-on-gpu.sh:
 
     python -m pipeline.experiments.int8_weights pack models/default/model.safetensors .gpu/init-int8.safetensors
     python -m pipeline.experiments.int8_weights unpack .gpu/init-int8.safetensors OUT/model.safetensors

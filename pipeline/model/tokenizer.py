@@ -17,14 +17,7 @@ import shutil
 from typing import Iterable
 
 import sentencepiece as spm
-from tokenizers import (
-    Regex,
-    Tokenizer,
-    decoders,
-    normalizers,
-    pre_tokenizers,
-    processors,
-)
+from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
 from tokenizers.models import Unigram
 
 SPM_FILE = "spiece.model"

@@ -22,13 +22,7 @@ from typing import Iterable, Iterator, TextIO
 import torch
 
 from ..text.forward import STOPWORDS
-from ..text.textio import (
-    InputError,
-    format_document,
-    read_jsonl,
-    read_text,
-    split_lines,
-)
+from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
 from .restorer import Restoration, Restorer, RestoreStats
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"

@@ -23,21 +23,10 @@ import torch
 from tqdm import tqdm
 from transformers import BertConfig, BertModel
 
-from ..model.features import (
-    collate,
-    encode_records,
-    load_features,
-    save_features,
-    token_budget_batches,
-)
+from ..model.features import collate, encode_records, load_features, save_features, token_budget_batches
 from ..model.labels import LabelVocab, count_labels
 from ..model.tagger import DestemConfig, DestemTagger
-from ..model.tokenizer import (
-    SPM_FILE,
-    TOKENIZER_CONFIG_FILE,
-    TOKENIZER_FILE,
-    StemTokenizer,
-)
+from ..model.tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
 from ..restore.lexicon import LEXICON_FILE, Lexicon
 from ..restore.ngram import NGRAM_FILE, lm_from_pairs
 from ..text.textio import InputError

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs .gpu/carry for data/recipes/continue-default-gpu.sh from the run folder prepared with
-#   destem train --init models/default --pairs .cache/pairs-wiki --config data/recipes/default-continue-gpu-1.json \
+# Packs .gpu/carry for data/recipes/default/continue-on-gpu.sh from the run folder prepared with
+#   destem train --init models/default --pairs .cache/pairs-wiki --config models/default/training/3-continue-gpu.json \
 #     --out .gpu/run --prepare-only
 # A call to the GPU machine carries 64 MiB at most, so: int8 weights (pipeline/experiments/int8_weights.py),
 # no word LM (training never reads it), a lexicon cut to the validation slice's stems (validation

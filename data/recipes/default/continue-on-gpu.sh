@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Continues models/default's tagger on a lent GPU machine (no network there) on training windows its
-# first GPU run never saw, from .gpu/carry (data/recipes/pack-continue-gpu.sh). The call that runs
+# Step 3 of models/default, and the next GPU run (data/recipes/default/README.md): continues its
+# tagger on a lent GPU machine (no network there) on training windows its first GPU run never saw, from .gpu/carry (data/recipes/default/pack-for-gpu.sh). The call that runs
 # this sets models/ and eval/ aside, so the code, the weights and the windows fit in its 64 MiB.
 # Extra arguments go to `destem train` (a CPU check: --max-steps 3 --device cpu).
 set -euo pipefail
@@ -12,7 +12,7 @@ mkdir -p "$OUT/model"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -m pipeline.experiments.int8_weights unpack "$C/init-int8.safetensors" "$C/init/model.safetensors"
 cp "$C"/init/{spiece.model,tokenizer.json,tokenizer_config.json,lexicon.json.gz} "$C/run/"
-python3 -m pipeline.cli train --init "$C/init" --out "$C/run" --config "${CONFIG:?set CONFIG, e.g. data/recipes/default-continue-gpu-1.json}" "$@" 2>&1 \
+python3 -m pipeline.cli train --init "$C/init" --out "$C/run" --config "${CONFIG:?set CONFIG, e.g. models/default/training/3-continue-gpu.json}" "$@" 2>&1 \
   | tr '\r' '\n' | grep --line-buffered -v 'it/s\]$' | tee "$OUT/train.log" | grep --line-buffered -E 'valid_|model:|ref:|hyp:|step=|"|rror'
 # bf16 weights in shards under 16 MB (what can travel back), plus the training log
 python3 -c "
