@@ -135,9 +135,15 @@ def cmd_restore(args) -> int:
     document per input document, an empty line for an empty line. Outputs are written to a temporary file and
     renamed into place; a rerun skips outputs that exist (unless --force). A summary goes to stderr at the end.
     """
-    from .restore.batch import DEFAULT_MODEL_DIR, RestoreOptions, restore_files
+    from .restore import DEFAULT_MODEL_DIR
+    from .restore.ngram import prefetch
 
-    options = RestoreOptions(model_dir=args.model or str(DEFAULT_MODEL_DIR), device=args.device, jsonl=args.jsonl,
+    model_dir = args.model or str(DEFAULT_MODEL_DIR)
+    if args.workers == 1:
+        prefetch(model_dir)  # the LM is read while torch is imported
+    from .restore.batch import RestoreOptions, restore_files
+
+    options = RestoreOptions(model_dir=model_dir, device=args.device, jsonl=args.jsonl,
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
                              workers=args.workers, errors=args.errors)
@@ -225,6 +231,11 @@ def add_bench(sub) -> None:
     p.add_argument("--sizes", default="1000,10000,100000", metavar="LIST", help="input sizes in stems")
     p.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
     p.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
+    p.add_argument("--startup-runs", type=int, default=3, metavar="N",
+                   help="start-up rows, best of N fresh processes each: the bare torch/transformers import, a "
+                        "one-line restore, and a whole file restore (default: 3; 0 skips them)")
+    p.add_argument("--startup-stems", type=positive_int, default=4000, metavar="N",
+                   help="stems in the file of the whole-command row (default: 4000)")
     p.add_argument("--out", metavar="FILE.json", help="also save the results here")
 
 
@@ -235,13 +246,20 @@ def cmd_bench(args) -> int:
     size on each device; print stems/s and peak RSS as a table, and save them with the machine and versions as
     JSON.
     """
-    from .evaluation.bench import bench_table, parse_counts, resolve_devices, run_bench
+    import tempfile
+
+    from .evaluation.bench import bench_table, parse_counts, resolve_devices, run_bench, run_startup_bench, startup_table
     from .evaluation.evaluate import DEFAULT_MODEL_DIR, load_suite
 
     text = args.text or load_suite("wikitext2-test").data
-    result = run_bench(args.model or str(DEFAULT_MODEL_DIR), text, parse_counts(args.sizes, "--sizes"),
+    model_dir = args.model or str(DEFAULT_MODEL_DIR)
+    result = run_bench(model_dir, text, parse_counts(args.sizes, "--sizes"),
                        parse_counts(args.batch_tokens, "--batch-tokens"), resolve_devices(args.device))
     print(bench_table(result))
+    if args.startup_runs > 0:
+        with tempfile.TemporaryDirectory() as work:
+            result["startup"] = run_startup_bench(model_dir, text, args.startup_stems, args.startup_runs, work)
+        print(startup_table(result["startup"]))
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as f:

@@ -1,7 +1,6 @@
 """Shared fixtures: a toy model trained in seconds on the fixture corpus, and the shipped model."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -147,14 +147,28 @@ def test_bad_input_gives_exit_code_2_and_one_line(tmp_path, capsys, argv, messag
 def test_bench_table_and_json(toy_model_dir, tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert main(["bench", "--model", str(toy_model_dir), "--text", str(MINI_CORPUS), "--sizes", "300,1000",
-                 "--batch-tokens", "512,4096", "--device", "cpu", "--out", str(out)]) == 0
+                 "--batch-tokens", "512,4096", "--device", "cpu", "--startup-runs", "0", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
+    assert "startup" not in result
     runs = [(r["device"], r["batch_tokens"], r["stems"]) for r in result["runs"]]
     assert runs == [("cpu", b, s) for b in (512, 4096) for s in (300, 1000)]
     assert all(r["stems_per_s"] > 0 and r["peak_rss_mib"] > 0 for r in result["runs"])
     assert result["model"]["id"].startswith("sha256:") and result["machine"]["cpu"]
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
     assert len(table) == 2 + 4
+
+
+def test_bench_startup_rows_time_fresh_processes(toy_model_dir, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--model", str(toy_model_dir), "--text", str(MINI_CORPUS), "--sizes", "100",
+                 "--batch-tokens", "4096", "--device", "cpu", "--startup-runs", "1", "--startup-stems", "300",
+                 "--out", str(out)]) == 0
+    startup = json.loads(out.read_text())["startup"]
+    assert startup["runs"] == 1 and startup["file_stems"] == 300
+    assert 0 < startup["import_floor_s"] and startup["one_line_restore_s"] > 0  # a restore imports torch too
+    assert startup["one_line_over_floor"] == pytest.approx(startup["one_line_restore_s"] / startup["import_floor_s"])
+    assert startup["file_stems_per_s"] == pytest.approx(300 / startup["file_restore_s"])
+    assert "one-line restore, whole command" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("stems", [1, 300, 7000])  # 7000 is more than the corpus has: it repeats

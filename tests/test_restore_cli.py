@@ -340,3 +340,21 @@ def test_workers_must_be_a_whole_number_of_at_least_one(capsys, value):
         main(["restore", f"--workers={value}"])
     assert exit_.value.code == 2
     assert f"argument --workers: expected a whole number of at least 1, not '{value}'" in capsys.readouterr().err
+
+
+def test_a_long_document_advances_the_progress_bar_piece_by_piece(toy_model_dir):
+    from tqdm import tqdm
+
+    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu")
+    long_document = " ".join(STEMS)
+    seen = []
+
+    class Recording(tqdm):  # a real bar (disabled: no terminal in tests) that records each step
+        def update(self, n=1):
+            seen.append(n)
+            return super().update(n)
+
+    with Recording(total=len(long_document.split()), disable=True) as progress:
+        [result] = restore_stream(restorer, [long_document], group_stems=120, progress=progress)
+    assert len(seen) >= len(long_document.split()) // 120 + 1 and max(seen) <= 120  # one step a piece
+    assert sum(seen) == len(long_document.split()) == result.stats.stems

@@ -21,6 +21,7 @@ from pipeline.model.features import load_features
 from pipeline.model.tagger import DestemTagger
 from pipeline.restore.lexicon import LEXICON_FILE, Lexicon
 from pipeline.restore.restorer import Restorer
+from pipeline.text.check import check_documents
 from pipeline.text.documents import read_documents
 from pipeline.text.forward import stem_text
 from pipeline.text.textio import InputError
@@ -88,6 +89,64 @@ def finetuned(toy_model_dir, tmp_path_factory) -> Path:
 
 # ---------------------------------------------------------------- fine-tuning
 
+MINI_PARAGRAPHS = [line for doc in read_documents(str(ROOT / "tests" / "data" / "mini_corpus.txt"))
+                   for line in doc.text.split("\n") if line.strip() and not line.startswith("#")]
+
+
+def corpus_of_shape(folder: Path, shape: str) -> Path:
+    """The corpus shapes users have: one plain file of paragraphs, one paragraph, a folder of files."""
+    if shape == "one file of paragraphs":
+        path = folder / "docs.txt"
+        path.write_text("\n".join(MINI_PARAGRAPHS) + "\n", encoding="utf-8")
+    elif shape == "one paragraph":
+        path = folder / "paragraph.txt"
+        path.write_text(" ".join(DOMAIN_ARTICLES.values()).replace("\n", " ") + "\n", encoding="utf-8")
+    else:
+        path = folder / "docs"
+        path.mkdir()
+        for i, text in enumerate(DOMAIN_ARTICLES.values()):
+            (path / f"{i}.txt").write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("shape, held_out", [
+    ("one file of paragraphs", r"the last \d+ of the one document's \d+ windows"),
+    ("one paragraph", r"the last 1 of the one document's \d+ windows"),
+    ("a folder", r"documents \(the pairs' split\)|the last document"),
+])
+def test_any_corpus_shape_fine_tunes_and_round_trips(toy_model_dir, tmp_path, capsys, shape, held_out):
+    corpus = corpus_of_shape(tmp_path, shape)
+    out = tmp_path / "run"
+    assert train_cli("--corpus", corpus, "--init", toy_model_dir, "--out", out, "--max-steps", 3) == 0
+    prepared = json.loads((out / training.PREPARED_FILE).read_text())
+    assert re.fullmatch(held_out, prepared["validation_held_out"]), prepared
+    assert prepared["train_windows"] > 0 and prepared["validation_windows"] > 0
+    if shape != "a folder":
+        assert "one document in the corpus: validating on its last" in capsys.readouterr().err
+    stems = [stem_text(p) for p in MINI_PARAGRAPHS[:5]]
+    restored = Restorer.from_pretrained(str(out), device="cpu").restore(stems)
+    assert check_documents(stems, restored).ok
+
+
+def test_one_document_tail_is_contiguous_and_at_most_a_quarter(mini_pairs):
+    from datasets import load_from_disk
+
+    windows = load_from_disk(str(mini_pairs))["train"]
+    one = windows.filter(lambda a: a == windows[0]["article"], input_columns="article")
+    train, valid, _ = training.hold_out_validation(one, one.select([]), 0.01, "pairs")
+    assert len(valid) == min(training.MIN_TAIL_WINDOWS, max(1, len(one) // 4))
+    assert train["window"] == list(range(len(train))) and valid["window"] == list(range(len(train), len(one)))
+
+
+def test_a_trainer_state_that_is_not_plain_data_is_refused(toy_model_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(toy_model_dir, run)
+    torch.save({"step": 1, "optimizer": {}, "payload": Path("anything")}, run / training.STATE_FILE)
+    assert train_cli("--out", run, "--config", "toy", "--resume", "--max-steps", 2) == 2
+    err = capsys.readouterr().err
+    assert "is not loaded (unpickling it could run code)" in err and "Traceback" not in err
+
+
 def test_fine_tuning_lowers_validation_loss(finetuned, toy_model_dir):
     valid = load_features(str(finetuned / "features" / "validation.npz.xz"))
     device = torch.device("cpu")
@@ -102,7 +161,7 @@ def test_fine_tuning_keeps_the_base_tokenizer_and_extends_its_lexicon(finetuned,
     tuned = Lexicon.load(str(finetuned / LEXICON_FILE))
     assert "quokkas" not in base.candidates("quokka")
     assert "quokkas" in tuned.candidates("quokka") and "marsupials" in tuned.candidates("marsupi")
-    assert all(form in tuned.forms[stem] for stem, forms in base.forms.items() for form in forms)  # nothing lost
+    assert all(form in tuned.variants(stem) for stem, forms in base.items() for form in forms)  # nothing lost
 
 
 def test_a_word_only_the_new_corpus_has_is_restored(finetuned):
@@ -195,7 +254,7 @@ def test_interrupted_and_resumed_run_matches_an_uninterrupted_one(prepared_run, 
 
     monkeypatch.setattr(training, "maybe_save_checkpoint", save_then_die_at_step_5)
     assert train_cli("--out", resumed, *args) == 130
-    assert torch.load(resumed / training.STATE_FILE, weights_only=False)["step"] == 3
+    assert torch.load(resumed / training.STATE_FILE, weights_only=True)["step"] == 3
     monkeypatch.undo()
     assert train_cli("--out", resumed, *args) == 2  # a checkpoint is there: continuing needs --resume
     assert train_cli("--out", resumed, *args, "--resume") == 0
@@ -206,7 +265,7 @@ def test_interrupted_and_resumed_run_matches_an_uninterrupted_one(prepared_run, 
     assert [s for s, _ in losses(resumed)] == list(range(1, 9))  # steps redone after the checkpoint, once each
     for (_, a), (_, b) in zip(losses(straight), losses(resumed)):
         assert a == pytest.approx(b, rel=1e-4)  # the same batches in the same order
-    assert torch.load(resumed / training.STATE_FILE, weights_only=False)["step"] == 8
+    assert torch.load(resumed / training.STATE_FILE, weights_only=True)["step"] == 8
     Restorer.from_pretrained(str(resumed), device="cpu").restore([stem_text("The comet was discovered.")])
 
 
@@ -237,11 +296,11 @@ def test_a_signal_saves_the_last_step_and_resume_goes_on_from_it(prepared_run, t
     assert message and "Traceback" not in err, err
     step = int(message.group(1))
     assert step >= 3
-    assert torch.load(run / training.STATE_FILE, weights_only=False)["step"] == step
+    assert torch.load(run / training.STATE_FILE, weights_only=True)["step"] == step
     assert [json.loads(line)["step"] for line in open(log)] == list(range(1, step + 1))  # no step after it
 
     assert train_cli("--out", run, "--config", toy_config, "--max-steps", step + 4, "--resume") == 0
-    assert torch.load(run / training.STATE_FILE, weights_only=False)["step"] == step + 4
+    assert torch.load(run / training.STATE_FILE, weights_only=True)["step"] == step + 4
     assert [r["step"] for r in map(json.loads, open(log)) if "loss" in r] == list(range(1, step + 5))
     Restorer.from_pretrained(str(run), device="cpu").restore([stem_text("The comet was discovered.")])
 
@@ -258,7 +317,7 @@ def test_two_process_data_parallel_training(tmp_path, toy_config):
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout[result.stdout.index("{"):])  # printed once, by the first process
     assert summary["processes"] == 2 and summary["step"] == 4
-    assert torch.load(out / training.STATE_FILE, weights_only=False)["step"] == 4
+    assert torch.load(out / training.STATE_FILE, weights_only=True)["step"] == 4
     Restorer.from_pretrained(str(out), device="cpu").restore([stem_text("The comet was discovered.")])
 
 

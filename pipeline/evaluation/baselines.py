@@ -6,8 +6,6 @@
 """
 from __future__ import annotations
 
-import os
-
 from ..model.labels import capitalize_sentences
 from ..restore.lexicon import LEXICON_FILE, Lexicon
 from ..text.detok import detokenize
@@ -23,10 +21,10 @@ class LexiconBaseline:
 
     @classmethod
     def from_model_dir(cls, model_dir: str) -> "LexiconBaseline":
-        path = os.path.join(model_dir, LEXICON_FILE)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no lexicon at {path} (the lexicon baseline reads the model folder's)")
-        return cls(Lexicon.load(path))
+        if not Lexicon.in_folder(model_dir):
+            raise FileNotFoundError(f"no lexicon in {model_dir} ({LEXICON_FILE}; the lexicon baseline reads the "
+                                    f"model folder's)")
+        return cls(Lexicon.from_folder(model_dir))
 
     def restore_document(self, stems: str) -> str:
         words = [self.lexicon.most_frequent(stem) or stem for stem in stems.split()]

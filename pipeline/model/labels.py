@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..text.align import PARAGRAPH
-from ..text.windows import CLOSERS, HEADING_MARK, SENTENCE_END
+from ..text.windows import HEADING_MARK, SENTENCE_END
 
 IGNORE = -100  # label id that the loss skips
 LOWER, TITLE, UPPER, MIXED = range(4)

@@ -16,16 +16,15 @@ from collections import deque
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 import torch
 
 from ..text.forward import STOPWORDS
 from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
+from . import DEFAULT_MODEL_DIR
 from .restorer import Restoration, Restorer, RestoreStats
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 GROUP_STEMS = 20_000  # stems per model call: memory stays bounded whatever the document sizes
 SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
 MAX_CAPITALIZED_SHARE = 0.05  # the stemmer lowercases every token

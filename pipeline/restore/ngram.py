@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import Counter
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -151,7 +153,12 @@ class NgramLM:
 
     @classmethod
     def load(cls, folder: str) -> "NgramLM | None":
-        """The model folder's language model, or None where it has none."""
+        """The model folder's language model, or None where it has none (taken from `prefetch` if it ran)."""
+        prefetched = _PREFETCHED.pop(os.path.realpath(folder), None)
+        return prefetched.result() if prefetched is not None else cls.read(folder)
+
+    @classmethod
+    def read(cls, folder: str) -> "NgramLM | None":
         path = os.path.join(folder, NGRAM_FILE)
         if not os.path.exists(path):
             return None
@@ -160,6 +167,29 @@ class NgramLM:
                          if "fourgram_keys" in data else (None, None))
             return cls(str(data["vocab"]).split("\n"), data["unigrams"], np.cumsum(data["bigram_keys"]),
                        data["bigram_counts"], np.cumsum(data["trigram_keys"]), data["trigram_counts"], *fourgrams)
+
+
+_PREFETCHED: dict[str, Future] = {}
+
+
+def prefetch(folder: str) -> None:
+    """Start reading `folder`'s LM in a background thread; the next `NgramLM.load(folder)` takes it.
+
+    Reading the file is mostly inflating 55 MB (0.9 s here), which releases the GIL, so a caller that
+    prefetches before importing torch gets the LM while the import runs, on the second core."""
+    key = os.path.realpath(folder)
+    if key in _PREFETCHED or not os.path.exists(os.path.join(key, NGRAM_FILE)):
+        return
+    future: Future = Future()
+
+    def read() -> None:
+        try:
+            future.set_result(NgramLM.read(key))
+        except BaseException as e:  # handed to the caller of load(), which raises it there
+            future.set_exception(e)
+
+    threading.Thread(target=read, name="ngram-prefetch", daemon=True).start()
+    _PREFETCHED[key] = future
 
 
 def _count(parts: list[np.ndarray], min_count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ import torch
 
 from ..model.features import WindowFeatures, collate, token_budget_batches
 from ..model.labels import apply_case, apply_edit, capitalize_sentences
-from ..model.tagger import DestemConfig, DestemTagger, pick_device
+from ..model.tagger import DestemTagger, pick_device
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
@@ -86,7 +86,7 @@ class Restorer:
             raise FileNotFoundError(f"no model folder at {model_dir}")
         model = DestemTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
         tokenizer = StemTokenizer.load(model_dir)
-        lexicon = Lexicon.load(os.path.join(model_dir, LEXICON_FILE))
+        lexicon = Lexicon.from_folder(model_dir)
         return cls(model, tokenizer, lexicon, device, getattr(model.config, "max_stems", DEFAULT_MAX_STEMS),
                    NgramLM.load(model_dir))
 
@@ -122,11 +122,14 @@ class Restorer:
     def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
         """One document restored in pieces of whole sentences (at most `piece_stems` stems each), so
         that memory stays bounded however long it is. Each piece is round-trip checked on its own;
-        the pieces are joined by a space."""
+        the pieces are joined by a space. `progress` advances as each piece is done."""
+        progress = options.pop("progress", None)
         stats = RestoreStats(documents=1)
         texts, roundtrip_ok = [], True
         for start, end in window_bounds(stems, piece_stems):
             [piece] = self.restore_documents([" ".join(stems[start:end])], **options)
+            if progress is not None:
+                progress.update(end - start)
             texts.append(piece.text)
             roundtrip_ok &= piece.roundtrip_ok
             piece.stats.documents = piece.stats.roundtrip_failures = 0

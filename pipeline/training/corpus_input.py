@@ -44,7 +44,7 @@ def corpus_files(inputs: list[str], out_dir: str, text_key: str = "text", hub_da
 
 def check_corpus(files: list[str]) -> int:
     """The number of documents in `files`, refusing a corpus that cannot train and validate a
-    model: not UTF-8, empty, a single document (nothing to hold out) or already stemmed."""
+    model: not UTF-8, empty or already stemmed (one document is fine: training holds out its tail)."""
     documents, sample = 0, []
     for path in files:
         try:
@@ -59,9 +59,6 @@ def check_corpus(files: list[str]) -> int:
     names = ", ".join(files[:3]) + (", ..." if len(files) > 3 else "")
     if documents == 0:
         raise InputError(f"no text in the corpus ({names})")
-    if documents < 2:
-        raise InputError(f"the corpus ({names}) is one document: nothing to hold out for validation; give at "
-                         "least two (in plain text a blank line ends a document; `# Title` starts an article)")
     # looks_stemmed calls under 10 tokens stemmed ("too little to tell"); such a corpus is just small
     if sum(len(text.split()) for text in sample) >= 10 and looks_stemmed(sample):
         raise InputError(f"the corpus ({names}) looks stemmed already (lowercase, no stopwords): "

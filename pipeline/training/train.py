@@ -12,9 +12,11 @@ import importlib.resources
 import json
 import math
 import os
+import pickle
 import random
 import shutil
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -43,6 +45,35 @@ LABEL_SAMPLE_WINDOWS = 200_000  # label sets are counted on this many training w
 
 # ---------------------------------------------------------------- preparing a run folder
 
+MIN_TAIL_WINDOWS = 32  # validation windows held out of a one-document corpus, where it has them
+
+
+def hold_out_validation(train, valid, valid_fraction: float, pairs_dir: str):
+    """Training and validation windows. Where the pairs' own split left one side empty, hold out the
+    last document; a corpus of one document (one plain file of paragraphs, say) holds out a contiguous
+    tail of its windows instead: `valid_fraction` of them, at least MIN_TAIL_WINDOWS, at most a quarter
+    (but one)."""
+    if len(train) and len(valid):
+        return train, valid, "documents (the pairs' split)"
+    windows = train if len(train) else valid
+    if len(windows) == 0:
+        raise InputError(f"{pairs_dir}: no training windows")
+    last = windows[len(windows) - 1]["article"]
+    rest = windows.filter(lambda a: a != last, input_columns="article")
+    if len(rest):  # validation never shares a document with training
+        return rest, windows.filter(lambda a: a == last, input_columns="article"), "the last document"
+    total = len(windows)
+    tail = min(max(MIN_TAIL_WINDOWS, math.ceil(total * valid_fraction)), max(1, total // 4))
+    if total < 2:
+        raise InputError(f"{pairs_dir}: one document of {total} window{'s' * (total != 1)}: too short to hold out "
+                         f"a validation window (it needs at least 2; add text or documents)")
+    print(f"one document in the corpus: validating on its last {tail:,} of {total:,} windows "
+          f"({100 * tail / total:.1f}%), training on the {total - tail:,} before them", file=sys.stderr)
+    windows = windows.sort("window")  # in document order, so the tail is contiguous text
+    held_out = f"the last {tail} of the one document's {total} windows"
+    return windows.select(range(total - tail)), windows.select(range(total - tail, total)), held_out
+
+
 def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str | None = None) -> dict:
     """Tokenizer, label sets, lexicon, word n-gram LM and encoded features for `pairs_dir`, saved in
     `out_dir`. Fine-tuning (`init_dir`) keeps the base model's tokenizer, labels and LM."""
@@ -54,15 +85,8 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
             return json.load(f)
     os.makedirs(os.path.join(out_dir, "features"), exist_ok=True)
     splits = load_from_disk(pairs_dir)
-    train, valid = splits["train"], splits["validation"]
-    if len(train) == 0:
-        raise InputError(f"{pairs_dir}: no training windows")
-    if len(valid) == 0:  # hold out the last article(s) so validation never shares a document with training
-        last = train[len(train) - 1]["article"]
-        valid = train.filter(lambda a: a == last, input_columns="article")
-        train = train.filter(lambda a: a != last, input_columns="article")
-        if len(train) == 0:
-            raise InputError(f"{pairs_dir}: one document only: nothing to hold out for validation")
+    train, valid, held_out = hold_out_validation(splits["train"], splits["validation"], config.valid_fraction,
+                                                 pairs_dir)
 
     if config.first_train_window >= len(train):
         raise InputError(f"{pairs_dir}: no training windows from window {config.first_train_window} on "
@@ -72,7 +96,7 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
         tokenizer = StemTokenizer.load(init_dir)
         base = DestemConfig.from_pretrained(init_dir)
         vocab = LabelVocab(base.gap_labels, base.form_labels)
-        lexicon = Lexicon.load(os.path.join(init_dir, LEXICON_FILE)).merged(
+        lexicon = Lexicon.from_folder(init_dir).merged(
             Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
     else:
         if config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
@@ -105,6 +129,7 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
             record = valid[i]
             f.write(json.dumps({"source": record["source"], "target": record["target"]}, ensure_ascii=False) + "\n")
     info = {"pairs": os.path.abspath(pairs_dir), "train_windows": len(train), "validation_windows": len(valid),
+            "validation_held_out": held_out,
             "train_stems": int(sum(len(s.split()) for s in train["source"])), "init": init_dir}
     with open(marker, "w") as f:
         json.dump(info, f, indent=1)
@@ -119,7 +144,9 @@ def _progress(dataset, what: str):
 
 def fine_tuning_config(config: TrainConfig, init_dir: str) -> TrainConfig:
     """`config` with the base model's window size; its shape and labels come from the base too."""
-    missing = [n for n in ("config.json", LEXICON_FILE) if not os.path.exists(os.path.join(init_dir, n))]
+    missing = [n for n in ("config.json",) if not os.path.exists(os.path.join(init_dir, n))]
+    if not Lexicon.in_folder(init_dir):
+        missing.append(LEXICON_FILE)
     if not any(os.path.exists(os.path.join(init_dir, n)) for n in (TOKENIZER_FILE, SPM_FILE)):
         missing.append(TOKENIZER_FILE)
     if missing:
@@ -321,7 +348,11 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "tokens": 0,
              "config": dataclasses.asdict(config)}
     if resuming:
-        saved = torch.load(state_path, map_location="cpu", weights_only=False)
+        try:  # tensors, numbers, strings and containers only: a run folder from elsewhere cannot run code here
+            saved = torch.load(state_path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as e:
+            raise InputError(f"{state_path}: holds more than tensors and plain values, so it is not loaded "
+                             f"(unpickling it could run code): {str(e).splitlines()[0]}") from None
         optimizer.load_state_dict(saved.pop("optimizer"))
         if "model" in saved:  # older checkpoints kept only the folder's weights, and no random state
             model.load_state_dict(saved.pop("model"))

