@@ -126,6 +126,10 @@ def add_restore(sub) -> None:
                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
                         "threads; the output is the same (default: 1, in this process)")
     add_errors_option(p)
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when any document does not round-trip (each is still written, with its best text, "
+                        "and named on stderr with where its stems first differ); without it the count is in the "
+                        "summary and the exit code is 0")
 
 
 def cmd_restore(args) -> int:
@@ -146,7 +150,7 @@ def cmd_restore(args) -> int:
     options = RestoreOptions(model_dir=model_dir, device=args.device, jsonl=args.jsonl,
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
-                             workers=args.workers, errors=args.errors)
+                             workers=args.workers, errors=args.errors, strict=args.strict)
     return restore_files(args.inputs or ["-"], args.out, options)
 
 
@@ -248,18 +252,18 @@ def cmd_bench(args) -> int:
     """
     import tempfile
 
-    from .evaluation.bench import bench_table, parse_counts, resolve_devices, run_bench, run_startup_bench, startup_table
+    from .evaluation import bench
     from .evaluation.evaluate import DEFAULT_MODEL_DIR, load_suite
 
     text = args.text or load_suite("wikitext2-test").data
     model_dir = args.model or str(DEFAULT_MODEL_DIR)
-    result = run_bench(model_dir, text, parse_counts(args.sizes, "--sizes"),
-                       parse_counts(args.batch_tokens, "--batch-tokens"), resolve_devices(args.device))
-    print(bench_table(result))
+    result = bench.run_bench(model_dir, text, bench.parse_counts(args.sizes, "--sizes"),
+                             bench.parse_counts(args.batch_tokens, "--batch-tokens"), bench.resolve_devices(args.device))
+    print(bench.bench_table(result))
     if args.startup_runs > 0:
         with tempfile.TemporaryDirectory() as work:
-            result["startup"] = run_startup_bench(model_dir, text, args.startup_stems, args.startup_runs, work)
-        print(startup_table(result["startup"]))
+            result["startup"] = bench.run_startup_bench(model_dir, text, args.startup_stems, args.startup_runs, work)
+        print(bench.startup_table(result["startup"]))
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as f:

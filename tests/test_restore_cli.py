@@ -192,7 +192,8 @@ def test_jsonl_keeps_ids_fields_and_order(toy_model_dir, tmp_path, capsys, text_
     assert code == 0
     written = [json.loads(line) for line in out.splitlines()]
     restored_key = output_key or "restored"
-    assert [{k: v for k, v in w.items() if k != restored_key} for w in written] == records
+    assert [{k: v for k, v in w.items() if k not in (restored_key, "roundtrip")} for w in written] == records
+    assert [w["roundtrip"] for w in written] == [True, True, True]
     assert written[1][restored_key] == ""
     assert check_documents([r[key] for r in records], [w[restored_key] for w in written]).ok
 
@@ -358,3 +359,20 @@ def test_a_long_document_advances_the_progress_bar_piece_by_piece(toy_model_dir)
         [result] = restore_stream(restorer, [long_document], group_stems=120, progress=progress)
     assert len(seen) >= len(long_document.split()) // 120 + 1 and max(seen) <= 120  # one step a piece
     assert sum(seen) == len(long_document.split()) == result.stats.stems
+
+
+@pytest.mark.parametrize("strict, code", [(False, 0), (True, 1)])
+def test_strict_exits_non_zero_and_failures_are_named(random_model_dir, tmp_path, capsys, strict, code):
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": i, "text": s}) for i, s in enumerate(STEMS[:3])])
+    out = tmp_path / "out.jsonl"
+    argv = ["--model", random_model_dir, "--jsonl", "--no-constraints", source, "-o", out] + (["--strict"] * strict)
+    got, _, err = restore(capsys, *argv)
+    written = [json.loads(line) for line in out.read_text().splitlines()]
+    failures = summary_counts(err)["failures"]
+    assert got == code and len(written) == 3 and failures > 0  # written all the same, in order
+    assert [w["id"] for w in written] == [0, 1, 2]
+    assert sum(not w["roundtrip"] for w in written) == failures
+    assert check_documents(STEMS[:3], [w["restored"] for w in written]).documents_ok == 3 - failures
+    named = [line for line in err.splitlines() if line.startswith(f"destem: warning: {source}: document ")]
+    assert len(named) == failures and all("differs at stem" in line for line in named)
+    assert "Traceback" not in err

@@ -20,6 +20,7 @@ from typing import Iterable, Iterator, TextIO
 
 import torch
 
+from ..text.check import check_documents
 from ..text.forward import STOPWORDS
 from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
 from . import DEFAULT_MODEL_DIR
@@ -44,6 +45,7 @@ class RestoreOptions:
     force: bool = False  # redo outputs that already exist
     workers: int = 1  # restoring processes; 1 restores in this process
     errors: str = "strict"  # bytes that are not UTF-8: "strict" refuses the file, "replace" goes on
+    strict: bool = False  # exit 1 when any document fails the round trip (the outputs are written all the same)
 
 
 @dataclass(frozen=True)
@@ -257,7 +259,8 @@ class BatchRestore:
             self._pool.terminate()
 
     def run(self, jobs: list[Job]) -> int:
-        """Restore every job whose output is missing; 0 when all inputs could be read, else 2."""
+        """Restore every job whose output is missing; 0 when all inputs could be read, else 2 (with
+        --strict, 1 when they could but a document does not round-trip)."""
         started = deque()  # jobs under way, written in order; up to one per worker, so small files overlap
         for job in jobs:
             if job.target is not None and os.path.exists(job.target) and not self.options.force:
@@ -274,7 +277,9 @@ class BatchRestore:
                 self.write_job(*started.popleft())
         while started:
             self.write_job(*started.popleft())
-        return 2 if self.totals.failed else 0
+        if self.totals.failed:
+            return 2
+        return 1 if self.options.strict and self.totals.stats.roundtrip_failures else 0
 
     def read_job(self, job: Job) -> tuple[list[str], list[dict] | None]:
         """The input documents, and with --jsonl the records that hold them."""
@@ -285,7 +290,7 @@ class BatchRestore:
         return [record[o.text_key] for record in records], records
 
     def start_job(self, job: Job, documents: list[str], records: list[dict] | None) -> tuple:
-        """What `write_job` takes: the job, its document count, records, and restorations to come
+        """What `write_job` takes: the job, its documents, records, and restorations to come
         (in this process as they are iterated, or already under way in the workers)."""
         o = self.options
         self._warn_if_not_stemmed(job.source, documents)
@@ -297,25 +302,35 @@ class BatchRestore:
         if self.progress is not None:
             self.progress.total += sum(len(d.split()) for d in documents)
             self.progress.refresh()
-        return job, len(documents), records, restorations
+        return job, documents, records, restorations
 
-    def write_job(self, job: Job, count: int, records: list[dict] | None,
+    def write_job(self, job: Job, documents: list[str], records: list[dict] | None,
                   restorations: Iterator[Restoration]) -> None:
         o = self.options
         start = time.perf_counter()
         written_before = self._stdout_documents if job.target is None else 0
         with nullcontext(sys.stdout) if job.target is None else atomic_output(job.target) as out:
             for index, restoration in enumerate(restorations):
+                if not restoration.roundtrip_ok:
+                    self._name_failure(job, index, documents[index], restoration.text)
                 if records is not None:
                     records[index][o.output_key] = restoration.text
+                    records[index]["roundtrip"] = restoration.roundtrip_ok
                     out.write(json.dumps(records[index], ensure_ascii=False) + "\n")
                 else:
                     out.write(format_document(restoration.text, written_before + index == 0, o.markdown))
                 self.totals.stats.add(restoration.stats)
                 self.totals.words += len(restoration.text.split())
         if job.target is None:
-            self._stdout_documents += count
+            self._stdout_documents += len(documents)
         self.totals.seconds += time.perf_counter() - start
+
+    def _name_failure(self, job: Job, index: int, stems: str, text: str) -> None:
+        """One stderr line for a document that keeps its best text but does not stem back."""
+        name = "<stdin>" if job.source == "-" else job.source
+        for mismatch in check_documents([stems], [text]).mismatches[:1]:
+            mismatch.document = index + 1
+            print(f"destem: warning: {name}: {mismatch.describe()}", file=sys.stderr)
 
     def restorer(self) -> Restorer:
         if self._restorer is None:

@@ -3,17 +3,20 @@
 Every word form the restorer picks is allowed for its stem on its own, but context can still
 change the tokens: the sentence splitter reads case and the words around a period (`ill.` ends
 a sentence before "In" but not before "January"), and a form can fuse with the next token
-(`o.` + `.` -> `..`). The repair is a greedy local search: find the first stem that does not
-come back, try small edits around it (another allowed form, a sentence-starting function word,
-no function words) on the windows around it, and keep the first edit that moves the first
-mismatch further on. Only documents that fail the round trip pay for it.
+(`o.` + `.` -> `..`), and an odd token can split or fuse with its neighbour when the spacing
+around it is not the original's (`".:594`). The repair is a greedy local search: find the first
+stem that does not come back, try small edits around it (another allowed form, the spacing before a
+word: glued or separate, a sentence-starting function word, no function words) on the windows
+around it, and keep the first edit that moves the first mismatch further on. Only documents that
+fail the round trip pay for it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..model.labels import apply_case, case_of
+from ..text.detok import GLUE, SPACE
 from .constraints import is_allowed_form
 
 # stopwords that Punkt's English parameters read as sentence starters; stemming drops them
@@ -30,11 +33,14 @@ class WindowDraft:
     words: list[str]
     gaps: list[list[str]]  # one per stem, then the tail
     alternatives: list[list[str]]
+    spacing: dict[int, str] = field(default_factory=dict)  # stem index -> GLUE or SPACE before its word
 
     def tokens(self) -> list[str]:
         out: list[str] = []
-        for gap, word in zip(self.gaps, self.words):
+        for i, (gap, word) in enumerate(zip(self.gaps, self.words)):
             out += gap
+            if i in self.spacing:
+                out.append(self.spacing[i])
             out.append(word)
         return out + self.gaps[-1]
 
@@ -95,6 +101,12 @@ def _edits(slots, k):
                 cased = apply_case(form, case)
                 if cased != draft.words[i] and is_allowed_form(draft.stems[i], form):
                     yield _set(draft.words, i, cased)
+    for j in (k, k + 1, k - 1):  # the spacing before a word: glued to the token before it, or apart
+        if 0 <= j < len(slots):
+            draft, i = slots[j]
+            for mark in (GLUE, SPACE):
+                if draft.spacing.get(i) != mark:
+                    yield _set_spacing(draft.spacing, i, mark)
     for j in (k + 1, k + 2, k):  # the sentence splitter: a starter after the period
         if 0 <= j < len(slots):
             draft, i = slots[j]
@@ -105,6 +117,21 @@ def _edits(slots, k):
             draft, i = slots[j]
             if draft.gaps[i]:
                 yield _set(draft.gaps, i, [])
+
+
+def _set_spacing(spacing: dict[int, str], i: int, mark: str):
+    """An edit that puts a spacing mark before word `i`; applying it returns its undo."""
+    def apply():
+        old = spacing.get(i)
+        spacing[i] = mark
+
+        def undo():
+            if old is None:
+                del spacing[i]
+            else:
+                spacing[i] = old
+        return undo
+    return apply
 
 
 def _set(items: list, i: int, value):

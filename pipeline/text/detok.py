@@ -12,13 +12,21 @@ from .align import PARAGRAPH
 NO_SPACE_BEFORE = frozenset(", . ; : ! ? % ) ] } '' n't 's 'S 're 've 'll 'm 'd N'T 'RE 'VE 'LL 'M 'D ’ ” » ...".split())
 NO_SPACE_AFTER = frozenset("( [ { `` $ “ « ‘".split())
 APOSTROPHE_SUFFIXES = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
+CLINGING_MARKS = ".,;:!?"  # a token that starts with two of these (".:594", ",;") was glued to the word before
+# Spacing marks a repair may put before a token: no token holds a space, so neither is ever a word
+GLUE = " glue"  # the next token touches the one before
+SPACE = " space"  # the next token has a space before it, whatever the rules say
 
 
 def detokenize(tokens: list[str], paragraph: str = " ") -> str:
     """Join tokens into text; `paragraph` replaces each PARAGRAPH mark ("\\n" for markdown)."""
     pieces: list[str] = []
     glue_next = True  # no space before the next token
+    forced = None  # GLUE or SPACE: a repair's choice for the next token
     for i, token in enumerate(tokens):
+        if token in (GLUE, SPACE):
+            forced = token
+            continue
         if token == PARAGRAPH:
             if pieces:
                 # the tokenizer reads a quote right after a line break as closing ('');
@@ -28,9 +36,10 @@ def detokenize(tokens: list[str], paragraph: str = " ") -> str:
             glue_next = True
             continue
         surface = '"' if token in ("``", "''") else token
-        previous = tokens[i - 1] if i > 0 else ""
-        glue = glue_next or token in NO_SPACE_BEFORE or (token == "#" and previous == "#")
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        previous = _token_at(tokens, i - 2 if forced else i - 1)  # a mark stands alone, right before its token
+        glue = (glue_next or token in NO_SPACE_BEFORE or (token == "#" and previous == "#")
+                or (len(token) > 1 and token[0] in CLINGING_MARKS and token[1] in CLINGING_MARKS))
+        nxt = _token_at(tokens, i + 2 if _token_at(tokens, i + 1) in (GLUE, SPACE) else i + 1)
         glue_after = token in NO_SPACE_AFTER
         if token == "'":
             # the tokenizer keeps an opening ' on its word ('Lvov), so a lone ' closes a quote
@@ -45,11 +54,17 @@ def detokenize(tokens: list[str], paragraph: str = " ") -> str:
             glue_after = True  # an opening quote, which the tokenizer read as closing
         elif token.lower() == "not" and previous.lower() == "can":
             glue = True  # the tokenizer splits "cannot"; "can not" is rare in prose
+        if forced is not None:
+            glue, forced = forced == GLUE, None
         if pieces and not glue and pieces[-1] not in (paragraph, "\t"):
             pieces.append(" ")
         pieces.append(surface)
         glue_next = glue_after
     return "".join(pieces).strip(" ")
+
+
+def _token_at(tokens: list[str], i: int) -> str:
+    return tokens[i] if 0 <= i < len(tokens) else ""
 
 
 def detokenizer_agreement(paragraphs) -> tuple[int, int]:
