@@ -48,6 +48,10 @@ ODD_TOKENS = [
     ("question and exclamation", "Was it worth it? Nobody knows! The debate goes on."),
     ("slash", "The and/or rule applies to the 2010/11 season."),
     ("ampersand and hash", "AT&T sold the #1 brand in 1999."),
+    ("micro sign, whose capital lowercases to mu", "The Intel microcontroller (µC) series used the µSA bus."),
+    ("pilcrow as a word, not a line break", "A dagger (†) and a pilcrow (¶) mark notes and paragraphs."),
+    ("Porter's irregular words, lowercase", "He worked at the New Jersey Shore news bureau under the sky."),
+    ("sharp s", "The Straße was renamed GROSSE STRASSE in 1950."),
     ("heading marks", "# Title\n## Early life\nHe was born in 1879.\n### School\nHe studied in Odessa."),
 ]
 

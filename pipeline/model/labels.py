@@ -49,12 +49,20 @@ def case_of(word: str) -> int:
 
 def apply_case(word: str, case: int, mixed_spelling: str | None = None) -> str:
     if case == TITLE:
-        return word[:1].upper() + word[1:]
-    if case == UPPER:
-        return word.upper()
-    if case == MIXED:
-        return mixed_spelling if mixed_spelling else word[:1].upper() + word[1:]
-    return word
+        cased = word[:1].upper() + word[1:]
+    elif case == UPPER:
+        cased = word.upper()
+    elif case == MIXED:
+        cased = mixed_spelling if mixed_spelling else word[:1].upper() + word[1:]
+    else:
+        return word
+    return cased if _keeps_lowercase(word, cased) else word
+
+
+def _keeps_lowercase(word: str, cased: str) -> bool:
+    """Whether `cased` lowercases back to `word`'s lowercase: not so for letters whose capital
+    lowercases to another letter (the micro sign µ -> Μ -> μ, ß -> SS), which the stemmer would see."""
+    return cased.lower() == word.lower()
 
 
 def opens_sentence(token: str) -> bool:
@@ -68,7 +76,7 @@ def capitalize_sentences(tokens: list[str], at_start: bool = True) -> list[str]:
     for token in tokens:
         if token == "i":
             token = "I"
-        if pending and token[:1].isalpha():
+        if pending and token[:1].isalpha() and _keeps_lowercase(token, token[:1].upper() + token[1:]):
             token = token[:1].upper() + token[1:]
         if token[:1].isalnum():
             pending = False

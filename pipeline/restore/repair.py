@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..model.labels import apply_case, case_of
-from ..text.detok import GLUE, SPACE
+from ..text.align import PARAGRAPH
+from ..text.detok import GLUE, PILCROW_WORD, SPACE
 from .constraints import is_allowed_form
 
 # stopwords that Punkt's English parameters read as sentence starters; stemming drops them
@@ -41,7 +42,7 @@ class WindowDraft:
             out += gap
             if i in self.spacing:
                 out.append(self.spacing[i])
-            out.append(word)
+            out.append(PILCROW_WORD if word == PARAGRAPH else word)  # a "¶" in the text, not a line break
         return out + self.gaps[-1]
 
 
@@ -101,6 +102,12 @@ def _edits(slots, k):
                 cased = apply_case(form, case)
                 if cased != draft.words[i] and is_allowed_form(draft.stems[i], form):
                     yield _set(draft.words, i, cased)
+    for j in (k, k - 1, k + 1):  # the case: NLTK's Porter keeps "news" and "sky" whole, not "News", "Sky"
+        if 0 <= j < len(slots):
+            draft, i = slots[j]
+            for variant in (draft.words[i].lower(), draft.words[i][:1].upper() + draft.words[i][1:]):
+                if variant != draft.words[i]:
+                    yield _set(draft.words, i, variant)
     for j in (k, k + 1, k - 1):  # the spacing before a word: glued to the token before it, or apart
         if 0 <= j < len(slots):
             draft, i = slots[j]

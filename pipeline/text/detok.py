@@ -16,6 +16,7 @@ CLINGING_MARKS = ".,;:!?"  # a token that starts with two of these (".:594", ",;
 # Spacing marks a repair may put before a token: no token holds a space, so neither is ever a word
 GLUE = " glue"  # the next token touches the one before
 SPACE = " space"  # the next token has a space before it, whatever the rules say
+PILCROW_WORD = " ¶"  # a word "¶" of the text, told apart from PARAGRAPH (a line break) in one token list
 
 
 def detokenize(tokens: list[str], paragraph: str = " ") -> str:
@@ -35,7 +36,7 @@ def detokenize(tokens: list[str], paragraph: str = " ") -> str:
                 pieces.append("\t" if closing_quote_next and paragraph == " " else paragraph)
             glue_next = True
             continue
-        surface = '"' if token in ("``", "''") else token
+        surface = '"' if token in ("``", "''") else "¶" if token == PILCROW_WORD else token
         previous = _token_at(tokens, i - 2 if forced else i - 1)  # a mark stands alone, right before its token
         glue = (glue_next or token in NO_SPACE_BEFORE or (token == "#" and previous == "#")
                 or (len(token) > 1 and token[0] in CLINGING_MARKS and token[1] in CLINGING_MARKS))
