@@ -207,7 +207,8 @@ def cmd_eval(args) -> int:
     words, casing, spacing, round trip, speed and memory. Writes report.json, report.md, two charts and each
     system's texts (one document a line) to the output folder.
     """
-    from .evaluation.evaluate import DEFAULT_MODEL_DIR, SYSTEMS, EvalOptions, evaluate, load_suite, report_table
+    from .evaluation.evaluate import SYSTEMS, EvalOptions, evaluate, load_suite, report_table
+    from .restore import DEFAULT_MODEL_DIR
 
     suite = load_suite(args.suite) if args.suite else None
     out = args.out or (suite.out if suite else None)
@@ -253,7 +254,8 @@ def cmd_bench(args) -> int:
     import tempfile
 
     from .evaluation import bench
-    from .evaluation.evaluate import DEFAULT_MODEL_DIR, load_suite
+    from .evaluation.evaluate import load_suite
+    from .restore import DEFAULT_MODEL_DIR
 
     text = args.text or load_suite("wikitext2-test").data
     model_dir = args.model or str(DEFAULT_MODEL_DIR)

@@ -12,6 +12,8 @@ import sys
 import time
 from itertools import cycle
 
+from ..restore.lexicon import JSON_LEXICON_FILE, LEXICON_FILE
+from ..restore.ngram import NGRAM_FILE
 from ..text.textio import InputError
 from .metrics import package_version
 
@@ -81,7 +83,7 @@ def package_versions() -> dict[str, str]:
     return {"python": platform.python_version()} | {name: package_version(name) for name in PACKAGES}
 
 
-MODEL_FILES = ("model.safetensors", "config.json", "lexicon.npz", "lexicon.json.gz", "ngram.npz")  # what decides the output
+MODEL_FILES = ("model.safetensors", "config.json", LEXICON_FILE, JSON_LEXICON_FILE, NGRAM_FILE)  # what decides the output
 
 
 def model_info(model_dir: str) -> dict:
@@ -97,7 +99,7 @@ def model_info(model_dir: str) -> dict:
     with open(os.path.join(model_dir, "config.json")) as f:
         config = json.load(f)
     decoding = {name: config.get(name, 0.0) for name in ("empty_gap_bias", "lm_weight", "lm_word_bonus")}
-    decoding["lm"] = os.path.exists(os.path.join(model_dir, "ngram.npz"))
+    decoding["lm"] = os.path.exists(os.path.join(model_dir, NGRAM_FILE))
     return {"path": os.path.abspath(model_dir), "id": f"sha256:{digest.hexdigest()[:16]}", "decoding": decoding}
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 
 import tomllib
 
-from ..restore.batch import DEFAULT_MODEL_DIR
+from ..restore import DEFAULT_MODEL_DIR
 from ..text.documents import Document, expand_paths, read_documents
 from ..text.forward import stem_text
 from ..text.pairs import PairConfig, document_windows

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..model.labels import apply_case, case_of
+from ..model.labels import TITLE, apply_case, case_of
 from ..text.align import PARAGRAPH
 from ..text.detok import GLUE, PILCROW_WORD, SPACE
 from .constraints import is_allowed_form
@@ -105,7 +105,7 @@ def _edits(slots, k):
     for j in (k, k - 1, k + 1):  # the case: NLTK's Porter keeps "news" and "sky" whole, not "News", "Sky"
         if 0 <= j < len(slots):
             draft, i = slots[j]
-            for variant in (draft.words[i].lower(), draft.words[i][:1].upper() + draft.words[i][1:]):
+            for variant in (draft.words[i].lower(), apply_case(draft.words[i], TITLE)):
                 if variant != draft.words[i]:
                     yield _set(draft.words, i, variant)
     for j in (k, k + 1, k - 1):  # the spacing before a word: glued to the token before it, or apart
