@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import random
+from dataclasses import dataclass
 
 import sacrebleu
 
@@ -53,3 +54,108 @@ def write_settings(model_dir: str, settings: dict) -> None:
     with open(tmp, "w") as f:
         json.dump(config, f, indent=2, ensure_ascii=False)
     os.replace(tmp, path)
+
+
+# Confidence: `destem calibrate --confidence` fits, per head, the temperature and "none of these"
+# score of `pipeline/restore/confidence.py` on held-out windows, and reports the expected calibration
+# error on other held-out windows before and after.
+
+def held_out_windows(paths: list[str], count: int, seed: int = 1) -> list[dict]:
+    """Up to `count` random verified windows (with their words and gaps) of the articles that
+    pair building holds out for validation: text no model trained on these pairs has seen."""
+    from ..text.documents import expand_paths, read_documents
+    from ..text.pairs import PairConfig, document_windows, split_of
+
+    config = PairConfig()
+    records = [record for path in expand_paths(paths) for doc in read_documents(path)
+               if split_of(doc.doc_id, config) == "validation"
+               for record in document_windows(doc, config) if record["verified"] and record["source"]]
+    if not records:
+        raise ValueError(f"no held-out (validation) articles in {', '.join(paths)}")
+    return random.Random(seed).sample(records, min(count, len(records)))
+
+
+@dataclass
+class ConfidenceObservations:
+    """Per head, over the restored windows' stems: the local scores (padded), the chosen option,
+    whether it was right, and the probability the restorer gave it."""
+
+    scores: dict[str, list]
+    chosen: dict[str, list[int]]
+    correct: dict[str, list[bool]]
+    probabilities: dict[str, list[float]]
+
+
+def observe_confidence(restorer, records: list[dict], progress=None) -> ConfidenceObservations:
+    """Restore the windows with explanations and compare every choice with the original text (gaps
+    lowercase, paragraph marks kept; words ignoring case). Choices the repair made are left out."""
+    heads = ("gap", "word")
+    seen = ConfidenceObservations(*({h: [] for h in heads} for _ in range(4)))
+    restorations = restorer.restore_documents([r["source"] for r in records], explain=True, progress=progress)
+    for record, restoration in zip(records, restorations):
+        for stem, gold_gap, gold_word in zip(restoration.explanation.stems, record["gaps"], record["words"]):
+            if stem.repaired:
+                continue
+            for head, right, p, scores, chosen in (
+                    ("gap", stem.gap == gold_gap.lower(), stem.p_gap, stem.scores.gap_scores, stem.scores.chosen_gap),
+                    ("word", stem.word.lower() == gold_word.lower(), stem.p_word, stem.scores.word_scores,
+                     stem.scores.chosen_word)):
+                seen.scores[head].append(scores)
+                seen.chosen[head].append(chosen)
+                seen.correct[head].append(right)
+                seen.probabilities[head].append(p)
+    return seen
+
+
+def fit_confidence(seen: ConfidenceObservations, fitted_on: str):
+    """The ConfidenceCalibration that fits these observations best (`confidence.fit_head`)."""
+    import numpy as np
+
+    from ..restore.confidence import ConfidenceCalibration, fit_head, padded
+
+    heads = {head: fit_head(padded(seen.scores[head]), np.array(seen.chosen[head]), np.array(seen.correct[head]))[0]
+             for head in ("gap", "word")}
+    return ConfidenceCalibration(heads["gap"], heads["word"], fitted_on)
+
+
+def calibration_errors(seen: ConfidenceObservations) -> dict:
+    """Per head: expected calibration error, accuracy, mean probability and the reliability table."""
+    import numpy as np
+
+    from ..restore.confidence import ECE_BINS, expected_calibration_error, reliability_table
+
+    out = {}
+    for head in ("gap", "word"):
+        p, right = np.array(seen.probabilities[head]), np.array(seen.correct[head])
+        out[head] = {"ece": expected_calibration_error(p, right), "bins": ECE_BINS, "count": len(p),
+                     "accuracy": float(right.mean()) if len(p) else None,
+                     "mean_probability": float(p.mean()) if len(p) else None, "table": reliability_table(p, right)}
+    return out
+
+
+def write_confidence_calibration(model_dir: str, calibration) -> None:
+    write_settings(model_dir, {"confidence_calibration": calibration.to_config()})
+
+
+def plot_reliability(errors: dict, path: str, title: str) -> None:
+    """Reliability diagram: accuracy against mean probability per bin, one line per head."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for head, label in (("gap", "p_gap"), ("word", "p_word")):
+        rows = [r for r in errors[head]["table"] if r["count"]]
+        ax.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], marker="o",
+                label=f"{label} (ECE {errors[head]['ece']:.3f}, n={errors[head]['count']:,})")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean probability in bin")
+    ax.set_ylabel("share right")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

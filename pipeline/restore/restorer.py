@@ -16,7 +16,9 @@ from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
 from ..text.forward import stem_text
 from ..text.windows import DEFAULT_MAX_STEMS, window_bounds
+from .confidence import ConfidenceCalibration, local_scores
 from .constraints import choose_form, is_allowed_form
+from .explain import DocumentExplanation, PositionChoice, explain_document
 from .joint_decode import StemOptions, joint_decode
 from .lexicon import LEXICON_FILE, Lexicon
 from .ngram import NgramLM
@@ -59,6 +61,7 @@ class Restoration:
     text: str
     roundtrip_ok: bool
     stats: RestoreStats = field(default_factory=RestoreStats)
+    explanation: DocumentExplanation | None = None  # with explain=True: every choice's probability
 
 
 class Restorer:
@@ -75,6 +78,7 @@ class Restorer:
         self.form_labels = model.config.form_labels
         self.lm = lm
         self.gap_words = [lm.word_ids([w for w in g if w != PARAGRAPH]) for g in self.gap_labels] if lm else []
+        self.calibration = ConfidenceCalibration.from_config(model.config)
 
     @property
     def uses_lm(self) -> bool:
@@ -103,21 +107,32 @@ class Restorer:
         """Restore stemmed documents (one string each) to text, in order."""
         return [r.text for r in self.restore_documents(documents, **options)]
 
+    def explain(self, documents: list[str], **options) -> list[dict]:
+        """Per document: {"text": what `restore` writes, "stems": [{stem, gap, word, p_gap, p_word,
+        gap_alternatives, word_alternatives}, ...], "tail_gap", "p_tail_gap", ...} (see `--explain`)."""
+        return [{"text": r.text, **r.explanation.record()}
+                for r in self.restore_documents(documents, explain=True, **options)]
+
     def restore_documents(self, documents: list[str], batch_tokens: int = 8192, markdown: bool = False,
-                          constrained: bool = True, progress=None) -> list[Restoration]:
+                          constrained: bool = True, progress=None, explain: bool = False) -> list[Restoration]:
+        """Restorations in order; with `explain`, each holds the probability of every choice (the
+        text is the same either way)."""
         stem_lists = [doc.split() for doc in documents]
         windows = [(d, s, e) for d, stems in enumerate(stem_lists) for s, e in window_bounds(stems, self.max_stems)]
         predicted = self._tag_windows([stem_lists[d][s:e] for d, s, e in windows], batch_tokens, progress)
-        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained)
+        forms_needed = self.uses_lm or explain
+        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed)
                    for (d, s, e), prediction in zip(windows, predicted)]
-        if self.uses_lm:
-            self._choose_with_lm(predicted, drafted)
-        per_doc: list[list[tuple[WindowDraft, RestoreStats]]] = [[] for _ in documents]
-        for (d, _, _), prediction, (draft, stats, _) in zip(windows, predicted, drafted):
+        options = [self._stem_options(p, forms) for p, (_, _, forms) in zip(predicted, drafted)] if forms_needed else []
+        choices = self._choose_with_lm(options, drafted) if self.uses_lm else None
+        confidences = self._position_choices(options, predicted, drafted, choices) if explain else [None] * len(windows)
+        per_doc: list[list[tuple[WindowDraft, RestoreStats, list[PositionChoice] | None]]] = [[] for _ in documents]
+        for (d, _, _), prediction, (draft, stats, _), confidence in zip(windows, predicted, drafted, confidences):
             draft.words = [apply_case(form, case, self.lexicon.mixed_spelling(form))
                            for form, case in zip(draft.words, prediction.cases)]
-            per_doc[d].append((draft, stats))
-        return [self._assemble(stems, parts, markdown, constrained) for stems, parts in zip(stem_lists, per_doc)]
+            per_doc[d].append((draft, stats, confidence))
+        return [self._assemble(stems, parts, markdown, constrained, explain)
+                for stems, parts in zip(stem_lists, per_doc)]
 
     def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
         """One document restored in pieces of whole sentences (at most `piece_stems` stems each), so
@@ -125,17 +140,19 @@ class Restorer:
         the pieces are joined by a space. `progress` advances as each piece is done."""
         progress = options.pop("progress", None)
         stats = RestoreStats(documents=1)
-        texts, roundtrip_ok = [], True
+        texts, explanations, roundtrip_ok = [], [], True
         for start, end in window_bounds(stems, piece_stems):
             [piece] = self.restore_documents([" ".join(stems[start:end])], **options)
             if progress is not None:
                 progress.update(end - start)
             texts.append(piece.text)
+            explanations.append(piece.explanation)
             roundtrip_ok &= piece.roundtrip_ok
             piece.stats.documents = piece.stats.roundtrip_failures = 0
             stats.add(piece.stats)
         stats.roundtrip_failures = int(not roundtrip_ok)
-        return Restoration(" ".join(texts), roundtrip_ok, stats)
+        explanation = DocumentExplanation.joined(explanations) if options.get("explain") else None
+        return Restoration(" ".join(texts), roundtrip_ok, stats, explanation)
 
     @torch.inference_mode()
     def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress) -> list[WindowPrediction]:
@@ -163,12 +180,12 @@ class Restorer:
                 progress.update(sum(len(windows[i]) for i in batch_ids))
         return results
 
-    def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool):
-        """A window's draft with lowercase words (cased once the LM has chosen), its stats, and the
-        forms the LM may choose among per stem."""
+    def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool, options: bool):
+        """A window's draft with lowercase words (cased once the LM has chosen), its stats, and
+        (with `options`) the forms the LM may choose among per stem."""
         stats = RestoreStats(stems=len(stems))
         draft = WindowDraft(stems, [], [self.gap_labels[g] for g in prediction.gaps], [])
-        options = []  # per stem: (lowercase form, log-prob), for the language model
+        forms_per_stem = []  # per stem: (lowercase form, log-prob), for the language model
         for stem, ranked, log_probs in zip(stems, prediction.forms, prediction.form_log_probs):
             candidates = [apply_edit(stem, self.form_labels[j]) for j in ranked]
             lexicon_forms = [f.lower() for f in self.lexicon.candidates(stem)]
@@ -181,9 +198,9 @@ class Restorer:
                 stats.model_forms += 1
             draft.words.append(form)
             draft.alternatives.append(list(dict.fromkeys(candidates + lexicon_forms)))
-            if self.uses_lm:
-                options.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained))
-        return draft, stats, options
+            if options:
+                forms_per_stem.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained))
+        return draft, stats, forms_per_stem
 
     def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained) -> list[tuple[str, float]]:
         """The forms the language model may pick for a stem, with the model's log-probs: the chosen
@@ -201,25 +218,52 @@ class Restorer:
                     break
         return list(forms.items())
 
-    def _choose_with_lm(self, predicted: list[WindowPrediction], drafted) -> None:
-        """Replace the drafts' gaps and words with the best joint choice of tagger and LM."""
-        windows = []
-        for prediction, (_, _, options) in zip(predicted, drafted):
-            positions = [StemOptions(gaps, gap_lps, self.lm.word_ids([f for f, _ in forms]), [lp for _, lp in forms])
-                         for gaps, gap_lps, forms in zip(prediction.top_gaps, prediction.top_gap_log_probs, options)]
-            tail = len(options)  # the gap after the last stem: no word follows it
-            positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
-            windows.append(positions)
+    def _stem_options(self, prediction: WindowPrediction, forms_per_stem) -> list[StemOptions]:
+        """A window's options per position for the joint decode: the tagger's best gaps, and the
+        allowed forms (as LM ids when there is an LM); the tail has one "word", -1: none."""
+        word_ids = self.lm.word_ids if self.lm is not None else lambda words: [0] * len(words)
+        positions = [StemOptions(gaps, gap_lps, word_ids([f for f, _ in forms]), [lp for _, lp in forms])
+                     for gaps, gap_lps, forms in zip(prediction.top_gaps, prediction.top_gap_log_probs, forms_per_stem)]
+        tail = len(forms_per_stem)
+        positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
+        return positions
+
+    def _choose_with_lm(self, windows: list[list[StemOptions]], drafted) -> list[list[tuple[int, int]]]:
+        """Replace the drafts' gaps and words with the best joint choice of tagger and LM; returns
+        the choices (per position: index of the gap option, of the word option)."""
         config = self.model.config
         choices = joint_decode(self.lm, self.gap_words, windows, config.lm_weight, config.lm_word_bonus)
-        for positions, choice, (draft, _, options) in zip(windows, choices, drafted):
+        for positions, choice, (draft, _, forms) in zip(windows, choices, drafted):
             draft.gaps = [self.gap_labels[positions[i].gap_ids[g]] for i, (g, _) in enumerate(choice)]
-            draft.words = [options[i][w][0] for i, (_, w) in enumerate(choice[:len(options)])]
+            draft.words = [forms[i][w][0] for i, (_, w) in enumerate(choice[:len(forms)])]
+        return choices
 
-    def _assemble(self, stems: list[str], parts, markdown: bool, constrained: bool) -> Restoration:
+    def _position_choices(self, windows: list[list[StemOptions]], predicted: list[WindowPrediction], drafted,
+                          choices) -> list[list[PositionChoice]]:
+        """Every window's options per position with their calibrated probabilities, the chosen
+        ones held as the context of the others (`confidence.local_scores`)."""
+        if choices is None:  # the tagger alone chose: its best gap (ties read as argmax does) and first form
+            choices = [[(p.gap_ids.index(g) if g in p.gap_ids else 0, 0) for p, g in zip(positions, prediction.gaps)]
+                       for positions, prediction in zip(windows, predicted)]
+        config = self.model.config
+        scores = local_scores(self.lm if self.uses_lm else None, self.gap_words, windows, choices,
+                              getattr(config, "lm_weight", 0.0), getattr(config, "lm_word_bonus", 0.0))
+        out = []
+        for positions, window_scores, (_, _, forms) in zip(windows, scores, drafted):
+            window = []
+            for i, (position, score) in enumerate(zip(positions, window_scores)):
+                gap_probs = self.calibration.gap.probabilities(score.gap_scores[None])[0]
+                word_probs = self.calibration.word.probabilities(score.word_scores[None])[0]
+                words = [f for f, _ in forms[i]] if i < len(forms) else [""]
+                window.append(PositionChoice([" ".join(self.gap_labels[g]) for g in position.gap_ids],
+                                             gap_probs.tolist(), words, word_probs.tolist(), score))
+            out.append(window)
+        return out
+
+    def _assemble(self, stems: list[str], parts, markdown: bool, constrained: bool, explain: bool) -> Restoration:
         stats = RestoreStats(documents=1)
         drafts = []
-        for draft, window_stats in parts:
+        for draft, window_stats, _ in parts:
             stats.add(window_stats)
             drafts.append(draft)
         paragraph = "\n" if markdown else " "
@@ -234,4 +278,8 @@ class Restorer:
             text = render([t for d in drafts for t in d.tokens()])
             roundtrip_ok = stem_text(text) == " ".join(stems)
         stats.roundtrip_failures += not roundtrip_ok
-        return Restoration(text, roundtrip_ok, stats)
+        explanation = None
+        if explain:
+            cased = capitalize_sentences([t for d in drafts for t in d.tokens()])
+            explanation = explain_document(drafts, [confidence for _, _, confidence in parts], cased)
+        return Restoration(text, roundtrip_ok, stats, explanation)

@@ -21,7 +21,14 @@ PILCROW_WORD = " ¶"  # a word "¶" of the text, told apart from PARAGRAPH (a li
 
 def detokenize(tokens: list[str], paragraph: str = " ") -> str:
     """Join tokens into text; `paragraph` replaces each PARAGRAPH mark ("\\n" for markdown)."""
+    return detokenize_with_spans(tokens, paragraph)[0]
+
+
+def detokenize_with_spans(tokens: list[str], paragraph: str = " ") -> tuple[str, list[tuple[int, int] | None]]:
+    """`detokenize`'s text, and where each token is in it: (start, end), or None for marks."""
     pieces: list[str] = []
+    spans: list[tuple[int, int] | None] = [None] * len(tokens)
+    length = 0  # of the pieces so far
     glue_next = True  # no space before the next token
     forced = None  # GLUE or SPACE: a repair's choice for the next token
     for i, token in enumerate(tokens):
@@ -34,6 +41,7 @@ def detokenize(tokens: list[str], paragraph: str = " ") -> str:
                 # on one line, a tab keeps that reading (a space would make it ``)
                 closing_quote_next = i + 1 < len(tokens) and tokens[i + 1] == "''"
                 pieces.append("\t" if closing_quote_next and paragraph == " " else paragraph)
+                length += len(pieces[-1])
             glue_next = True
             continue
         surface = '"' if token in ("``", "''") else "¶" if token == PILCROW_WORD else token
@@ -59,9 +67,12 @@ def detokenize(tokens: list[str], paragraph: str = " ") -> str:
             glue, forced = forced == GLUE, None
         if pieces and not glue and pieces[-1] not in (paragraph, "\t"):
             pieces.append(" ")
+            length += 1
         pieces.append(surface)
+        spans[i] = (length, length + len(surface))
+        length += len(surface)
         glue_next = glue_after
-    return "".join(pieces).strip(" ")
+    return "".join(pieces).rstrip(" "), spans  # no piece starts with a space: only a last paragraph mark ends with one
 
 
 def _token_at(tokens: list[str], i: int) -> str:
