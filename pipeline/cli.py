@@ -27,6 +27,17 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def probability(text: str) -> float:
+    """An argparse type: a probability above 0 and at most 1."""
+    try:
+        p = float(text)
+    except ValueError:
+        p = -1.0
+    if not 0 < p <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability above 0 and at most 1, not {text!r}")
+    return p
+
+
 def add_command(sub, name: str, run):
     """A subcommand whose --help comes from `run`'s docstring: its first line, then the rest."""
     help_line, _, description = run.__doc__.partition("\n\n")
@@ -130,6 +141,15 @@ def add_restore(sub) -> None:
                    help="exit 1 when any document does not round-trip (each is still written, with its best text, "
                         "and named on stderr with where its stems first differ); without it the count is in the "
                         "summary and the exit code is 0")
+    p.add_argument("--explain", action="store_true",
+                   help="write JSONL: per document, the text plain restore writes and, for every stem, the function "
+                        "words put before it and the word written, each with the probability that it is right and "
+                        "the alternatives weighed (with --jsonl, these fields join each record)")
+    p.add_argument("--html", metavar="PAGE", help="also write the restorations as one self-contained HTML page, "
+                   "shaded by confidence; hover or click a word for its stem and alternatives")
+    p.add_argument("--mark-below", type=probability, metavar="P",
+                   help="in the text written, show each word or gap less likely than P to be right as "
+                        "[written|runner-up] (an empty gap as [_|runner-up]); such text no longer stems back")
 
 
 def cmd_restore(args) -> int:
@@ -150,7 +170,10 @@ def cmd_restore(args) -> int:
     options = RestoreOptions(model_dir=model_dir, device=args.device, jsonl=args.jsonl,
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
-                             workers=args.workers, errors=args.errors, strict=args.strict)
+                             workers=args.workers, errors=args.errors, strict=args.strict, explain=args.explain,
+                             html=args.html, mark_below=args.mark_below)
+    if args.explain and args.mark_below is not None:
+        raise InputError("--mark-below marks the text output; --explain records the plain text with its probabilities")
     return restore_files(args.inputs or ["-"], args.out, options)
 
 
@@ -277,26 +300,39 @@ def cmd_bench(args) -> int:
 def add_calibrate(sub) -> None:
     p = add_command(sub, "calibrate", cmd_calibrate)
     add_model_option(p, required=True)
-    add_pairs_option(p)
+    add_pairs_option(p, required=False, help_suffix=" (their validation windows are scored)")
+    add_corpus_option(p, required=False, what="with --confidence, instead of --pairs: prose files whose held-out "
+                                              "articles (the 1%% that pair building keeps for validation) are scored")
     p.add_argument("--windows", type=int, default=400, help="validation windows to score (default: 400)")
     p.add_argument("--biases", metavar="LIST", help="comma-separated empty-gap biases, e.g. 0,-0.5,-1 "
                    "(write --biases=-1,-1.5 when the list starts with a minus)")
     p.add_argument("--lm-weights", metavar="LIST", help="comma-separated LM weights, e.g. 0,0.2,0.3")
     p.add_argument("--lm-bonuses", metavar="LIST", help="comma-separated LM word bonuses, e.g. 1,2,3")
+    p.add_argument("--confidence", action="store_true",
+                   help="fit the probabilities of --explain instead: per head (gaps, words) a temperature and a "
+                        "'none of these' score, on half of the windows' articles; report the expected calibration "
+                        "error on the other half before and after")
     p.add_argument("--write", action="store_true", help="store the best settings in the model folder")
     add_device_option(p)
 
 
 def cmd_calibrate(args) -> int:
-    """tune a model's decoding settings on validation windows
+    """tune a model's decoding settings, or its confidences, on validation windows
 
     Restore validation windows of built pairs with every combination of the given decoding settings and report
     BLEU; --write stores the best in the model's config.json. A setting not given keeps the model's value.
     empty_gap_bias: added to the 'no function words' gap logit; lm_weight and lm_word_bonus: how much the word
     n-gram LM (ngram.npz) counts, and its score per word written (0 weight: the tagger alone).
+    With --confidence: fit the probabilities that `restore --explain` reports so that they read as the chance of
+    being right (on --pairs validation windows, or on the held-out articles of --corpus prose).
     """
-    from .evaluation.calibrate import DECODING_SETTINGS, score_settings, validation_windows, write_settings
     from .restore.restorer import Restorer
+
+    if args.confidence:
+        return calibrate_confidence(args)
+    if args.pairs is None:
+        raise InputError("give --pairs DIR (built by `destem data build`) to score decoding settings")
+    from .evaluation.calibrate import DECODING_SETTINGS, score_settings, validation_windows, write_settings
 
     restorer = Restorer.from_pretrained(args.model, device=args.device)
     given = dict(zip(DECODING_SETTINGS, (args.biases, args.lm_weights, args.lm_bonuses)))
@@ -315,6 +351,47 @@ def cmd_calibrate(args) -> int:
     if args.write:
         write_settings(args.model, best)
         print(f"wrote {', '.join(f'{k}={v}' for k, v in best.items())} to {args.model}/config.json")
+    return 0
+
+
+def calibrate_confidence(args) -> int:
+    """`destem calibrate --confidence`: fit on half the articles, report on the other half."""
+    from .evaluation.calibrate import (
+        calibration_errors,
+        explain_windows,
+        fit_confidence,
+        held_out_windows,
+        observe_confidence,
+        split_by_article,
+        validation_records,
+        write_confidence_calibration,
+    )
+    from .restore.confidence import ConfidenceCalibration
+    from .restore.restorer import Restorer
+
+    if (args.pairs is None) == (args.corpus is None):
+        raise InputError("--confidence needs windows with their original text: give --pairs DIR or --corpus PATH...")
+    records = (validation_records(args.pairs, args.windows) if args.pairs
+               else held_out_windows(args.corpus, args.windows))
+    fit_records, check_records = split_by_article(records)
+    restorer = Restorer.from_pretrained(args.model, device=args.device)
+    before = calibration_errors(observe_confidence(explain_windows(restorer, check_records), check_records))
+    restorer.calibration = ConfidenceCalibration()
+    fitted_on = (f"{len(fit_records)} windows of {len({r['article'] for r in fit_records})} held-out articles of "
+                 + (args.pairs if args.pairs else ", ".join(args.corpus)))
+    calibration = fit_confidence(observe_confidence(explain_windows(restorer, fit_records), fit_records), fitted_on)
+    restorer.calibration = calibration
+    after = calibration_errors(observe_confidence(explain_windows(restorer, check_records), check_records))
+    print(f"fitted on {fitted_on}; checked on the other {len(check_records)} windows "
+          f"({len({r['article'] for r in check_records})} articles)")
+    print(f"{'head':>5}  {'temperature':>11}  {'none of these':>13}  {'right':>6}  {'ECE before':>10}  {'ECE after':>9}")
+    for head in ("gap", "word"):
+        fitted = getattr(calibration, head)
+        print(f"{head:>5}  {fitted.temperature:>11.3f}  {fitted.other:>13.2f}  {after[head]['accuracy']:>6.3f}  "
+              f"{before[head]['ece']:>10.4f}  {after[head]['ece']:>9.4f}")
+    if args.write:
+        write_confidence_calibration(args.model, calibration)
+        print(f"wrote confidence_calibration to {args.model}/config.json")
     return 0
 
 

@@ -17,16 +17,22 @@ from dataclasses import dataclass
 
 import sacrebleu
 
+from ..text.textio import InputError
 
-def validation_windows(pairs_dir: str, count: int, seed: int = 1) -> tuple[list[str], list[str]]:
-    """(sources, one-line references) of `count` random validation windows of built pairs."""
+
+def validation_sample(pairs_dir: str, count: int, seed: int = 1) -> list[dict]:
+    """`count` random validation windows of built pairs (their records)."""
     from datasets import load_from_disk
 
     valid = load_from_disk(pairs_dir)["validation"]
     if len(valid) == 0:
-        raise ValueError(f"{pairs_dir}: no validation windows")
-    ids = random.Random(seed).sample(range(len(valid)), min(count, len(valid)))
-    records = [valid[i] for i in ids]
+        raise InputError(f"{pairs_dir}: no validation windows")
+    return [valid[i] for i in random.Random(seed).sample(range(len(valid)), min(count, len(valid)))]
+
+
+def validation_windows(pairs_dir: str, count: int, seed: int = 1) -> tuple[list[str], list[str]]:
+    """(sources, one-line references) of `count` random validation windows of built pairs."""
+    records = validation_sample(pairs_dir, count, seed)
     return [r["source"] for r in records], [" ".join(r["target"].split()) for r in records]
 
 
@@ -71,8 +77,22 @@ def held_out_windows(paths: list[str], count: int, seed: int = 1) -> list[dict]:
                if split_of(doc.doc_id, config) == "validation"
                for record in document_windows(doc, config) if record["verified"] and record["source"]]
     if not records:
-        raise ValueError(f"no held-out (validation) articles in {', '.join(paths)}")
+        raise InputError(f"no held-out (validation) articles in {', '.join(paths)}")
     return random.Random(seed).sample(records, min(count, len(records)))
+
+
+def validation_records(pairs_dir: str, count: int, seed: int = 1) -> list[dict]:
+    """The verified windows of `validation_sample`: their words and gaps are the original text's."""
+    return [r for r in validation_sample(pairs_dir, count, seed) if r["verified"] and r["source"]]
+
+
+def split_by_article(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Two halves with no article in both: one to fit on, one to check the fit."""
+    articles = sorted({r["article"] for r in records})
+    if len(articles) < 2:
+        raise InputError("the windows come from one article: fitting on one and checking on another needs two")
+    fit = set(random.Random(0).sample(articles, len(articles) // 2))
+    return [r for r in records if r["article"] in fit], [r for r in records if r["article"] not in fit]
 
 
 @dataclass
@@ -86,12 +106,12 @@ class ConfidenceObservations:
     probabilities: dict[str, list[float]]
 
 
-def observe_confidence(restorer, records: list[dict], progress=None) -> ConfidenceObservations:
-    """Restore the windows with explanations and compare every choice with the original text (gaps
-    lowercase, paragraph marks kept; words ignoring case). Choices the repair made are left out."""
+def observe_confidence(restorations, records: list[dict]) -> ConfidenceObservations:
+    """Compare every choice of restorations made with `explain=True` with the original text of
+    their windows (`records`' gaps and words): gaps lowercase with paragraph marks kept, words
+    ignoring case. Choices the round-trip repair made are left out."""
     heads = ("gap", "word")
     seen = ConfidenceObservations(*({h: [] for h in heads} for _ in range(4)))
-    restorations = restorer.restore_documents([r["source"] for r in records], explain=True, progress=progress)
     for record, restoration in zip(records, restorations):
         for stem, gold_gap, gold_word in zip(restoration.explanation.stems, record["gaps"], record["words"]):
             if stem.repaired:
@@ -105,6 +125,10 @@ def observe_confidence(restorer, records: list[dict], progress=None) -> Confiden
                 seen.correct[head].append(right)
                 seen.probabilities[head].append(p)
     return seen
+
+
+def explain_windows(restorer, records: list[dict], progress=None) -> list:
+    return restorer.restore_documents([r["source"] for r in records], explain=True, progress=progress)
 
 
 def fit_confidence(seen: ConfidenceObservations, fitted_on: str):

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +25,7 @@ from ..text.forward import stem_text
 from ..text.pairs import PairConfig, document_windows
 from ..text.textio import InputError
 from .bench import PeakMemory, machine_info, markdown_table, model_info, package_versions, resolve_devices
+from .calibrate import calibration_errors, observe_confidence, plot_reliability
 from .metrics import analyze, document_bleu, score_texts
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -112,6 +114,7 @@ class EvalSet:
     references: list[str]  # the prose of each document on one line
     window_sources: list[str]
     window_references: list[str]
+    window_gold: list[dict]  # per window, the original's "words" and "gaps" per stem (what confidences are checked on)
     words: int
 
 
@@ -135,27 +138,29 @@ def load_eval_set(paths: list[str], limit_words: int | None) -> EvalSet:
     windows = [w for doc in documents for w in document_windows(doc, WINDOWS)]
     return EvalSet([d.doc_id for d in documents], [stem_text(d.text) for d in documents], [d.text for d in documents],
                    [w["source"] for w in windows], [w["target"].strip() for w in windows],
+                   [{"words": w["words"], "gaps": w["gaps"]} for w in windows],
                    sum(len(d.text.split()) for d in documents))
 
 
 Restore = Callable[[list[str], object], list[str]]  # (stem documents, progress bar) -> texts
 
 
-def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, str]:
-    """The system's restore function, and the device it runs on. The model restores `warmup`
-    once, so that one-time setup (a GPU's above all) is not timed as restoring."""
+def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, str, Callable | None]:
+    """The system's restore function, the device it runs on, and for the model a function that
+    restores with explanations (the same texts, each choice's probability). The model restores
+    `warmup` once, so that one-time setup (a GPU's above all) is not timed as restoring."""
     if name == "model":
         from ..restore.restorer import Restorer
 
         restorer = Restorer.from_pretrained(options.model_dir, device=options.device)
         restorer.restore_documents([warmup])
 
-        def restore(documents: list[str], progress) -> list[str]:
+        def restore(documents: list[str], progress, explain: bool = False) -> list:
             results = restorer.restore_documents(documents, batch_tokens=options.batch_tokens,
-                                                 constrained=options.constrained, progress=progress)
-            return [r.text for r in results]
+                                                 constrained=options.constrained, progress=progress, explain=explain)
+            return results if explain else [r.text for r in results]
 
-        return restore, restorer.device.type
+        return restore, restorer.device.type, partial(restore, explain=True)
     from .baselines import LexiconBaseline, identity
 
     baseline = LexiconBaseline.from_model_dir(options.model_dir).restore if name == "lexicon" else identity
@@ -165,7 +170,7 @@ def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, 
         progress.update(sum(len(d.split()) for d in documents))
         return texts
 
-    return restore_all, "cpu"
+    return restore_all, "cpu", None
 
 
 @dataclass
@@ -173,24 +178,31 @@ class SystemRun:
     hypotheses: list[str]
     window_hypotheses: list[str]
     speed: dict
+    confidence: dict | None = None  # the model's: calibration error of p_gap and p_word on the windows
 
 
 def run_system(name: str, options: EvalOptions, eval_set: EvalSet, progress) -> SystemRun:
     """Restore the documents, then the windows; time the documents pass and watch memory."""
     with PeakMemory() as memory:
         start = time.perf_counter()
-        restore, device = load_system(name, options, warmup=eval_set.window_sources[0])
+        restore, device, explain = load_system(name, options, warmup=eval_set.window_sources[0])
         loaded = time.perf_counter()
         hypotheses = [one_line(t) for t in restore(eval_set.sources, progress)]
         restored = time.perf_counter()
-        window_hypotheses = [one_line(t) for t in restore(eval_set.window_sources, progress)]
+        confidence = None
+        if explain is None:
+            window_hypotheses = [one_line(t) for t in restore(eval_set.window_sources, progress)]
+        else:
+            restorations = explain(eval_set.window_sources, progress)
+            window_hypotheses = [one_line(r.text) for r in restorations]
+            confidence = calibration_errors(observe_confidence(restorations, eval_set.window_gold))
         done = time.perf_counter()
     seconds = max(restored - loaded, 1e-9)
     stems = sum(len(s.split()) for s in eval_set.sources)
     speed = {"device": device, "load_seconds": loaded - start, "seconds": restored - loaded,
              "stems_per_s": stems / seconds, "words_per_s": eval_set.words / seconds,
              "window_seconds": done - restored, "peak_rss_mib": memory.mib, "peak_rss_reset": memory.reset}
-    return SystemRun(hypotheses, window_hypotheses, speed)
+    return SystemRun(hypotheses, window_hypotheses, speed, confidence)
 
 
 def one_line(text: str) -> str:
@@ -238,6 +250,8 @@ def evaluate(options: EvalOptions) -> dict:
         per_document = document_bleu(run.hypotheses, eval_set.references)
         systems[name] = {"documents": documents, "windows": windows, "speed": run.speed,
                          "document_bleu": [{"id": i, "bleu": b} for i, b in zip(eval_set.doc_ids, per_document)]}
+        if run.confidence is not None:
+            systems[name]["confidence"] = run.confidence
     devices = sorted({s["speed"]["device"] for s in systems.values()})
     report = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -302,11 +316,25 @@ def report_markdown(report: dict) -> str:
         "",
         "![scores by system](report.png) ![BLEU per document](bleu-per-document.png)",
         "",
+        *confidence_lines(report),
         "Signatures:",
         "",
         *[f"- {name}: `{signature}`" for name, signature in report["signatures"].items()],
     ]
     return "\n".join(lines) + "\n"
+
+
+def confidence_lines(report: dict) -> list[str]:
+    """The model's calibration errors, under the table, with the reliability diagram."""
+    model = report["systems"].get("model", {})
+    if "confidence" not in model:
+        return []
+    gap, word = model["confidence"]["gap"], model["confidence"]["word"]
+    return [f"Confidence (`restore --explain`, on the windows): expected calibration error ({gap['bins']} equal-width "
+            f"bins) of p_gap {gap['ece']:.3f} ({gap['count']:,} gaps, {100 * gap['accuracy']:.1f}% right, mean "
+            f"probability {100 * gap['mean_probability']:.1f}%), of p_word {word['ece']:.3f} ({word['count']:,} "
+            f"words, {100 * word['accuracy']:.1f}% right up to case, mean probability "
+            f"{100 * word['mean_probability']:.1f}%).", "", "![reliability diagram](reliability.png)", ""]
 
 
 def write_report(report: dict, out: str) -> None:
@@ -317,6 +345,9 @@ def write_report(report: dict, out: str) -> None:
         f.write(report_markdown(report))
     plot_scores(report, os.path.join(out, "report.png"))
     plot_document_bleu(report, os.path.join(out, "bleu-per-document.png"))
+    if "confidence" in report["systems"].get("model", {}):
+        plot_reliability(report["systems"]["model"]["confidence"], os.path.join(out, "reliability.png"),
+                         f"Reliability on {report['data']['windows']:,} windows ({report['suite'] or 'eval'})")
 
 
 def plot_scores(report: dict, path: str) -> None:

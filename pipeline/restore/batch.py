@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 from collections import deque
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Iterable, Iterator, TextIO
@@ -21,9 +21,11 @@ from typing import Iterable, Iterator, TextIO
 import torch
 
 from ..text.check import check_documents
+from ..text.detok import detokenize
 from ..text.forward import STOPWORDS
 from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
 from . import DEFAULT_MODEL_DIR
+from .page import PAGE_TAIL, document_html, page_head
 from .restorer import Restoration, Restorer, RestoreStats
 
 GROUP_STEMS = 20_000  # stems per model call: memory stays bounded whatever the document sizes
@@ -46,6 +48,18 @@ class RestoreOptions:
     workers: int = 1  # restoring processes; 1 restores in this process
     errors: str = "strict"  # bytes that are not UTF-8: "strict" refuses the file, "replace" goes on
     strict: bool = False  # exit 1 when any document fails the round trip (the outputs are written all the same)
+    explain: bool = False  # JSONL out: each document's text with every choice's probability and alternatives
+    html: str | None = None  # also write the restorations as one page, shaded by confidence
+    mark_below: float | None = None  # write choices less likely than this as [written|runner-up]
+
+    @property
+    def needs_explanations(self) -> bool:
+        return self.explain or self.html is not None or self.mark_below is not None
+
+    def restore_kwargs(self) -> dict:
+        """What Restorer.restore_documents takes from these options."""
+        return {"batch_tokens": self.batch_tokens, "markdown": self.markdown, "constrained": self.constrained,
+                "explain": self.needs_explanations}
 
 
 @dataclass(frozen=True)
@@ -151,8 +165,7 @@ def _restore_group(options: RestoreOptions, group_stems: int, group: list[str]) 
     global _worker_restorer
     if _worker_restorer is None:  # not in the initializer: Pool restarts one that raises, forever
         _worker_restorer = load_restorer(options)
-    return restore_group(_worker_restorer, group, group_stems, batch_tokens=options.batch_tokens,
-                         markdown=options.markdown, constrained=options.constrained)
+    return restore_group(_worker_restorer, group, group_stems, **options.restore_kwargs())
 
 
 def load_restorer(options: RestoreOptions) -> Restorer:
@@ -167,8 +180,10 @@ def load_restorer(options: RestoreOptions) -> Restorer:
         raise InputError(str(e)) from None
 
 
-def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False) -> list[Job]:
-    """Pair every input file with its output; refuse, before any work, plans that cannot work."""
+def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False, explain: bool = False,
+              page: str | None = None) -> list[Job]:
+    """Pair every input file with its output (in an output folder, --explain's .txt inputs become
+    .jsonl outputs); refuse, before any work, plans that cannot work."""
     for path in inputs:
         if path != "-" and not os.path.exists(path):
             raise InputError(f"{path}: no such file or folder")
@@ -176,25 +191,41 @@ def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False) -> list[J
     if out is None:
         if folders:
             raise InputError(f"{folders[0]}: is a folder; give -o OUTDIR to restore a folder")
-        return [Job(path, None) for path in inputs]
+        jobs = [Job(path, None) for path in inputs]
+        _check_page(jobs, page)
+        return jobs
     if not folders and len(inputs) == 1 and not os.path.isdir(out):
         jobs = [Job(inputs[0], out)]
     else:
         if os.path.isfile(out):
             raise InputError(f"-o {out}: is a file, but several inputs or a folder need an output folder")
-        jobs = [job for path in inputs for job in _jobs_into_folder(path, out, jsonl)]
+        jobs = [job for path in inputs for job in _jobs_into_folder(path, out, jsonl, explain and not jsonl)]
         if not jobs:
             raise InputError(f"no {'.jsonl' if jsonl else '.txt'} files in {', '.join(folders)}")
     _check_targets(jobs, folders, out)
+    _check_page(jobs, page)
     return jobs
 
 
-def _jobs_into_folder(path: str, out_dir: str, jsonl: bool) -> list[Job]:
+def _check_page(jobs: list[Job], page: str | None) -> None:
+    if page is None:
+        return
+    taken = {os.path.realpath(path) for job in jobs for path in (job.source, job.target) if path not in (None, "-")}
+    if os.path.realpath(page) in taken:
+        raise InputError(f"--html {page}: is an input or an output of this run; choose another name")
+
+
+def _to_jsonl(name: str) -> str:
+    return name[:-len(".txt")] + ".jsonl" if name.endswith(".txt") else name + ".jsonl"
+
+
+def _jobs_into_folder(path: str, out_dir: str, jsonl: bool, explain: bool = False) -> list[Job]:
     """A file goes to OUTDIR/its name; a folder's .txt (.jsonl) files are mirrored under OUTDIR."""
     if path == "-":
         raise InputError("- (stdin) cannot go to an output folder; give -o FILE")
+    rename = _to_jsonl if explain else str
     if not os.path.isdir(path):
-        return [Job(path, os.path.join(out_dir, os.path.basename(path)))]
+        return [Job(path, os.path.join(out_dir, rename(os.path.basename(path))))]
     suffix = ".jsonl" if jsonl else ".txt"
     jobs = []
     for root, dirs, names in os.walk(path):
@@ -202,7 +233,7 @@ def _jobs_into_folder(path: str, out_dir: str, jsonl: bool) -> list[Job]:
         for name in sorted(names):
             if name.endswith(suffix) and not name.startswith("."):
                 source = os.path.join(root, name)
-                jobs.append(Job(source, os.path.join(out_dir, os.path.relpath(source, path))))
+                jobs.append(Job(source, os.path.join(out_dir, rename(os.path.relpath(source, path)))))
     return jobs
 
 
@@ -250,13 +281,21 @@ class BatchRestore:
         self._pool = None  # the worker processes, with --workers N > 1
         self._warned_not_stemmed = False
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
+        self._exit = ExitStack()
+        self.page = None  # the --html page, open while the run lasts
 
     def __enter__(self) -> "BatchRestore":
+        if self.options.html is not None:
+            self.page = self._exit.enter_context(atomic_output(self.options.html))
+            self.page.write(page_head("Restored by destem"))
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         if self._pool is not None:  # every result is in, or the run stops here
             self._pool.terminate()
+        if self.page is not None and exc_type is None:
+            self.page.write(PAGE_TAIL)
+        self._exit.__exit__(exc_type, *exc_info)  # a run that fails leaves no half-written page
 
     def run(self, jobs: list[Job]) -> int:
         """Restore every job whose output is missing; 0 when all inputs could be read, else 2 (with
@@ -297,8 +336,8 @@ class BatchRestore:
         if o.workers > 1:
             restorations = restore_in_workers(self.pool(), documents, o, GROUP_STEMS, self.progress)
         else:
-            restorations = restore_stream(self.restorer(), documents, GROUP_STEMS, batch_tokens=o.batch_tokens,
-                                          markdown=o.markdown, constrained=o.constrained, progress=self.progress)
+            restorations = restore_stream(self.restorer(), documents, GROUP_STEMS, progress=self.progress,
+                                          **o.restore_kwargs())
         if self.progress is not None:
             self.progress.total += sum(len(d.split()) for d in documents)
             self.progress.refresh()
@@ -313,12 +352,23 @@ class BatchRestore:
             for index, restoration in enumerate(restorations):
                 if not restoration.roundtrip_ok:
                     self._name_failure(job, index, documents[index], restoration.text)
-                if records is not None:
-                    records[index][o.output_key] = restoration.text
+                text = restoration.text
+                if o.mark_below is not None:
+                    text = detokenize(restoration.explanation.marked_tokens(o.mark_below), "\n" if o.markdown else " ")
+                if self.page is not None:
+                    self.page.write(document_html(restoration.explanation, f"{job.source}: document {index + 1}"))
+                if o.explain:
+                    record = records[index] if records is not None else {}
+                    record[o.output_key if records is not None else "text"] = text
+                    record["roundtrip"] = restoration.roundtrip_ok
+                    record.update(restoration.explanation.record())
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                elif records is not None:
+                    records[index][o.output_key] = text
                     records[index]["roundtrip"] = restoration.roundtrip_ok
                     out.write(json.dumps(records[index], ensure_ascii=False) + "\n")
                 else:
-                    out.write(format_document(restoration.text, written_before + index == 0, o.markdown))
+                    out.write(format_document(text, written_before + index == 0, o.markdown))
                 self.totals.stats.add(restoration.stats)
                 self.totals.words += len(restoration.text.split())
         if job.target is None:
@@ -361,7 +411,7 @@ def restore_files(inputs: list[str], out: str | None, options: RestoreOptions) -
     """`destem restore`: plan, restore with a progress bar over stems, print the summary."""
     from tqdm import tqdm
 
-    jobs = plan_jobs(inputs, out, options.jsonl)
+    jobs = plan_jobs(inputs, out, options.jsonl, options.explain, options.html)
     with (tqdm(total=0, unit=" stems", unit_scale=True, file=sys.stderr, disable=None) as progress,
           BatchRestore(options, progress) as batch):
         status = batch.run(jobs)

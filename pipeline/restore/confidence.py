@@ -51,8 +51,8 @@ class ConfidenceCalibration:
         stored = getattr(config, "confidence_calibration", None)
         if not stored:
             return cls()
-        return cls(HeadCalibration(**_finite(stored["gap"], back=True)), HeadCalibration(**_finite(stored["word"], back=True)),
-                   stored.get("fitted_on", ""))
+        gap, word = (HeadCalibration(**_finite(stored[head], back=True)) for head in ("gap", "word"))
+        return cls(gap, word, stored.get("fitted_on", ""))
 
     def to_config(self) -> dict:
         """The config.json value (JSON has no -inf: None stands for it)."""
@@ -77,7 +77,8 @@ class PositionScores:
 
 
 def local_scores(lm: NgramLM | None, gap_words: list[list[int]], windows: list[list[StemOptions]],
-                 choices: list[list[tuple[int, int]]], lm_weight: float, word_bonus: float) -> list[list[PositionScores]]:
+                 choices: list[list[tuple[int, int]]], lm_weight: float,
+                 word_bonus: float) -> list[list[PositionScores]]:
     """Every position's PositionScores, for windows decoded to `choices` (as `joint_decode` returns
     them). Without an LM (or at weight 0) the scores are the tagger's log-probs alone."""
     use_lm = lm is not None and lm_weight > 0

@@ -223,7 +223,8 @@ class Restorer:
         allowed forms (as LM ids when there is an LM); the tail has one "word", -1: none."""
         word_ids = self.lm.word_ids if self.lm is not None else lambda words: [0] * len(words)
         positions = [StemOptions(gaps, gap_lps, word_ids([f for f, _ in forms]), [lp for _, lp in forms])
-                     for gaps, gap_lps, forms in zip(prediction.top_gaps, prediction.top_gap_log_probs, forms_per_stem)]
+                     for gaps, gap_lps, forms in
+                     zip(prediction.top_gaps, prediction.top_gap_log_probs, forms_per_stem)]
         tail = len(forms_per_stem)
         positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
         return positions
