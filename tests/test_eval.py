@@ -74,8 +74,24 @@ def test_eval_report_json_md_and_charts(toy_eval, toy_model_dir):
     table = [line for line in stdout.splitlines() if line.startswith("|")]
     assert len(table) == 2 + len(SYSTEMS) and table[0].split("|")[1].strip() == "system"
     assert "\n".join(table) in (out / "report.md").read_text()
-    for chart in ("report.png", "bleu-per-document.png"):
+    for chart in ("report.png", "bleu-per-document.png", "reliability.png"):
         assert (out / chart).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_eval_reports_the_models_calibration_error_on_the_windows(toy_eval):
+    out, _ = toy_eval
+    report = json.loads((out / "report.json").read_text())
+    assert "confidence" not in report["systems"]["lexicon"]
+    confidence = report["systems"]["model"]["confidence"]
+    stems = sum(len(line.split()) for line in read_lines(out / "model" / "windows" / "sources.txt"))
+    for head in ("gap", "word"):
+        result = confidence[head]
+        table = result["table"]
+        assert result["bins"] == len(table) == 10 and 0 < result["count"] <= stems
+        assert sum(row["count"] for row in table) == result["count"]
+        assert result["ece"] == pytest.approx(sum(row["count"] / result["count"] * abs(row["accuracy"] - row["confidence"])
+                                                  for row in table if row["count"]))
+    assert f"of p_gap {confidence['gap']['ece']:.3f}" in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize("system", SYSTEMS)

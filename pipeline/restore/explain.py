@@ -116,11 +116,12 @@ class DocumentExplanation:
             p, alternatives, written = self.p_tail_gap, self.tail_alternatives, self.tail_gap
         else:
             p, alternatives, written = self.stems[k].p_gap, self.stems[k].gap_alternatives, self.stems[k].gap
-        runner_up = next((a for a, _ in alternatives if a != written.lower()), None)
+        # a paragraph break is not shown in the mark: an alternative that differs only by one is no alternative
+        runner_up = next((a for a, _ in alternatives if _words(a) != _words(written.lower())), None)
         if p >= threshold or runner_up is None:
             return tokens
         shown = " ".join(t for t in tokens if t != PARAGRAPH) or "_"
-        return [f"{MARK_OPEN}{shown}{MARK_SEPARATOR}{runner_up.replace(PARAGRAPH, '').strip() or '_'}{MARK_CLOSE}"]
+        return [f"{MARK_OPEN}{shown}{MARK_SEPARATOR}{_words(runner_up) or '_'}{MARK_CLOSE}"]
 
 
 def explain_document(drafts: list[WindowDraft], choices: list[list[PositionChoice]],
@@ -172,6 +173,10 @@ def _gap_choice(gap: list[str], choice: PositionChoice, carried):
         p *= p_tail
         alternatives = [(_joined(tail_text, g), p_tail * q) for g, q in alternatives]
     return written, p, alternatives, repaired
+
+
+def _words(gap: str) -> str:
+    return " ".join(w for w in gap.split() if w != PARAGRAPH)
 
 
 def _joined(*gaps: str) -> str:
