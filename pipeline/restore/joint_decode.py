@@ -32,31 +32,22 @@ class StemOptions:
 
 
 def joint_decode(lm: NgramLM, gap_words: list[list[int]], windows: list[list[StemOptions]], lm_weight: float,
-                 word_bonus: float, beam: int = BEAM,
-                 contexts: list[list[int]] | None = None) -> list[list[tuple[int, int]]]:
+                 word_bonus: float, beam: int = BEAM) -> list[list[tuple[int, int]]]:
     """For each window and position, (index into gap_ids, index into word_ids) of the window's
-    best-scoring choice. `gap_words[g]` holds the LM ids of gap label g's words. `contexts`: per
-    window, the LM ids of the words before it (the last three are read; default: none, <s>)."""
+    best-scoring choice. `gap_words[g]` holds the LM ids of gap label g's words."""
     gap_arrays = _gap_arrays(gap_words)
-    contexts = contexts or [[] for _ in windows]
     choices = []
     for start in range(0, len(windows), WINDOWS_PER_SEARCH):
-        chunk = slice(start, start + WINDOWS_PER_SEARCH)
-        choices.extend(_search(lm, gap_arrays, windows[chunk], contexts[chunk], lm_weight, word_bonus, beam))
+        chunk = windows[start:start + WINDOWS_PER_SEARCH]
+        choices.extend(_search(lm, gap_arrays, chunk, lm_weight, word_bonus, beam))
     return choices
 
 
-def context_state(words: list[int]) -> list[int]:
-    """The three LM ids a search starts from: the last three words before it, <s> for missing ones."""
-    return ([BOS] * 3 + list(words))[-3:]
-
-
-def _search(lm, gap_arrays, windows, contexts, lm_weight, word_bonus, beam):
+def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
     count = len(windows)
-    start = np.array([context_state(c) for c in contexts], dtype=np.int64).reshape(count, 3)
-    state_t = np.repeat(start[:, :1], beam, axis=1)
-    state_u = np.repeat(start[:, 1:2], beam, axis=1)
-    state_v = np.repeat(start[:, 2:], beam, axis=1)
+    state_t = np.full((count, beam), BOS, dtype=np.int64)
+    state_u = np.full((count, beam), BOS, dtype=np.int64)
+    state_v = np.full((count, beam), BOS, dtype=np.int64)
     scores = np.full((count, beam), -np.inf)
     scores[:, 0] = 0.0  # one hypothesis to start: <s> <s>
     back = []  # per position: the windows searched, each kept hypothesis's previous slot and option

@@ -124,8 +124,7 @@ class Restorer:
         drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed)
                    for (d, s, e), prediction in zip(windows, predicted)]
         options = [self._stem_options(p, forms) for p, (_, _, forms) in zip(predicted, drafted)] if forms_needed else []
-        contexts = self._window_contexts(windows, drafted)
-        choices = self._choose_with_lm(options, drafted, contexts) if self.uses_lm else None
+        choices = self._choose_with_lm(options, drafted) if self.uses_lm else None
         confidences = self._position_choices(options, predicted, drafted, choices) if explain else [None] * len(windows)
         per_doc: list[list[tuple[WindowDraft, RestoreStats, list[PositionChoice] | None]]] = [[] for _ in documents]
         for (d, _, _), prediction, (draft, stats, _), confidence in zip(windows, predicted, drafted, confidences):
@@ -230,26 +229,11 @@ class Restorer:
         positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
         return positions
 
-    def _window_contexts(self, windows: list[tuple[int, int, int]], drafted) -> list[list[int]] | None:
-        """With `lm_carry_context` in the config: per window, the LM ids of the last words of the
-        window before it in the same document, as the tagger drafted them; None: every window starts at <s>."""
-        if not (self.uses_lm and getattr(self.model.config, "lm_carry_context", False)):
-            return None
-        contexts = []
-        for j, (d, _, _) in enumerate(windows):
-            if j == 0 or windows[j - 1][0] != d:
-                contexts.append([])
-                continue
-            words = [t.lower() for t in drafted[j - 1][0].tokens() if t != PARAGRAPH and t[:1] != " "]
-            contexts.append(self.lm.word_ids(words[-3:]))
-        return contexts
-
-    def _choose_with_lm(self, windows: list[list[StemOptions]], drafted, contexts) -> list[list[tuple[int, int]]]:
+    def _choose_with_lm(self, windows: list[list[StemOptions]], drafted) -> list[list[tuple[int, int]]]:
         """Replace the drafts' gaps and words with the best joint choice of tagger and LM; returns
         the choices (per position: index of the gap option, of the word option)."""
         config = self.model.config
-        choices = joint_decode(self.lm, self.gap_words, windows, config.lm_weight, config.lm_word_bonus,
-                               contexts=contexts)
+        choices = joint_decode(self.lm, self.gap_words, windows, config.lm_weight, config.lm_word_bonus)
         for positions, choice, (draft, _, forms) in zip(windows, choices, drafted):
             draft.gaps = [self.gap_labels[positions[i].gap_ids[g]] for i, (g, _) in enumerate(choice)]
             draft.words = [forms[i][w][0] for i, (_, w) in enumerate(choice[:len(forms)])]
