@@ -2,7 +2,7 @@
 stems/s of the shipped default with a decoding setting off and on.
 
     python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 25 \
-        --setting lm_carry_context=0,1
+        --setting lm_weight=0.2,0.25,0.3
 
 Articles are the validation split of pair building (no model here trained on them), each scored
 as one line, as `destem eval` scores documents.
