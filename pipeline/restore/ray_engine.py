@@ -102,23 +102,27 @@ class RestoreGroups(RestoreText):
         return columns
 
 
-def start_ray(address: str | None):
-    """Join the cluster at `address`, or start a Ray cluster on this machine with all its cores; Ray's
-    own logging stays off the terminal, which has the progress bar and the summary."""
+def start_ray(address: str | None) -> tuple[object, bool]:
+    """(the `ray` module, whether this call started or joined Ray): this process's Ray if it has one
+    already (a program that calls us from inside its own Ray work), else the cluster at `address`, else
+    a new Ray cluster on this machine with all its cores. Ray's own logging stays off the terminal,
+    which has the progress bar and the summary."""
     ray = import_ray()
-    quiet = dict(log_to_driver=False, configure_logging=True, logging_level=logging.ERROR)
-    try:
-        if address:
-            ray.init(address=address, **quiet)
-        else:
-            ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
-    except (ConnectionError, RuntimeError, ValueError) as e:
-        raise InputError(f"--ray-address {address}: {e}" if address else f"cannot start Ray: {e}") from None
+    started = not ray.is_initialized()
+    if started:
+        quiet = dict(log_to_driver=False, configure_logging=True, logging_level=logging.ERROR)
+        try:
+            if address:
+                ray.init(address=address, **quiet)
+            else:
+                ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise InputError(f"--ray-address {address}: {e}" if address else f"cannot start Ray: {e}") from None
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # rows come back in input order, as the files are written
     context.enable_progress_bars = False  # destem's bar counts stems
-    return ray
+    return ray, started
 
 
 def actor_resources(ray, options: RestoreOptions) -> tuple[int, float, float]:
@@ -142,15 +146,17 @@ def actor_resources(ray, options: RestoreOptions) -> tuple[int, float, float]:
 
 class RayBatchRestore(BatchRestore):
     """`destem restore --engine ray`: `BatchRestore` with the restoring done by Ray actors. Ray starts
-    only if some output is missing; on the way out it is shut down (or left, if it was a cluster)."""
+    only if some output is missing; on the way out a Ray this run started is shut down (a cluster it
+    joined is only left)."""
+
+    def __init__(self, options: RestoreOptions, progress=None):
+        super().__init__(options, progress)
+        self._ray = None  # the ray module, once this run has started or joined Ray
 
     def __exit__(self, *exc_info) -> None:
-        import sys
-
         super().__exit__(*exc_info)
-        ray = sys.modules.get("ray")
-        if ray is not None and ray.is_initialized():
-            ray.shutdown()  # a local cluster stops; from a cluster, this process only disconnects
+        if self._ray is not None:
+            self._ray.shutdown()  # a local cluster stops; from a cluster, this process only disconnects
 
     def restore_jobs(self, read_jobs: Iterable[tuple[Job, list[str], list[dict] | None]]) -> None:
         jobs = list(read_jobs)  # all read first: the dataset is made of every job's groups
@@ -168,7 +174,9 @@ class RayBatchRestore(BatchRestore):
         o = self.options
         if not o.ray_address and not os.path.isdir(o.model_dir):  # a cluster's nodes may have it where we do not
             raise InputError(f"no model folder at {o.model_dir} (pass --model DIR)")
-        ray = start_ray(o.ray_address)
+        ray, started = start_ray(o.ray_address)
+        if started:
+            self._ray = ray
         actors, cpus, gpus = actor_resources(ray, o)
         with warnings.catch_warnings():
             # Ray 2.60 deprecates passing actor options such as max_restarts here, and names no other way yet
