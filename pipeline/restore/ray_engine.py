@@ -52,17 +52,20 @@ class RestoreText:
     comes back with every column it had plus `output_key` and `roundtrip` (whether the restoration stems
     back to its input). A batch's documents are restored in groups of up to `group_stems` stems, as
     `destem restore` restores a file's; the model batches a group's documents together, so a document's
-    text can differ in a rare tie between two batchings. torch uses as many threads as the CPUs Ray
-    gave the actor (`num_cpus`).
+    text can differ in a rare tie between two batchings. In a Ray actor, torch uses as many threads as
+    the CPUs Ray gave it (`num_cpus`); the class needs no Ray otherwise (a Spark `mapInPandas` function can
+    make one per task and call it on `{"text": frame["text"].to_numpy()}`).
     """
 
     def __init__(self, group_stems: int = batch.GROUP_STEMS, **options):
-        import ray
+        import sys
+
         import torch
 
         self.options = RestoreOptions(**options)
         self.group_stems = group_stems
-        if ray.is_initialized():
+        ray = sys.modules.get("ray")  # None outside Ray (Spark's mapInPandas, plain Python): torch's own threads
+        if ray is not None and ray.is_initialized():
             cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
             if cpus:  # the actor's share of the node, not every core of it
                 torch.set_num_threads(max(1, int(cpus)))
