@@ -135,16 +135,18 @@ def add_restore(sub) -> None:
     p.add_argument("--force", action="store_true", help="redo outputs that exist already")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
-                        "threads; the output is the same (default: 1, in this process)")
+                        "threads; the output is the same, but for a rare near-tie that bf16 (AVX-512 CPUs) breaks "
+                        "the other way with fewer threads (default: 1, in this process)")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="local: restore in this process, or in --workers processes (default); ray: restore on a "
                         "pool of Ray actors, on this machine or on the cluster at --ray-address, each loading the "
-                        "model once; the output is the same (needs pip install -e \".[ray]\"; files and folders, "
+                        "model once; the output is the same when each actor has as many threads as one process, as "
+                        "the default pool on one machine has (needs pip install -e \".[ray]\"; files and folders, "
                         "not stdin)")
     p.add_argument("--ray-address", metavar="ADDRESS",
                    help="with --engine ray: the Ray cluster to join (its head's HOST:PORT, or auto); every node "
                         "needs destem installed and the model folder at the same path (default: start a Ray "
-                        "cluster on this machine with all its cores, stopped at the end)")
+                        "cluster on this machine with as many CPUs as torch has threads, stopped at the end)")
     p.add_argument("--actors", type=positive_int, metavar="N",
                    help="with --engine ray: restoring actors (default: one per node of the cluster; with "
                         "--gpus-per-actor, as many as the cluster's GPUs hold); CPU actors share the cluster's "

@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields
-from typing import Iterable, Iterator
 
 from ..text.textio import InputError
 from . import batch
@@ -33,7 +33,7 @@ def import_ray():
     """The `ray` module with Ray Data, or the one-line error that says how to install it."""
     try:
         import ray
-        import ray.data  # noqa: F401
+        import ray.data
     except ImportError:
         raise InputError(RAY_MISSING) from None
     return ray
@@ -110,15 +110,18 @@ def start_ray(address: str | None) -> tuple[object, bool]:
     already (a program that calls us from inside its own Ray work), else the cluster at `address`, else
     a new Ray cluster on this machine with all its cores. Ray's own logging stays off the terminal,
     which has the progress bar and the summary."""
+    import torch
+
     ray = import_ray()
     started = not ray.is_initialized()
     if started:
-        quiet = dict(log_to_driver=False, configure_logging=True, logging_level=logging.ERROR)
+        quiet = {"log_to_driver": False, "configure_logging": True, "logging_level": logging.ERROR}
         try:
             if address:
                 ray.init(address=address, **quiet)
-            else:
-                ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
+            else:  # as many CPUs as one process has torch threads (physical cores, or OMP_NUM_THREADS): the
+                # default pool, one actor with all of them, then computes as one process does, to the bit
+                ray.init(address="local", num_cpus=torch.get_num_threads(), include_dashboard=False, **quiet)
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise InputError(f"--ray-address {address}: {e}" if address else f"cannot start Ray: {e}") from None
     logging.getLogger("ray.data").setLevel(logging.ERROR)
