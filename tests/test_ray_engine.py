@@ -5,6 +5,8 @@ CPUs); finished outputs are skipped; the map_batches building block restores a `
 process restores a file."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -76,12 +78,25 @@ def test_a_folder_on_ray_is_written_byte_for_byte_as_one_process_writes_it(clust
     assert outputs(tmp_path / "out-ray") == written["local"]
 
 
-def test_jsonl_on_the_cluster_address_is_written_byte_for_byte_as_one_process_writes_it(cluster, default_model_dir,
-                                                                                       tmp_path, capsys):
-    source = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": i, "text": stems, "tag": ["x", i]})
-                                                 for i, stems in enumerate([STEMS[0], "", *STEMS[1:4]])])
-    code, err = restore(capsys, "--jsonl", source, "-o", tmp_path / "local.jsonl")
-    assert code == 0, err
+JSONL_DOCUMENTS = [STEMS[0], "", *STEMS[1:4]]
+
+
+@pytest.fixture(scope="module")
+def jsonl_one_process(default_model_dir, tmp_path_factory) -> tuple[Path, Path, str]:
+    """A JSONL input, what one process writes for it, and its stderr: the reference for two tests."""
+    folder = tmp_path_factory.mktemp("jsonl")
+    source = write_lines(folder / "in.jsonl", [json.dumps({"id": i, "text": stems, "tag": ["x", i]})
+                                               for i, stems in enumerate(JSONL_DOCUMENTS)])
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["restore", "--device", "cpu", "--jsonl", str(source), "-o", str(folder / "local.jsonl")])
+    assert code == 0, err.getvalue()
+    return source, folder / "local.jsonl", err.getvalue()
+
+
+def test_jsonl_on_the_cluster_address_is_written_byte_for_byte_as_one_process_writes_it(cluster, jsonl_one_process,
+                                                                                       tmp_path):
+    source, one_process, err = jsonl_one_process
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-m", "pipeline.cli", "restore", "--device", "cpu", "--engine", "ray",
                           "--ray-address", cluster, "--jsonl", str(source), "-o", str(tmp_path / "ray.jsonl")],
@@ -89,24 +104,21 @@ def test_jsonl_on_the_cluster_address_is_written_byte_for_byte_as_one_process_wr
     assert run.returncode == 0, run.stderr
     assert run.stderr.splitlines() == run.stderr.splitlines()[-1:]  # the summary alone: Ray's logging stays quiet
     assert summary_counts(run.stderr) == summary_counts(err)
-    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+    assert (tmp_path / "ray.jsonl").read_bytes() == one_process.read_bytes()
     assert [json.loads(line)["id"] for line in (tmp_path / "ray.jsonl").read_text().splitlines()] == [0, 1, 2, 3, 4]
 
 
-def test_restore_text_restores_a_text_column_in_a_ray_data_pipeline(cluster, default_model_dir, tmp_path, capsys):
-    documents = [STEMS[0], "", STEMS[1], STEMS[2]]
-    code, err = restore(capsys, write_lines(tmp_path / "in.txt", documents), "-o", tmp_path / "out.txt")
-    assert code == 0, err
-    one_process = (tmp_path / "out.txt").read_text(encoding="utf-8").splitlines()
-    dataset = ray.data.from_items([{"id": i, "text": d} for i, d in enumerate(documents)], override_num_blocks=1)
+def test_restore_text_restores_a_text_column_in_a_ray_data_pipeline(cluster, jsonl_one_process, default_model_dir):
+    one_process = [json.loads(line)["restored"] for line in jsonl_one_process[1].read_text().splitlines()]
+    dataset = ray.data.from_items([{"id": i, "text": d} for i, d in enumerate(JSONL_DOCUMENTS)], override_num_blocks=1)
     rows = dataset.map_batches(RestoreText, fn_constructor_kwargs={"model_dir": str(default_model_dir),
                                                                    "device": "cpu"},
                                compute=ray.data.ActorPoolStrategy(size=1), num_cpus=2,
-                               batch_size=len(documents)).take_all()
-    assert [row["id"] for row in rows] == [0, 1, 2, 3] and [row["text"] for row in rows] == documents
+                               batch_size=len(JSONL_DOCUMENTS)).take_all()
+    assert [row["id"] for row in rows] == [0, 1, 2, 3, 4] and [row["text"] for row in rows] == JSONL_DOCUMENTS
     assert [row["restored"] for row in rows] == one_process  # one batch: the groups of a one-process run
     assert all(row["roundtrip"] for row in rows)
-    assert check_documents(documents, [row["restored"] for row in rows]).ok
+    assert check_documents(JSONL_DOCUMENTS, [row["restored"] for row in rows]).ok
 
 
 def test_a_missing_model_is_one_line_before_ray_starts(tmp_path, capsys):

@@ -71,13 +71,13 @@ class RestoreText:
                 torch.set_num_threads(max(1, int(cpus)))
         self.restorer = load_restorer(self.options)
 
-    def __call__(self, batch_: dict) -> dict:
+    def __call__(self, columns: dict) -> dict:
         import numpy as np
 
         o = self.options
-        documents = [str(text) for text in batch_[o.text_key]]
+        documents = [str(text) for text in columns[o.text_key]]
         restorations = [r for group in document_groups(documents, self.group_stems) for r in self.restore(group)]
-        return {**batch_, o.output_key: np.array([r.text for r in restorations], dtype=object),
+        return {**columns, o.output_key: np.array([r.text for r in restorations], dtype=object),
                 "roundtrip": np.array([r.roundtrip_ok for r in restorations], dtype=bool)}
 
     def restore(self, group: list[str]) -> list[Restoration]:
@@ -94,15 +94,15 @@ class RestoreGroups(RestoreText):
     """The actors of `--engine ray`: each row in is one group of documents (`documents`); out come its
     documents, a row each, with the text, the round trip and the stats that the summary adds up."""
 
-    def __call__(self, batch_: dict) -> dict:
+    def __call__(self, columns: dict) -> dict:
         import numpy as np
 
-        restorations = [r for group in batch_["documents"] for r in self.restore([str(d) for d in group])]
-        columns = {"text": np.array([r.text for r in restorations], dtype=object),
-                   "roundtrip": np.array([r.roundtrip_ok for r in restorations], dtype=bool)}
+        restorations = [r for group in columns["documents"] for r in self.restore([str(d) for d in group])]
+        out = {"text": np.array([r.text for r in restorations], dtype=object),
+               "roundtrip": np.array([r.roundtrip_ok for r in restorations], dtype=bool)}
         for name in STAT_NAMES:
-            columns[name] = np.array([getattr(r.stats, name) for r in restorations], dtype=np.int64)
-        return columns
+            out[name] = np.array([getattr(r.stats, name) for r in restorations], dtype=np.int64)
+        return out
 
 
 def start_ray(address: str | None) -> tuple[object, bool]:
