@@ -27,11 +27,11 @@ RUNS = {"one process": [], "--workers 2": ["--workers", "2"],
 
 def process_tree(root: int) -> list[int]:
     parents: dict[int, list[int]] = {}
-    for name in os.listdir("/proc"):
+    for name in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{name}/stat") as f:
                 parent = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError):
+        except OSError:  # it ended meanwhile
             continue
         parents.setdefault(parent, []).append(int(name))
     tree, todo = [], [root]
