@@ -27,15 +27,31 @@ from tests.test_restore_cli import STEMS, summary_counts, write_lines
 ROOT = Path(__file__).resolve().parents[1]
 
 
+CLUSTER_CPUS = 2
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """One local Ray cluster for the module; the runs in this process use it, a subprocess joins it."""
     import logging
 
-    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=True,
+    context = ray.init(num_cpus=CLUSTER_CPUS, include_dashboard=False, log_to_driver=False, configure_logging=True,
                        logging_level=logging.ERROR)
     yield context.address_info["gcs_address"]
     ray.shutdown()
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    """This process restores with `count` threads, as an actor with `count` CPUs does: bf16 arithmetic
+    (AVX-512) can break a near-tie the other way with another thread count. Other tests change the
+    count too, so the one-process references set theirs."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
@@ -56,16 +72,10 @@ def test_a_folder_on_ray_is_written_byte_for_byte_as_one_process_writes_it(clust
     monkeypatch.setattr(batch, "GROUP_STEMS", 64)  # many groups for the two actors, one document in pieces
     assert len(STEMS[0].split()) + len(STEMS[1].split()) > 64 and len(" ".join(STEMS[2:5]).split()) > 64
     written, counts = {}, {}
-    threads = torch.get_num_threads()
     for engine in ("local", "ray"):
         out = tmp_path / f"out-{engine}"
-        # two actors on 2 CPUs have a thread each; bf16 arithmetic (AVX-512) can break a near-tie otherwise
-        # with another thread count, so the one process gets one thread too
-        torch.set_num_threads(1 if engine == "local" else threads)
-        try:
+        with torch_threads(CLUSTER_CPUS // 2):  # two actors: a CPU, so a thread, each
             code, err = restore(capsys, "--engine", engine, *(["--actors", 2] * (engine == "ray")), source, "-o", out)
-        finally:
-            torch.set_num_threads(threads)
         assert code == 0, err
         assert "Traceback" not in err and "WARNING" not in err and " E " not in err
         written[engine], counts[engine] = outputs(out), summary_counts(err)
@@ -88,7 +98,7 @@ def jsonl_one_process(default_model_dir, tmp_path_factory) -> tuple[Path, Path, 
     source = write_lines(folder / "in.jsonl", [json.dumps({"id": i, "text": stems, "tag": ["x", i]})
                                                for i, stems in enumerate(JSONL_DOCUMENTS)])
     err = io.StringIO()
-    with contextlib.redirect_stderr(err):
+    with contextlib.redirect_stderr(err), torch_threads(CLUSTER_CPUS):  # the default pool: one actor, every CPU
         code = main(["restore", "--device", "cpu", "--jsonl", str(source), "-o", str(folder / "local.jsonl")])
     assert code == 0, err.getvalue()
     return source, folder / "local.jsonl", err.getvalue()
@@ -113,7 +123,7 @@ def test_restore_text_restores_a_text_column_in_a_ray_data_pipeline(cluster, jso
     dataset = ray.data.from_items([{"id": i, "text": d} for i, d in enumerate(JSONL_DOCUMENTS)], override_num_blocks=1)
     rows = dataset.map_batches(RestoreText, fn_constructor_kwargs={"model_dir": str(default_model_dir),
                                                                    "device": "cpu"},
-                               compute=ray.data.ActorPoolStrategy(size=1), num_cpus=2,
+                               compute=ray.data.ActorPoolStrategy(size=1), num_cpus=CLUSTER_CPUS,
                                batch_size=len(JSONL_DOCUMENTS)).take_all()
     assert [row["id"] for row in rows] == [0, 1, 2, 3, 4] and [row["text"] for row in rows] == JSONL_DOCUMENTS
     assert [row["restored"] for row in rows] == one_process  # one batch: the groups of a one-process run
