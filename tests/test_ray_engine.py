@@ -1,8 +1,8 @@
 """`destem restore --engine ray` and `RestoreText` on a real local Ray cluster of 2 CPUs: the outputs
 are the one process's, byte for byte, for a folder (in-process, many groups, two actors) and a JSONL
 file (another process joining the cluster by its address, with the default pool: one actor with both
-CPUs); finished outputs are skipped; the map_batches building block restores a `text` column as one
-process restores a file."""
+CPUs); a file that cannot be read is named and the others go on; finished outputs are skipped; the
+map_batches building block restores a `text` column as one process restores a file."""
 from __future__ import annotations
 
 import contextlib
@@ -69,6 +69,7 @@ def test_a_folder_on_ray_is_written_byte_for_byte_as_one_process_writes_it(clust
     write_lines(source / "a.txt", [STEMS[0], "", STEMS[1], " ".join(STEMS[2:5])])  # a document longer than a group
     write_lines(source / "b.txt", STEMS[5:8])
     write_lines(source / "sub" / "c.txt", [""])
+    (source / "bad.txt").write_bytes(b"caf\xe9 .\n")  # named on stderr; the others go on
     monkeypatch.setattr(batch, "GROUP_STEMS", 64)  # many groups for the two actors, one document in pieces
     assert len(STEMS[0].split()) + len(STEMS[1].split()) > 64 and len(" ".join(STEMS[2:5]).split()) > 64
     written, counts = {}, {}
@@ -76,7 +77,7 @@ def test_a_folder_on_ray_is_written_byte_for_byte_as_one_process_writes_it(clust
         out = tmp_path / f"out-{engine}"
         with torch_threads(CLUSTER_CPUS // 2):  # two actors: a CPU, so a thread, each
             code, err = restore(capsys, "--engine", engine, *(["--actors", 2] * (engine == "ray")), source, "-o", out)
-        assert code == 0, err
+        assert code == 2 and f"destem: error: {source / 'bad.txt'}: not UTF-8" in err, err
         assert "Traceback" not in err and "WARNING" not in err and " E " not in err
         written[engine], counts[engine] = outputs(out), summary_counts(err)
     assert sorted(written["ray"]) == ["a.txt", "b.txt", "sub/c.txt"]
@@ -84,7 +85,7 @@ def test_a_folder_on_ray_is_written_byte_for_byte_as_one_process_writes_it(clust
     assert counts["ray"] == counts["local"] and counts["ray"]["documents"] == 8
 
     code, err = restore(capsys, "--engine", "ray", source, "-o", tmp_path / "out-ray")  # a rerun
-    assert code == 0 and "skipped 3 finished outputs" in err and summary_counts(err)["documents"] == 0
+    assert code == 2 and "skipped 3 finished outputs" in err and summary_counts(err)["documents"] == 0
     assert outputs(tmp_path / "out-ray") == written["local"]
 
 
