@@ -38,6 +38,17 @@ def probability(text: str) -> float:
     return p
 
 
+def positive_float(text: str) -> float:
+    """An argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number above 0, not {text!r}")
+    return value
+
+
 def add_command(sub, name: str, run):
     """A subcommand whose --help comes from `run`'s docstring: its first line, then the rest."""
     help_line, _, description = run.__doc__.partition("\n\n")
@@ -135,7 +146,25 @@ def add_restore(sub) -> None:
     p.add_argument("--force", action="store_true", help="redo outputs that exist already")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
-                        "threads; the output is the same (default: 1, in this process)")
+                        "threads; the output is the same, but for a rare near-tie that bf16 (AVX-512 CPUs) breaks "
+                        "the other way with fewer threads (default: 1, in this process)")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: restore in this process, or in --workers processes (default); ray: restore on a "
+                        "pool of Ray actors, on this machine or on the cluster at --ray-address, each loading the "
+                        "model once; the output is the same when each actor has as many threads as one process, as "
+                        "the default pool on one machine has (needs pip install -e \".[ray]\"; files and folders, "
+                        "not stdin)")
+    p.add_argument("--ray-address", metavar="ADDRESS",
+                   help="with --engine ray: the Ray cluster to join (its head's HOST:PORT, or auto); every node "
+                        "needs destem installed and the model folder at the same path (default: start a Ray "
+                        "cluster on this machine with as many CPUs as torch has threads, stopped at the end)")
+    p.add_argument("--actors", type=positive_int, metavar="N",
+                   help="with --engine ray: restoring actors (default: one per node of the cluster; with "
+                        "--gpus-per-actor, as many as the cluster's GPUs hold); CPU actors share the cluster's "
+                        "CPUs equally, as torch threads")
+    p.add_argument("--gpus-per-actor", type=positive_float, default=0.0, metavar="G",
+                   help="with --engine ray: GPUs per actor, which then restores on CUDA (0.5: two actors share "
+                        "a GPU; default: 0, CPU actors)")
     add_errors_option(p)
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when any document does not round-trip (each is still written, with its best text, "
@@ -162,18 +191,32 @@ def cmd_restore(args) -> int:
     from .restore import DEFAULT_MODEL_DIR
     from .restore.ngram import prefetch
 
+    if args.engine == "ray":
+        from .restore.ray_engine import import_ray
+
+        if not args.inputs or "-" in args.inputs:
+            raise InputError("--engine ray restores files and folders, not stdin")
+        if args.workers > 1:
+            raise InputError("--engine ray and --workers do not combine; --actors N sets the number of restorers")
+        if args.explain or args.html or args.mark_below is not None:
+            raise InputError("--explain, --html and --mark-below restore in this machine's processes: "
+                             "leave out --engine ray")
+        import_ray()
+    elif args.ray_address or args.actors or args.gpus_per_actor:
+        raise InputError("--ray-address, --actors and --gpus-per-actor go with --engine ray")
+    if args.explain and args.mark_below is not None:
+        raise InputError("--mark-below marks the text output; --explain records the plain text with its probabilities")
     model_dir = args.model or str(DEFAULT_MODEL_DIR)
-    if args.workers == 1:
+    if args.workers == 1 and args.engine == "local":
         prefetch(model_dir)  # the LM is read while torch is imported
     from .restore.batch import RestoreOptions, restore_files
 
     options = RestoreOptions(model_dir=model_dir, device=args.device, jsonl=args.jsonl,
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
-                             workers=args.workers, errors=args.errors, strict=args.strict, explain=args.explain,
-                             html=args.html, mark_below=args.mark_below)
-    if args.explain and args.mark_below is not None:
-        raise InputError("--mark-below marks the text output; --explain records the plain text with its probabilities")
+                             workers=args.workers, engine=args.engine, ray_address=args.ray_address,
+                             actors=args.actors, gpus_per_actor=args.gpus_per_actor, errors=args.errors,
+                             strict=args.strict, explain=args.explain, html=args.html, mark_below=args.mark_below)
     return restore_files(args.inputs or ["-"], args.out, options)
 
 

@@ -236,6 +236,40 @@ def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, capsys, case):
     assert outputs(tmp_path) == before  # nothing written
 
 
+RAY_MISUSES = {  # name: (arguments, the one line)
+    "stdin": (["--engine", "ray"], "--engine ray restores files and folders, not stdin"),
+    "- among the inputs": (["--engine", "ray", "{d}/in.txt", "-"], "--engine ray restores files and folders, not stdin"),
+    "with --workers": (["--engine", "ray", "--workers", "2", "{d}/in.txt"],
+                       "--engine ray and --workers do not combine; --actors N sets the number of restorers"),
+    "ray options without --engine ray": (["--actors", "2", "{d}/in.txt"],
+                                         "--ray-address, --actors and --gpus-per-actor go with --engine ray"),
+}
+
+
+@pytest.mark.parametrize("case", RAY_MISUSES)
+def test_engine_ray_misuse_is_one_line(tmp_path, capsys, case):
+    write_lines(tmp_path / "in.txt", ["comet ."])
+    argv, message = RAY_MISUSES[case]
+    code, out, err = restore(capsys, *[arg.format(d=tmp_path) for arg in argv], "-o", tmp_path / "out")
+    assert (code, out, err) == (2, "", f"destem: error: {message}\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_engine_ray_without_ray_installed_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` raises ImportError, as where it is not installed
+    source = write_lines(tmp_path / "in.txt", ["comet ."])
+    code, _, err = restore(capsys, "--engine", "ray", source, "-o", tmp_path / "out")
+    assert (code, err) == (2, 'destem: error: ray is not installed; install the extra: pip install -e ".[ray]"\n')
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "one"])
+def test_gpus_per_actor_must_be_above_zero(capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["restore", "--engine", "ray", f"--gpus-per-actor={value}"])
+    assert exit_.value.code == 2
+    assert f"argument --gpus-per-actor: expected a number above 0, not '{value}'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("workers", [1, 2])  # with workers, the error comes from a worker process
 def test_missing_model_is_one_line(tmp_path, capsys, workers):
     source = write_lines(tmp_path / "in.txt", ["comet ."])

@@ -2,7 +2,8 @@
 per input document out, in the same order. Each output is written to a temporary file and renamed
 into place when complete, so an interrupted folder run can be rerun and finishes only what is missing.
 With --workers N, N processes restore the same groups of documents the one process would, so the
-output is the same, and the main process writes them in order.
+output is the same, and the main process writes them in order; with --engine ray, Ray actors do
+(ray_engine.py).
 """
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ class RestoreOptions:
     batch_tokens: int = 8192
     force: bool = False  # redo outputs that already exist
     workers: int = 1  # restoring processes; 1 restores in this process
+    engine: str = "local"  # "ray": a pool of Ray actors restores (ray_engine.py)
+    ray_address: str | None = None  # the Ray cluster to join; None starts one on this machine
+    actors: int | None = None  # Ray actors; None: one per node, or per gpus_per_actor GPUs
+    gpus_per_actor: float = 0.0  # 0: CPU actors
     errors: str = "strict"  # bytes that are not UTF-8: "strict" refuses the file, "replace" goes on
     strict: bool = False  # exit 1 when any document fails the round trip (the outputs are written all the same)
     explain: bool = False  # JSONL out: each document's text with every choice's probability and alternatives
@@ -300,25 +305,36 @@ class BatchRestore:
     def run(self, jobs: list[Job]) -> int:
         """Restore every job whose output is missing; 0 when all inputs could be read, else 2 (with
         --strict, 1 when they could but a document does not round-trip)."""
-        started = deque()  # jobs under way, written in order; up to one per worker, so small files overlap
+        self.restore_jobs(self.read_jobs(jobs))
+        if self.totals.failed:
+            return 2
+        return 1 if self.options.strict and self.totals.stats.roundtrip_failures else 0
+
+    def read_jobs(self, jobs: list[Job]) -> Iterator[tuple[Job, list[str], list[dict] | None]]:
+        """The jobs whose output is missing (every job with --force), read one at a time; one that
+        cannot be read is named on stderr and counted, and the others go on."""
         for job in jobs:
             if job.target is not None and os.path.exists(job.target) and not self.options.force:
                 self.totals.skipped += 1
                 continue
             try:
                 documents, records = self.read_job(job)
-            except InputError as e:  # one bad file does not stop the others
+            except InputError as e:
                 print(f"destem: error: {e}", file=sys.stderr)
                 self.totals.failed += 1
                 continue
+            self._warn_if_not_stemmed(job.source, documents)
+            yield job, documents, records
+
+    def restore_jobs(self, read_jobs: Iterable[tuple[Job, list[str], list[dict] | None]]) -> None:
+        """Restore and write the jobs in order."""
+        started = deque()  # jobs under way, written in order; up to one per worker, so small files overlap
+        for job, documents, records in read_jobs:
             started.append(self.start_job(job, documents, records))
             if len(started) >= self.options.workers:
                 self.write_job(*started.popleft())
         while started:
             self.write_job(*started.popleft())
-        if self.totals.failed:
-            return 2
-        return 1 if self.options.strict and self.totals.stats.roundtrip_failures else 0
 
     def read_job(self, job: Job) -> tuple[list[str], list[dict] | None]:
         """The input documents, and with --jsonl the records that hold them."""
@@ -332,16 +348,19 @@ class BatchRestore:
         """What `write_job` takes: the job, its documents, records, and restorations to come
         (in this process as they are iterated, or already under way in the workers)."""
         o = self.options
-        self._warn_if_not_stemmed(job.source, documents)
         if o.workers > 1:
             restorations = restore_in_workers(self.pool(), documents, o, GROUP_STEMS, self.progress)
         else:
             restorations = restore_stream(self.restorer(), documents, GROUP_STEMS, progress=self.progress,
                                           **o.restore_kwargs())
+        self.expect_stems(documents)
+        return job, documents, records, restorations
+
+    def expect_stems(self, documents: list[str]) -> None:
+        """Add `documents`' stems to what the progress bar counts up to."""
         if self.progress is not None:
             self.progress.total += sum(len(d.split()) for d in documents)
             self.progress.refresh()
-        return job, documents, records, restorations
 
     def write_job(self, job: Job, documents: list[str], records: list[dict] | None,
                   restorations: Iterator[Restoration]) -> None:
@@ -412,8 +431,12 @@ def restore_files(inputs: list[str], out: str | None, options: RestoreOptions) -
     from tqdm import tqdm
 
     jobs = plan_jobs(inputs, out, options.jsonl, options.explain, options.html)
+    if options.engine == "ray":
+        from .ray_engine import RayBatchRestore as batch_class
+    else:
+        batch_class = BatchRestore
     with (tqdm(total=0, unit=" stems", unit_scale=True, file=sys.stderr, disable=None) as progress,
-          BatchRestore(options, progress) as batch):
+          batch_class(options, progress) as batch):
         status = batch.run(jobs)
     if batch.totals.stats.documents or batch.totals.skipped or not batch.totals.failed:
         print(batch.totals.summary(), file=sys.stderr)
