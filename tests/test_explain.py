@@ -322,3 +322,10 @@ def test_calibrate_confidence_writes_a_fit_that_loads(toy_model_dir, mini_pairs,
 def test_calibrate_confidence_without_original_text_is_one_line(toy_model_dir, capsys):
     assert main(["calibrate", "--model", str(toy_model_dir), "--confidence"]) == 2
     assert "needs windows with their original text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", [["--explain"], ["--html", "page.html"], ["--mark-below", "0.5"]])
+def test_confidence_outputs_are_refused_with_the_ray_engine(tmp_path, capsys, flag):
+    source = write_lines(tmp_path / "in.txt", STEMS[:1])
+    assert main(["restore", str(source), "-o", str(tmp_path / "out.txt"), "--engine", "ray", *flag]) == 2
+    assert "leave out --engine ray" in capsys.readouterr().err and not (tmp_path / "out.txt").exists()
