@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_restore_cli import restore as run
+from test_restore_cli import write_lines
 
 from pipeline.cli import main
 from pipeline.restore.confidence import (
@@ -180,17 +182,6 @@ def test_mark_below_marks_exactly_the_uncertain_choices(restorer, threshold):
 
 
 # ---------------------------------------------------------------- the command line
-
-def write_lines(path, lines):
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    return path
-
-
-def run(capsys, *argv):
-    code = main(["restore", "--device", "cpu", *map(str, argv)])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
 
 def test_explain_writes_one_record_per_document_in_order(toy_model_dir, tmp_path, capsys):
     source = write_lines(tmp_path / "in.txt", [STEMS[0], "", STEMS[1]])
