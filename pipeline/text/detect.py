@@ -8,7 +8,8 @@ Lancaster keeps "y" after a consonant (`party`, not `parti`); text nobody stemme
 and "-ed". Stopword lists leave the words they keep (`the`, `of`; `won`, `m`, `d` kept by the
 127-word list only). Each tell is counted, and every (stemmer, stopword list) pair expects each
 count at the rate measured on training prose (`detect_rates.py`); the pair under which the counts
-are likeliest (Poisson) is the answer, and its posterior share the confidence.
+are likeliest (Poisson) is the answer; the confidence is the posterior share of its stemmer, or of
+its stopwords being removed (or kept), whichever is lower.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ CONTRACTIONS_TELL = "contraction stems of the 153/179-word lists (won, m, d)"
 TELLS = [*STEMMER_TELLS, VOWEL_Y_TELL, Y_TO_I_TELL, CUT_STOPWORDS_TELL, WHOLE_STOPWORDS_TELL, STOPWORDS_127_TELL,
          CONTRACTIONS_TELL]  # the order of detect_rates.RATES' rows
 TREEBANK_QUOTES = ("``", "''")  # Treebank tokens turn " into these
-OTHER_TOKENS = re.compile(r'^"$|^[a-z]+n\'t$')  # a plain quote, or "don't" whole: not Treebank tokens
+OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank: " or "don't" whole
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Detection:
     stopwords: str  # nltk-179 (or the 153-word list: the same on Treebank tokens), nltk-127, none, other
     lowercased: bool
     tokens: str  # nltk-treebank, other, or unknown (no quote or contraction to tell by)
-    confidence: float  # posterior share of the (stemmer, stopwords) answer among all pairs
+    confidence: float  # posterior share of the stemmer, or of stopwords removed (or not) if lower
     evidence: dict[str, int] = field(default_factory=dict)  # tells found, with counts
     tokens_read: int = 0
 
@@ -128,8 +129,13 @@ def detect_tokens(tokens: list[str]) -> Detection:
     for (stemmer, stopwords), rates in RATES.items():
         scores[(stemmer, stopwords)] = _log_likelihood(counts_by_stemmer[stemmer], rates, max(n, 1))
     best = max(scores, key=scores.get)
-    confidence = 1.0 / sum(math.exp(s - scores[best]) for s in scores.values())
+    posterior = {pair: math.exp(score - scores[best]) for pair, score in scores.items()}
     stemmer, stopwords = best
+    # 127 or 179 words turns on a few rare words (their count is in the evidence), so the confidence is
+    # that of the stemmer and of stopwords removed or not
+    removed = stopwords != "none"
+    confidence = min(sum(p for (s, _), p in posterior.items() if s == stemmer),
+                     sum(p for (_, w), p in posterior.items() if (w != "none") == removed)) / sum(posterior.values())
     counts = counts_by_stemmer[stemmer]
     expected = RATES[best][STOPWORDS_127_TELL] * n
     found = counts[STOPWORDS_127_TELL]
@@ -137,7 +143,7 @@ def detect_tokens(tokens: list[str]) -> Detection:
         stopwords = "other"
     capitalized = sum(any(ch.isupper() for ch in t) for t in tokens)
     treebank = sum(t in TREEBANK_QUOTES for t in tokens)
-    other = sum(k for t, k in types.items() if OTHER_TOKENS.match(t))
+    other = sum(k for t, k in types.items() if OTHER_TOKENS.search(t))
     evidence = {name: k for name, k in counts.items() if k}
     evidence |= {name: k for name, k in (("capitalized tokens", capitalized), ("Treebank quotes (`` '')", treebank),
                                          ('plain quotes or whole contractions (" don\'t)', other)) if k}
