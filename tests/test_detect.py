@@ -118,3 +118,14 @@ def test_a_pipeline_destem_does_not_implement_is_refused_in_one_line(default_mod
     (tmp_path / "in.txt").write_text("quick\n")
     assert main(["detect", str(tmp_path / "in.txt"), "--model", str(tmp_path)]) == 2
     assert "stemmer 'krovetz', which destem does not implement" in capsys.readouterr().err
+
+
+def test_restore_warns_once_per_file_made_by_another_pipeline(default_model_dir, tmp_path, capsys):
+    snowball = ForwardPipeline(stemmer="snowball-english")
+    for name, pipeline in (("a.txt", snowball), ("b.txt", snowball), ("c.txt", DEFAULT_PIPELINE)):
+        (tmp_path / name).write_text("\n".join(made_by(pipeline)) + "\n", encoding="utf-8")
+    files = [str(tmp_path / name) for name in ("a.txt", "b.txt", "c.txt")]
+    assert main(["restore", "--device", "cpu", *files]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "another pipeline" in line]
+    assert [line.split(": ")[2] for line in warnings] == files[:2]
+    assert "found: snowball-english stems, nltk-179 stopwords removed" in warnings[0]
