@@ -98,11 +98,12 @@ def context_sample(documents: list[str], stems: set[str], max_stems: int) -> lis
     sample, size = [], 0
     for document in documents:
         words = document.split()
-        if size + len(words) > max_stems and sample:
+        if not stems.intersection(words):
+            continue
+        if sample and size + len(words) > max_stems:
             break
-        if stems.intersection(words):
-            sample.append(document)
-            size += len(words)
+        sample.append(document)
+        size += len(words)
     return sample
 
 

@@ -5,11 +5,11 @@ Each stemmer leaves tells: Porter keeps "-ly" as "-li" (`quickli`) where Snowbal
 (`quick`); Porter's original algorithm and Martin's variant turn a final "y" after a vowel into
 "i" (`dai`, `wai`) where NLTK's Porter keeps it (`day`); the original also makes "'s" into "'";
 Lancaster keeps "y" after a consonant (`party`, not `parti`); text nobody stemmed keeps "-ing"
-and "-ed". Stopword lists leave the words they keep (`the`, `of`; `won`, `m`, `d` kept by the
+and "-ed". Stopword lists leave the words they keep (`the`, `of`; `won`, `isn` kept by the
 127-word list only). Each tell is counted, and every (stemmer, stopword list) pair expects each
 count at the rate measured on training prose (`detect_rates.py`); the pair under which the counts
-are likeliest (Poisson) is the answer; the confidence is the posterior share of its stemmer, or of
-its stopwords being removed (or kept), whichever is lower.
+are likeliest (negative binomial) is the answer; the confidence is the posterior share of its
+stemmer, or of its stopwords being removed (or kept), whichever is lower.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPip
 
 SNIFF_TOKENS = 20_000  # tokens read: enough for every rate, a fraction of a second
 MIN_RATE = 1e-5  # per token: a tell never seen under a pipeline may still turn up once
+DISPERSION = 2.0  # of the counts' negative binomial: how much a tell's rate varies between texts
 MAX_CAPITALIZED_SHARE = 0.01  # every NLTK stemmer lowercases; prose has a capital in one token of ten
 OTHER_LIST_FACTOR = 4  # stopword counts this far off the chosen list's rate: another list made them
 
@@ -59,10 +60,13 @@ VOWEL_Y_TELL = "vowel + y words (day, way, may)"
 Y_TO_I_TELL = "their y made i (dai, wai, mai)"
 CUT_STOPWORDS_TELL = "stopwords cut (wa, ha, thi)"
 WHOLE_STOPWORDS_TELL = "stopwords whole (was, has, this)"
+# Clitics Treebank splits off, which no list removes; Snowball stems them to the 153-word list's
+# "d", "ll", "m", "re", "ve", which then tell nothing about the list.
+CLITICS = ("'d", "'ll", "'m", "'re", "'ve")
 STOPWORDS_127_TELL = "stopwords of the 127-word list (the, of)"
-CONTRACTIONS_TELL = "contraction stems of the 153/179-word lists (won, m, d)"
+CONTRACTIONS_TELL = "contraction stems of the 153/179-word lists (won, isn, y)"
 TELLS = [*STEMMER_TELLS, VOWEL_Y_TELL, Y_TO_I_TELL, CUT_STOPWORDS_TELL, WHOLE_STOPWORDS_TELL, STOPWORDS_127_TELL,
-         CONTRACTIONS_TELL]  # the order of detect_rates.RATES' rows
+         CONTRACTIONS_TELL]  # the keys of each pair's rates in detect_rates.RATES
 TREEBANK_QUOTES = ("``", "''")  # Treebank tokens turn " into these
 OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank: " or "don't" whole
 
@@ -97,7 +101,7 @@ def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
     stopword tells as `stemmer` stems the lists."""
     stem = stemmer_function(stemmer)
     stopword_stems = {stem(w) for w in NLTK_127_STOPWORDS} | NLTK_127_STOPWORDS
-    contraction_stems = {stem(w) for w in CONTRACTION_STEMS} - stopword_stems
+    contraction_stems = {stem(w) for w in CONTRACTION_STEMS} - stopword_stems - {stem(c) for c in CLITICS}
     counts = dict.fromkeys(TELLS, 0)
     for token, k in types.items():
         for name, pattern in STEMMER_TELLS.items():
@@ -113,11 +117,12 @@ def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
 
 
 def _log_likelihood(counts: dict[str, int], rates: dict[str, float], n: int) -> float:
-    """Poisson log-likelihood of the counts at the rates (per token), less the terms all pairs share."""
+    """Negative binomial log-likelihood of the counts at the rates (per token), less the terms all
+    pairs share: a Poisson whose rate varies from text to text (a sports article has many "won")."""
     total = 0.0
     for name, k in counts.items():
         expected = max(rates[name], MIN_RATE) * n
-        total += k * math.log(expected) - expected
+        total += DISPERSION * math.log(DISPERSION / (DISPERSION + expected)) + k * math.log(expected / (DISPERSION + expected))
     return total
 
 
