@@ -354,7 +354,7 @@ class BatchRestore:
         """One warning for an input that another pipeline than the model's made (`destem detect`)."""
         if self._model_pipeline is None:
             self._model_pipeline = pipeline_of_model(self.options.model_dir)
-        found = detect_documents(documents)
+        found = detect_documents(documents, expected=self._model_pipeline)
         if found.matches(self._model_pipeline) or found.confidence < WARN_CONFIDENCE:
             return
         name = "<stdin>" if source == "-" else source

@@ -27,6 +27,7 @@ MIN_RATE = 1e-5  # per token: a tell never seen under a pipeline may still turn 
 DISPERSION = 2.0  # of the counts' negative binomial: how much a tell's rate varies between texts
 MAX_CAPITALIZED_SHARE = 0.01  # every NLTK stemmer lowercases; prose has a capital in one token of ten
 OTHER_LIST_FACTOR = 4  # stopword counts this far off the chosen list's rate: another list made them
+PRIOR_ODDS = 10  # of the expected pipeline against each other (stemmer, list) pair
 
 # Common words that end in a vowel and "y": NLTK's Porter and Snowball keep the "y" (`day`), Porter's
 # original algorithm and Martin's variant make it "i" (`dai`). Words, not an ending, because names
@@ -50,6 +51,7 @@ STEMMER_TELLS: dict[str, re.Pattern] = {name: re.compile(pattern) for name, patt
     "-li endings Snowball removes (quickli)": r"^[a-z]{3,}[cdeghkmnrt]li$",
     "-u endings Porter leaves of -us (statu, famou)": r"^[a-z]{2,}[iot]u$",
     "-us endings (status, famous)": r"^[a-z]{2,}[iot]us$",
+    "-ral/-rat endings Porter cuts (general, generat)": r"^[a-z]{2,}r(al|at)$",
     "-logi/-bli endings (technologi)": r"^[a-z]+(logi|bli)$",
     "-log/-bl endings (technolog)": r"^[a-z]+(log|bl)$",
     "-e endings (agre)": r"^[a-z]{2,}e$",
@@ -126,13 +128,17 @@ def _log_likelihood(counts: dict[str, int], rates: dict[str, float], n: int) -> 
     return total
 
 
-def detect_tokens(tokens: list[str]) -> Detection:
+def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) -> Detection:
+    """The likeliest pipeline; `expected` (the model's, when restoring) starts PRIOR_ODDS times likelier
+    than each other pair, so that a short text without tells is not taken for another pipeline's."""
     n = len(tokens)
     types = Counter(t.lower() for t in tokens)
     scores: dict[tuple[str, str], float] = {}
     counts_by_stemmer = {stemmer: tell_counts(types, stemmer) for stemmer in STEMMERS}
     for (stemmer, stopwords), rates in RATES.items():
         scores[(stemmer, stopwords)] = _log_likelihood(counts_by_stemmer[stemmer], rates, max(n, 1))
+    if expected is not None:
+        scores[(expected.stemmer, expected.stopwords)] += math.log(PRIOR_ODDS)
     best = max(scores, key=scores.get)
     posterior = {pair: math.exp(score - scores[best]) for pair, score in scores.items()}
     stemmer, stopwords = best
@@ -157,11 +163,12 @@ def detect_tokens(tokens: list[str]) -> Detection:
                      confidence=confidence, evidence=evidence, tokens_read=n)
 
 
-def detect_documents(documents: Iterable[str], limit: int = SNIFF_TOKENS) -> Detection:
+def detect_documents(documents: Iterable[str], limit: int = SNIFF_TOKENS,
+                     expected: ForwardPipeline | None = None) -> Detection:
     """The pipeline that made these stemmed documents, from their first `limit` tokens."""
     tokens: list[str] = []
     for document in documents:
         tokens += document.split(None, limit)[: limit - len(tokens)]
         if len(tokens) >= limit:
             break
-    return detect_tokens(tokens)
+    return detect_tokens(tokens, expected)
