@@ -353,7 +353,10 @@ class BatchRestore:
     def _warn_if_not_stemmed(self, source: str, documents: list[str]) -> None:
         """One warning for an input that another pipeline than the model's made (`destem detect`)."""
         if self._model_pipeline is None:
-            self._model_pipeline = pipeline_of_model(self.options.model_dir)
+            try:
+                self._model_pipeline = pipeline_of_model(self.options.model_dir)
+            except FileNotFoundError as e:
+                raise InputError(f"{e} (pass --model DIR)") from None
         found = detect_documents(documents, expected=self._model_pipeline)
         if found.matches(self._model_pipeline) or found.confidence < WARN_CONFIDENCE:
             return

@@ -189,8 +189,10 @@ MODEL_CONFIG_FILE = "config.json"
 def pipeline_of_model(model_dir: str) -> ForwardPipeline:
     """The pipeline a model folder's config.json names; folders from before it was named invert the default."""
     path = os.path.join(model_dir, MODEL_CONFIG_FILE)
+    if not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"no model folder at {model_dir}")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no model folder at {model_dir} ({MODEL_CONFIG_FILE} is missing)")
+        raise FileNotFoundError(f"{path}: no such file")
     with open(path, encoding="utf-8") as f:
         config = json.load(f).get("pipeline")
     return DEFAULT_PIPELINE if config is None else ForwardPipeline.from_config(config, path)
