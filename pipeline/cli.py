@@ -57,14 +57,22 @@ def add_command(sub, name: str, run):
     return parser
 
 
+def model_folder(args) -> str:
+    """--model, or the shipped model; read here, not in the add_ functions, so --help stays fast."""
+    from .restore import DEFAULT_MODEL_DIR
+
+    return args.model or str(DEFAULT_MODEL_DIR)
+
+
 # Options shared by several commands, declared once.
 
 
-def add_model_option(parser, required: bool = False) -> None:
+def add_model_option(parser, required: bool = False,
+                     help_text: str = "model folder (default: the shipped models/default)") -> None:
     if required:
         parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
     else:
-        parser.add_argument("--model", metavar="DIR", help="model folder (default: the shipped models/default)")
+        parser.add_argument("--model", metavar="DIR", help=help_text)
 
 
 def add_device_option(parser) -> None:
@@ -225,6 +233,8 @@ def add_check(sub) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="STEMS RESTORED, or RESTORED with --against STEMS")
     p.add_argument("--against", metavar="STEMS", help="the stems file (then give only RESTORED)")
     add_markdown_option(p, "RESTORED was written by restore --markdown")
+    add_model_option(p, help_text="model folder whose config.json names the forward pipeline to check with "
+                                  "(default: the shipped models/default)")
 
 
 def cmd_check(args) -> int:
@@ -235,6 +245,7 @@ def cmd_check(args) -> int:
     round-trips, 1 otherwise.
     """
     from .text.check import check_files
+    from .text.forward import pipeline_of_model
 
     if args.against is not None:
         if len(args.files) != 1:
@@ -244,11 +255,124 @@ def cmd_check(args) -> int:
         stems_path, restored_path = args.files
     else:
         raise InputError("check takes two files: STEMS RESTORED (or RESTORED --against STEMS)")
-    report = check_files(stems_path, restored_path, markdown=args.markdown)
+    report = check_files(stems_path, restored_path, args.markdown, pipeline_of_model(model_folder(args)))
     for mismatch in report.mismatches:
         print(mismatch.describe())
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def add_words(sub) -> None:
+    p = add_command(sub, "words", cmd_words)
+    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="keyword lists, one a line (default: - for stdin)")
+    p.add_argument("--context", metavar="CORPUS",
+                   help="the stemmed corpus the terms came from: a file of one document a line, or a folder of "
+                        ".txt files; each stem becomes the form its restorations use most")
+    p.add_argument("--context-stems", type=positive_int, default=100_000, metavar="N",
+                   help="restore at most N stems of the context: its documents that hold a listed stem, in "
+                        "order (default: 100000, about a minute on a CPU)")
+    p.add_argument("--top", type=positive_int, default=1, metavar="K",
+                   help="show each stem's K most frequent forms with their shares (default: 1, the word alone)")
+    p.add_argument("--jsonl", action="store_true", help="one JSON object a line: each stem's word, source and forms")
+    add_model_option(p)
+    add_device_option(p)
+    add_errors_option(p)
+
+
+def cmd_words(args) -> int:
+    """keyword lists of stems -> words (topic model and keyword output)
+
+    Each input line is a list of stems, separated by spaces or commas (`govern polit parti elect`); each stem
+    becomes a word that stems back to it, and the separators and the line count stay as they are. Alone, the word
+    is the lexicon's most frequent form, spelled as the lexicon spells it (proper nouns capitalized). With
+    --context, the model restores the corpus the terms came from (the documents that hold them, up to
+    --context-stems), and each stem becomes the form used most there. A stem neither knows stays as it is, with
+    a warning.
+    """
+    from .restore.words import STEM, context_sample, read_context, split_terms
+    from .text.textio import read_text, split_lines
+
+    lines = split_lines(read_text(args.file, args.errors))
+    stems = [term for line in lines for term in split_terms(line)[::2] if term]
+    context = None
+    if args.context:
+        documents = read_context(args.context, args.errors)
+        context = context_sample(documents, set(stems), args.context_stems)
+        size = sum(len(d.split()) for d in context)
+        print(f"destem: restoring {len(context):,} of {len(documents):,} context documents (those that hold a "
+              f"listed stem, up to --context-stems {args.context_stems:,}): {size:,} stems", file=sys.stderr)
+    if context is None:  # the lexicon alone: no model, no torch
+        from .restore.lexicon import Lexicon
+        from .restore.words import choose_words
+
+        choices = iter(choose_words(stems, Lexicon.from_folder(model_folder(args)), top=args.top))
+    else:
+        from .restore.batch import RestoreOptions, load_restorer
+
+        restorer = load_restorer(RestoreOptions(model_dir=model_folder(args), device=args.device))
+        choices = iter(restorer.words(stems, context, args.top))
+    unknown = []
+    for line in lines:
+        parts = split_terms(line)
+        words = [next(choices) if term else None for term in parts[::2]]
+        unknown += [w.stem for w in words if w is not None and w.source == STEM]
+        parts[::2] = [format_word(w, args.top) if w else "" for w in words]
+        if args.jsonl:
+            print(json.dumps({"input": line, "output": "".join(parts), "words": [w.to_json() for w in words if w]},
+                             ensure_ascii=False))
+        else:
+            print("".join(parts))
+    if unknown:
+        names = ", ".join(dict.fromkeys(unknown[:10])) + (", ..." if len(unknown) > 10 else "")
+        print(f"destem: warning: {len(unknown):,} stems the lexicon does not know (and no context restored) were "
+              f"kept as they are: {names}", file=sys.stderr)
+    return 0
+
+
+def format_word(choice, top: int) -> str:
+    """The word, or with --top K above 1 the K forms with their shares: `government (62%; governments 21%)`."""
+    if top == 1 or not choice.forms:
+        return choice.word
+    first, *rest = choice.forms
+    shares = [f"{100 * first[1]:.0f}%"] + [f"{word} {100 * share:.0f}%" for word, share in rest]
+    return f"{first[0]} ({'; '.join(shares)})"
+
+
+def add_detect(sub) -> None:
+    p = add_command(sub, "detect", cmd_detect)
+    p.add_argument("files", nargs="+", metavar="FILE", help="stemmed (or plain) text files, or - for stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object per file: stemmer, stopwords, lowercased, "
+                                                       "tokens, matches_model, confidence, evidence")
+    add_model_option(p, help_text="model folder whose pipeline matches_model compares with (default: the shipped "
+                                  "models/default); only its config.json is read")
+    add_errors_option(p)
+
+
+def cmd_detect(args) -> int:
+    """which forward pipeline made a stemmed input
+
+    Tell, from the tokens alone, which stemmer (porter-nltk, porter-martin, porter-original, snowball-english,
+    lancaster, or none), which stopword list (nltk-179, which on Treebank tokens is also the 153-word list;
+    nltk-127; none; other) and whether lowercasing made each input, and whether that is the pipeline the model
+    inverts. The tells (`quickli` vs `quick`, `dai` vs `day`, `'` for `'s`, `won` kept, stopwords left in,
+    capitals, Treebank quotes) are counted over the first 20,000 tokens and listed with their counts.
+    """
+    from .text.detect import detect_documents
+    from .text.forward import pipeline_of_model
+    from .text.textio import read_text, split_lines
+
+    model = pipeline_of_model(model_folder(args))
+    for path in args.files:
+        found = detect_documents(split_lines(read_text(path, args.errors)))
+        if args.json:
+            print(json.dumps({"file": path} | found.to_json(model), ensure_ascii=False))
+            continue
+        verdict = "the model's pipeline" if found.matches(model) else f"not the model's ({model.describe()})"
+        print(f"{path}: {found.describe()}, {'' if found.lowercased else 'not '}lowercased; {verdict}; "
+              f"confidence {found.confidence:.2f} over {found.tokens_read:,} tokens")
+        for tell, count in found.evidence.items():
+            print(f"  {count:>7,}  {tell}")
+    return 0
 
 
 def add_eval(sub) -> None:
@@ -630,7 +754,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="destem", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (add_stem, add_restore, add_check, add_eval, add_bench, add_calibrate, add_train):
+    for add in (add_stem, add_restore, add_check, add_words, add_detect, add_eval, add_bench, add_calibrate,
+                add_train):
         add(sub)
     data = sub.add_parser("data", help="build training pairs and language models").add_subparsers(
         dest="data_command", required=True, metavar="DATA_COMMAND")

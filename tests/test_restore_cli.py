@@ -297,13 +297,14 @@ def test_one_bad_file_in_a_folder_does_not_stop_the_others(toy_model_dir, tmp_pa
     assert "1 inputs failed" in err
 
 
-def test_plain_english_is_restored_with_one_warning(toy_model_dir, tmp_path, capsys):
+def test_plain_english_is_restored_with_one_warning_per_file(toy_model_dir, tmp_path, capsys):
     first = write_lines(tmp_path / "one.txt", PARAGRAPHS[:2])
-    second = write_lines(tmp_path / "two.txt", PARAGRAPHS[2:3])
+    second = write_lines(tmp_path / "two.txt", PARAGRAPHS[2:4])
     code, out, err = restore(capsys, "--model", toy_model_dir, first, second)
     assert code == 0
-    assert len(split_documents(out)) == 3
-    assert err.count("input does not look stemmed") == 1
+    assert len(split_documents(out)) == 4
+    assert err.count("input does not look stemmed") == 2
+    assert f"{first}: input does not look stemmed (found: not stemmed, no stopwords removed" in err
 
 
 @pytest.mark.parametrize("documents, stemmed", [

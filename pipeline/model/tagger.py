@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from transformers import BertConfig, BertModel, PretrainedConfig, PreTrainedModel
 
+from ..text.forward import DEFAULT_PIPELINE
 from .labels import IGNORE
 
 
@@ -33,6 +34,7 @@ class DestemConfig(PretrainedConfig):
         empty_gap_bias: float = 0.0,  # added to the "no function words" logit when restoring (`destem calibrate`)
         lm_weight: float = 0.0,  # weight of the word n-gram LM (ngram.npz) when restoring; 0: tagger alone
         lm_word_bonus: float = 0.0,  # LM score added per word written, against its taste for short output
+        pipeline: dict | None = None,  # the forward pipeline the model inverts (ForwardPipeline.to_config)
         pad_token_id: int = 0,
         bos_token_id: int = 1,
         eos_token_id: int = 2,
@@ -52,6 +54,7 @@ class DestemConfig(PretrainedConfig):
         self.empty_gap_bias = empty_gap_bias
         self.lm_weight = lm_weight
         self.lm_word_bonus = lm_word_bonus
+        self.pipeline = pipeline or DEFAULT_PIPELINE.to_config()  # folders from before it was named: the default
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
 
     def encoder_config(self) -> BertConfig:

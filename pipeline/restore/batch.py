@@ -22,8 +22,9 @@ from typing import Iterable, Iterator, TextIO
 import torch
 
 from ..text.check import check_documents
+from ..text.detect import detect_documents
 from ..text.detok import detokenize
-from ..text.forward import STOPWORDS
+from ..text.forward import STOPWORDS, ForwardPipeline, pipeline_of_model
 from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
 from . import DEFAULT_MODEL_DIR
 from .page import PAGE_TAIL, document_html, page_head
@@ -33,6 +34,7 @@ GROUP_STEMS = 20_000  # stems per model call: memory stays bounded whatever the 
 SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
 MAX_CAPITALIZED_SHARE = 0.05  # the stemmer lowercases every token
 MAX_STOPWORD_SHARE = 0.10  # stopwords were removed; English prose is about half stopwords
+WARN_CONFIDENCE = 0.9  # below it, too few tells to name another pipeline (a line or two of stems)
 
 
 @dataclass
@@ -284,7 +286,7 @@ class BatchRestore:
         self.totals = RunTotals()
         self._restorer: Restorer | None = None
         self._pool = None  # the worker processes, with --workers N > 1
-        self._warned_not_stemmed = False
+        self._model_pipeline: ForwardPipeline | None = None
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
         self._exit = ExitStack()
         self.page = None  # the --html page, open while the run lasts
@@ -418,12 +420,23 @@ class BatchRestore:
         return self._pool
 
     def _warn_if_not_stemmed(self, source: str, documents: list[str]) -> None:
-        if self._warned_not_stemmed or looks_stemmed(documents):
+        """One warning for an input that another pipeline than the model's made (`destem detect`)."""
+        if self._model_pipeline is None:
+            try:
+                self._model_pipeline = pipeline_of_model(self.options.model_dir)
+            except FileNotFoundError as e:
+                raise InputError(f"{e} (pass --model DIR)") from None
+        found = detect_documents(documents, expected=self._model_pipeline)
+        if found.matches(self._model_pipeline) or found.confidence < WARN_CONFIDENCE:
             return
-        self._warned_not_stemmed = True
         name = "<stdin>" if source == "-" else source
-        print(f"destem: warning: {name}: input does not look stemmed (many capitals or stopwords); "
-              f"restoring anyway — feed it through `destem stem` first if it is plain English", file=sys.stderr)
+        if found.stemmer == "none":
+            what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
+                    f"through `destem stem` first if it is plain English")
+        else:
+            what = (f"input looks made by another pipeline (found: {found.describe()}; the model inverts "
+                    f"{self._model_pipeline.describe()}); restoring anyway, expect a poor restoration")
+        print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
 
 
 def restore_files(inputs: list[str], out: str | None, options: RestoreOptions) -> int:

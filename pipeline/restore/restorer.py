@@ -14,7 +14,7 @@ from ..model.tagger import DestemTagger, pick_device
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
-from ..text.forward import stem_text
+from ..text.forward import DEFAULT_PIPELINE, ForwardPipeline, stem_text
 from ..text.windows import DEFAULT_MAX_STEMS, window_bounds
 from .confidence import ConfidenceCalibration, local_scores
 from .constraints import choose_form, is_allowed_form
@@ -23,6 +23,7 @@ from .joint_decode import StemOptions, joint_decode
 from .lexicon import LEXICON_FILE, Lexicon
 from .ngram import NgramLM
 from .repair import WindowDraft, repair_document
+from .words import WordChoice, choose_words, form_counts_of_restorations
 
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
 TOP_GAPS = 6  # gap candidates per stem for the language model to choose among
@@ -89,6 +90,10 @@ class Restorer:
         if not os.path.isdir(model_dir):
             raise FileNotFoundError(f"no model folder at {model_dir}")
         model = DestemTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
+        pipeline = ForwardPipeline.from_config(model.config.pipeline, os.path.join(model_dir, "config.json"))
+        if pipeline != DEFAULT_PIPELINE:  # the constraints, repairs and round trip stem with the default
+            raise ValueError(f"{model_dir} inverts {pipeline.describe()}; destem restores only "
+                             f"{DEFAULT_PIPELINE.describe()}")
         tokenizer = StemTokenizer.load(model_dir)
         lexicon = Lexicon.from_folder(model_dir)
         return cls(model, tokenizer, lexicon, device, getattr(model.config, "max_stems", DEFAULT_MAX_STEMS),
@@ -133,6 +138,12 @@ class Restorer:
             per_doc[d].append((draft, stats, confidence))
         return [self._assemble(stems, parts, markdown, constrained, explain)
                 for stems, parts in zip(stem_lists, per_doc)]
+
+    def words(self, stems: list[str], context: list[str] | None = None, top: int = 1) -> list[WordChoice]:
+        """A word for each stem of a keyword list; with `context` (stemmed documents the terms came
+        from), the form that the restorations of the context use most (see `words.choose_words`)."""
+        counts = form_counts_of_restorations(context, self.restore(context)) if context else None
+        return choose_words(stems, self.lexicon, counts, top)
 
     def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
         """One document restored in pieces of whole sentences (at most `piece_stems` stems each), so

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Iterable
 
-from .forward import STOPWORDS, stems_of_tokens, tokenize
+from .forward import DEFAULT_PIPELINE, STOPWORD_LISTS, ForwardPipeline, tokenize
 from .textio import InputError, read_text, split_documents, split_lines
 
 CONTEXT_STEMS = 3  # stems shown either side of a mismatch
@@ -44,13 +44,14 @@ class CheckReport:
                 f"{self.stems_ok:,}/{self.stems:,} stems match")
 
 
-def check_documents(stem_documents: Iterable[str], restored_documents: Iterable[str]) -> CheckReport:
-    """Compare each stemmed document with the stems of its restoration (same count, same order)."""
+def check_documents(stem_documents: Iterable[str], restored_documents: Iterable[str],
+                    pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> CheckReport:
+    """Compare each stemmed document with the stems `pipeline` makes of its restoration (same count, same order)."""
     report = CheckReport()
     for number, (stems, restored) in enumerate(zip(stem_documents, restored_documents, strict=True), 1):
         expected = stems.split()
         tokens = tokenize(restored)
-        got = stems_of_tokens(tokens)
+        got = pipeline.stems_of_tokens(tokens)
         report.documents += 1
         report.stems += len(expected)
         if got == expected:
@@ -60,18 +61,20 @@ def check_documents(stem_documents: Iterable[str], restored_documents: Iterable[
         position = _first_difference(expected, got)
         report.stems_ok += _matching_stems(expected, got, position)
         report.mismatches.append(Mismatch(number, position, len(expected), _around(expected, position),
-                                          _around(got, position), _restored_around(tokens, position)))
+                                          _around(got, position),
+                                          _restored_around(tokens, position, STOPWORD_LISTS[pipeline.stopwords])))
     return report
 
 
-def check_files(stems_path: str, restored_path: str, markdown: bool = False) -> CheckReport:
+def check_files(stems_path: str, restored_path: str, markdown: bool = False,
+                pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> CheckReport:
     stem_documents = split_lines(read_text(stems_path))
     restored_documents = split_documents(read_text(restored_path), markdown)
     if len(stem_documents) != len(restored_documents):
         unit = "blocks" if markdown else "lines"
         raise InputError(f"{stems_path} has {len(stem_documents):,} documents (lines) but {restored_path} has "
                          f"{len(restored_documents):,} ({unit}); the files must hold the same documents in order")
-    return check_documents(stem_documents, restored_documents)
+    return check_documents(stem_documents, restored_documents, pipeline)
 
 
 def _first_difference(expected: list[str], got: list[str]) -> int:
@@ -97,9 +100,9 @@ def _around(stems: list[str], position: int) -> str:
                     + stems[position + 1:position + 1 + CONTEXT_STEMS])
 
 
-def _restored_around(tokens: list[str], position: int) -> str:
+def _restored_around(tokens: list[str], position: int, stopwords: frozenset[str]) -> str:
     """The restored tokens around the one that gave stem number `position`."""
-    content = [i for i, token in enumerate(tokens) if token.lower() not in STOPWORDS]
+    content = [i for i, token in enumerate(tokens) if token.lower() not in stopwords]
     at = content[position] if position < len(content) else len(tokens)
     marked = [f">>{tokens[at] if at < len(tokens) else '<end>'}<<"]
     return " ".join(tokens[max(0, at - CONTEXT_TOKENS):at] + marked + tokens[at + 1:at + 1 + CONTEXT_TOKENS])

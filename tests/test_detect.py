@@ -1,0 +1,142 @@
+"""`destem detect`: inputs made by each real NLTK stemmer and stopword list, from prose written here."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.text.detect import CONTRACTIONS_TELL, detect_documents
+from pipeline.text.forward import DEFAULT_PIPELINE, STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
+
+PROSE = [
+    "The famous party won the election on a rainy day in May, and its leader quickly said that the "
+    "country's new government would really govern differently. Nobody had expected that the status of the "
+    "old families would change so rapidly; most of them simply stayed away from the capital for the holiday.",
+    "In the following years the technology of the railway was generally improved: engineers designed "
+    "faster engines, the company's directors happily reported larger profits, and a 5 m bridge was built "
+    "across the valley. The journey from the city to the coast took one day instead of three.",
+    "Historians have argued that the reforms were politically motivated. The king's ministers, who were "
+    "mostly drawn from noble families, won the support of the army, but the peasants' grievances were "
+    "largely ignored until a famous essay by a young lawyer described their situation in detail.",
+    "He played the violin every day, and his son's music was eventually performed in the cathedral. "
+    "Critics were generally impressed by the way the choir sang; one reviewer wrote that the performance "
+    "was \"truly remarkable\" and that the composer had won a lasting place in the history of the country.",
+    "Scientists working on the theory of electricity carefully measured the currents in various metals. "
+    "Their results were published in the society's journal, and the methodology was later adopted by "
+    "laboratories in many countries, which quickly confirmed the surprising findings of the study.",
+]
+PIPELINES = [ForwardPipeline(stopwords=stopwords, stemmer=stemmer)
+             for stemmer in STEMMERS[:-1] for stopwords in STOPWORD_LISTS]
+
+
+def made_by(pipeline: ForwardPipeline | None) -> list[str]:
+    """The prose through `pipeline`, one line a paragraph (None: the prose as it is)."""
+    return PROSE if pipeline is None else [pipeline.stem_text(paragraph) for paragraph in PROSE]
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES, ids=lambda p: f"{p.stemmer}/{p.stopwords}")
+def test_detect_names_the_stemmer_and_stopword_list(pipeline):
+    found = detect_documents(made_by(pipeline))
+    assert (found.stemmer, found.stopwords, found.lowercased) == (pipeline.stemmer, pipeline.stopwords, True)
+    assert found.matches(DEFAULT_PIPELINE) == (pipeline == DEFAULT_PIPELINE)
+
+
+def test_the_127_word_list_is_told_by_the_words_only_it_keeps():
+    # the prose has "won" three times and "m" once, which the 153/179-word lists remove and the 127-word list keeps
+    assert made_by(ForwardPipeline(stopwords="nltk-127")) != made_by(DEFAULT_PIPELINE)
+    assert detect_documents(made_by(ForwardPipeline(stopwords="nltk-127"))).evidence[CONTRACTIONS_TELL] == 4
+
+
+def test_plain_prose_is_neither_stemmed_nor_stripped_nor_lowercased():
+    found = detect_documents(made_by(None))
+    assert (found.stemmer, found.stopwords, found.lowercased, found.matches(DEFAULT_PIPELINE)) == (
+        "none", "none", False, False)
+    assert found.tokens == "other"  # plain quotes, not Treebank's `` ''
+
+
+def test_tells_are_counted_in_the_evidence():
+    porter, original = (detect_documents(made_by(ForwardPipeline(stemmer=s))) for s in ("porter-nltk", "porter-original"))
+    assert porter.evidence["vowel + y words (day, way, may)"] >= 5 and "their y made i (dai, wai, mai)" not in porter.evidence
+    assert original.evidence["their y made i (dai, wai, mai)"] >= 5 and "'s tokens" not in original.evidence
+    assert porter.tokens == "nltk-treebank" and 0 < porter.confidence <= 1
+
+
+def test_detect_json_and_matches_model(tmp_path, capsys):
+    paths = []
+    for name, pipeline in (("default", DEFAULT_PIPELINE), ("snowball", ForwardPipeline(stemmer="snowball-english"))):
+        paths.append(tmp_path / f"{name}.txt")
+        paths[-1].write_text("\n".join(made_by(pipeline)) + "\n", encoding="utf-8")
+    assert main(["detect", "--json", *map(str, paths)]) == 0
+    default, snowball = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert {"stemmer", "stopwords", "lowercased", "matches_model", "confidence", "evidence"} <= set(default)
+    assert (default["stemmer"], default["matches_model"]) == ("porter-nltk", True)
+    assert (snowball["stemmer"], snowball["stopwords"], snowball["matches_model"]) == ("snowball-english", "nltk-179", False)
+
+
+def test_detect_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "bad.txt").write_bytes(b"caf\xe9\n")
+    assert main(["detect", str(tmp_path / "bad.txt")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_detect_does_not_import_torch(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("\n".join(made_by(DEFAULT_PIPELINE)), encoding="utf-8")
+    code = ("import sys; from pipeline.cli import main; main(['detect', sys.argv[1]]); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True)
+
+
+def test_the_model_folder_names_its_pipeline(default_model_dir, tmp_path):
+    assert pipeline_of_model(str(default_model_dir)) == DEFAULT_PIPELINE
+    config = json.loads((default_model_dir / "config.json").read_text())
+    assert config["pipeline"]["stemmer"] == "porter-nltk" and config["pipeline"]["nltk"]
+    del config["pipeline"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert pipeline_of_model(str(tmp_path)) == DEFAULT_PIPELINE  # folders from before it was named
+
+
+def test_check_reads_the_pipeline_from_the_model_folder(default_model_dir, tmp_path, capsys):
+    config = json.loads((default_model_dir / "config.json").read_text())
+    config["pipeline"] = ForwardPipeline(stemmer="snowball-english").to_config()
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "stems.txt").write_text(ForwardPipeline(stemmer="snowball-english").stem_text(PROSE[0]) + "\n")
+    (tmp_path / "prose.txt").write_text(PROSE[0] + "\n")
+    files = [str(tmp_path / "stems.txt"), str(tmp_path / "prose.txt")]
+    assert main(["check", *files, "--model", str(tmp_path)]) == 0
+    assert main(["check", *files]) == 1  # the shipped model's Porter stems differ
+
+
+def test_a_pipeline_destem_does_not_implement_is_refused_in_one_line(default_model_dir, tmp_path, capsys):
+    config = json.loads((default_model_dir / "config.json").read_text())
+    config["pipeline"]["stemmer"] = "krovetz"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    (tmp_path / "in.txt").write_text("quick\n")
+    assert main(["detect", str(tmp_path / "in.txt"), "--model", str(tmp_path)]) == 2
+    assert "stemmer 'krovetz', which destem does not implement" in capsys.readouterr().err
+
+
+def test_restore_warns_once_per_file_made_by_another_pipeline(default_model_dir, tmp_path, capsys):
+    snowball = ForwardPipeline(stemmer="snowball-english")
+    for name, pipeline in (("a.txt", snowball), ("b.txt", snowball), ("c.txt", DEFAULT_PIPELINE)):
+        (tmp_path / name).write_text("\n".join(made_by(pipeline)) + "\n", encoding="utf-8")
+    files = [str(tmp_path / name) for name in ("a.txt", "b.txt", "c.txt")]
+    assert main(["restore", "--device", "cpu", *files]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "another pipeline" in line]
+    assert [line.split(": ")[2] for line in warnings] == files[:2]
+    assert "found: snowball-english stems, nltk-179 stopwords removed" in warnings[0]
+
+
+def test_restorer_refuses_a_model_of_another_pipeline(default_model_dir, tmp_path):
+    from pipeline.restore.restorer import Restorer
+
+    for name in ("model.safetensors", "spiece.model", "tokenizer.json", "tokenizer_config.json", "lexicon.npz"):
+        (tmp_path / name).symlink_to(default_model_dir / name)
+    config = json.loads((default_model_dir / "config.json").read_text())
+    config["pipeline"] = ForwardPipeline(stemmer="lancaster").to_config()
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="inverts lancaster stems, nltk-179 stopwords removed; destem restores only"):
+        Restorer.from_pretrained(str(tmp_path), device="cpu")
