@@ -172,3 +172,15 @@ def test_tokenize_with_spans_of_a_quote_and_contraction():
 
 def test_tokenize_with_spans_of_empty_text():
     assert tokenize_with_spans("") == [] and tokenize("") == []
+
+
+def test_the_forward_pipeline_imports_nltk_without_scipy_stats():
+    """NLTK's package import would pull in scipy.stats (0.6-1.3 s of start-up) where SciPy is installed."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pipeline.text.forward as f; print('scipy.stats' in sys.modules); "
+            "import importlib.util; print(importlib.util.find_spec('scipy') is None or "
+            "__import__('scipy.stats').stats.norm.cdf(0) == 0.5); print(f.stem_text('Trotsky died.'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:3] == ["False", "True", "trotski die ."]

@@ -20,9 +20,12 @@ from functools import lru_cache
 from importlib.metadata import version
 from typing import Callable
 
-from nltk.stem.porter import PorterStemmer
-from nltk.tokenize.destructive import NLTKWordTokenizer
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+from .nltk_import import nltk_without_scipy_stats
+
+with nltk_without_scipy_stats():
+    from nltk.stem.porter import PorterStemmer
+    from nltk.tokenize.destructive import NLTKWordTokenizer
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from .textio import InputError
 
