@@ -4,6 +4,8 @@ The forward pipeline maps each original word to exactly one stem, in order, so r
 tagging: for every stem, predict the dropped words before it (gap), its word form (an edit of
 the stem) and its case; the gap after the last stem is predicted at the end token. The
 alignment is given, not learned — which is what makes the model trainable on a CPU budget.
+Training builds and saves this class; restoring loads the same folder into plain_tagger.PlainTagger,
+the same forward pass without importing transformers.
 """
 from __future__ import annotations
 
@@ -102,12 +104,3 @@ class DestemTagger(PreTrainedModel):
             out["gap_loss"], out["form_loss"], out["case_loss"] = gap_loss, form_loss, case_loss
             out["loss"] = gap_loss + form_loss + self.config.case_loss_weight * case_loss
         return out
-
-
-def pick_device(device: str = "auto") -> torch.device:
-    """The torch device for "auto" (CUDA if present), "cpu" or "cuda" (refused when absent)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    return torch.device(device)

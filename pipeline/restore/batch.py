@@ -176,9 +176,6 @@ def _restore_group(options: RestoreOptions, group_stems: int, group: list[str]) 
 
 
 def load_restorer(options: RestoreOptions) -> Restorer:
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # our own bar is the one on stderr
     try:
         return Restorer.from_pretrained(options.model_dir, device=options.device)
     except FileNotFoundError as e:

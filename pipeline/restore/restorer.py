@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
 from ..model.features import WindowFeatures, collate, token_budget_batches
 from ..model.labels import apply_case, apply_edit, capitalize_sentences
-from ..model.tagger import DestemTagger, pick_device
+from ..model.plain_tagger import PlainTagger, pick_device
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
@@ -24,6 +25,9 @@ from .lexicon import LEXICON_FILE, Lexicon
 from .ngram import NgramLM
 from .repair import WindowDraft, repair_document
 from .words import WordChoice, choose_words, form_counts_of_restorations
+
+if TYPE_CHECKING:  # training hands its DestemTagger in; from_pretrained loads a PlainTagger (same forward)
+    from ..model.tagger import DestemTagger
 
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
 TOP_GAPS = 6  # gap candidates per stem for the language model to choose among
@@ -66,8 +70,8 @@ class Restoration:
 
 
 class Restorer:
-    def __init__(self, model: DestemTagger, tokenizer: StemTokenizer, lexicon: Lexicon, device: str = "auto",
-                 max_stems: int = DEFAULT_MAX_STEMS, lm: NgramLM | None = None):
+    def __init__(self, model: "PlainTagger | DestemTagger", tokenizer: StemTokenizer, lexicon: Lexicon,
+                 device: str = "auto", max_stems: int = DEFAULT_MAX_STEMS, lm: NgramLM | None = None):
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
@@ -89,7 +93,7 @@ class Restorer:
     def from_pretrained(cls, model_dir: str, device: str = "auto") -> "Restorer":
         if not os.path.isdir(model_dir):
             raise FileNotFoundError(f"no model folder at {model_dir}")
-        model = DestemTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
+        model = PlainTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
         pipeline = ForwardPipeline.from_config(model.config.pipeline, os.path.join(model_dir, "config.json"))
         if pipeline != DEFAULT_PIPELINE:  # the constraints, repairs and round trip stem with the default
             raise ValueError(f"{model_dir} inverts {pipeline.describe()}; destem restores only "
