@@ -427,8 +427,8 @@ def add_bench(sub) -> None:
     p.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
     p.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
     p.add_argument("--startup-runs", type=int, default=3, metavar="N",
-                   help="start-up rows, best of N fresh processes each: the bare torch/transformers import, a "
-                        "one-line restore, and a whole file restore (default: 3; 0 skips them)")
+                   help="start-up rows, best of N fresh processes each, taking turns: the bare torch+transformers "
+                        "and torch imports, a one-line restore, and a whole file restore (default: 3; 0 skips them)")
     p.add_argument("--startup-stems", type=positive_int, default=4000, metavar="N",
                    help="stems in the file of the whole-command row (default: 4000)")
     p.add_argument("--out", metavar="FILE.json", help="also save the results here")
