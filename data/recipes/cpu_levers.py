@@ -3,6 +3,7 @@ stems/s of the shipped default with a decoding setting off and on.
 
     python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 25 \
         --setting lm_weight=0.2,0.25,0.3
+    python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 12 --two-cut
 
 Articles are the validation split of pair building (no model here trained on them), each scored
 as one line, as `destem eval` scores documents.
@@ -15,6 +16,7 @@ import time
 
 import sacrebleu
 
+from pipeline.experiments.two_cut import TwoCutRestorer
 from pipeline.restore.restorer import Restorer
 from pipeline.text.documents import read_documents
 from pipeline.text.forward import stem_text
@@ -31,32 +33,47 @@ def held_out_articles(path: str, count: int) -> list[str]:
     return texts
 
 
+def score(restorer, sources: list[str], references: list[str], **row) -> dict:
+    stems = sum(len(s.split()) for s in sources)
+    start = time.perf_counter()
+    restorations = restorer.restore_documents(sources)
+    seconds = time.perf_counter() - start
+    texts = [r.text for r in restorations]
+    return {**row, "bleu": round(sacrebleu.corpus_bleu(texts, [references]).score, 2),
+            "chrf++": round(sacrebleu.corpus_chrf(texts, [references], word_order=2).score, 2),
+            "roundtrip_documents": sum(r.roundtrip_ok for r in restorations), "documents": len(sources),
+            "stems": stems, "stems_per_s": round(stems / seconds)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--articles", type=int, default=25)
     parser.add_argument("--model", default="models/default")
-    parser.add_argument("--setting", required=True, help="NAME=V1,V2,...: a config.json decoding setting and its values")
+    lever = parser.add_mutually_exclusive_group(required=True)
+    lever.add_argument("--setting", help="NAME=V1,V2,...: a config.json decoding setting and its values")
+    lever.add_argument("--two-cut", action="store_true",
+                       help="the shipped restorer against pipeline/experiments/two_cut.py's")
     args = parser.parse_args()
-    name, values = args.setting.split("=")
     references = held_out_articles(args.corpus, args.articles)
     sources = [stem_text(r) for r in references]
-    stems = sum(len(s.split()) for s in sources)
     restorer = Restorer.from_pretrained(args.model, device="cpu")
     restorer.restore(sources[:1])  # warm-up
-    rows = []
+    for row, run_restorer in runs(args, restorer):
+        print(json.dumps(score(run_restorer, sources, references, **row)), flush=True)
+
+
+def runs(args, restorer):
+    """(the row's setting, the restorer set up for it), one at a time."""
+    if args.two_cut:
+        yield {"two_cut": False}, restorer
+        yield {"two_cut": True}, TwoCutRestorer(restorer.model, restorer.tokenizer, restorer.lexicon, "cpu",
+                                                restorer.max_stems, restorer.lm)
+        return
+    name, values = args.setting.split("=")
     for value in values.split(","):
         setattr(restorer.model.config, name, json.loads(value))
-        start = time.perf_counter()
-        restorations = restorer.restore_documents(sources)
-        seconds = time.perf_counter() - start
-        bleu = sacrebleu.corpus_bleu([r.text for r in restorations], [references])
-        rows.append({name: json.loads(value), "bleu": round(bleu.score, 2),
-                     "chrf++": round(sacrebleu.corpus_chrf([r.text for r in restorations], [references],
-                                                           word_order=2).score, 2),
-                     "roundtrip_documents": sum(r.roundtrip_ok for r in restorations), "documents": len(sources),
-                     "stems": stems, "stems_per_s": round(stems / seconds)})
-        print(json.dumps(rows[-1]), flush=True)
+        yield {name: json.loads(value)}, restorer
 
 
 if __name__ == "__main__":

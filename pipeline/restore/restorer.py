@@ -171,29 +171,41 @@ class Restorer:
 
     @torch.inference_mode()
     def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress) -> list[WindowPrediction]:
-        features = [WindowFeatures(*self.tokenizer.encode_window(w), [], [], []) for w in windows]
         results: list[WindowPrediction | None] = [None] * len(windows)
-        batches = token_budget_batches([len(f.input_ids) for f in features], batch_tokens, seed=0, shuffle=False)
-        for batch_ids in batches:
-            batch = {k: v.to(self.device) for k, v in collate([features[i] for i in batch_ids], False).items()}
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                out = self.model(**batch)
+        for batch_ids, out in self._tagged_batches(windows, batch_tokens):
             gap_logits = out["gap_logits"].float()
             gap_logits[..., EMPTY_GAP] += self.model.config.empty_gap_bias
-            gaps = gap_logits.argmax(-1).cpu()
-            top_gaps = gap_logits.log_softmax(-1).topk(min(TOP_GAPS, len(self.gap_labels)), -1)
-            cases = out["case_logits"].argmax(-1).cpu()
-            forms = out["form_logits"].float().log_softmax(-1).topk(min(TOP_FORMS, len(self.form_labels)), -1)
-            form_ids, form_log_probs = forms.indices.cpu(), forms.values.cpu()
-            top_gap_ids, top_gap_log_probs = top_gaps.indices.cpu(), top_gaps.values.cpu()
-            for row, i in enumerate(batch_ids):
-                n = len(windows[i])
-                results[i] = WindowPrediction(gaps[row, : n + 1].tolist(), form_ids[row, :n].tolist(),
-                                              cases[row, :n].tolist(), form_log_probs[row, :n].tolist(),
-                                              top_gap_ids[row, : n + 1].tolist(), top_gap_log_probs[row, : n + 1].tolist())
+            lengths = [len(windows[i]) for i in batch_ids]
+            form_log_probs = out["form_logits"].float().log_softmax(-1)
+            predictions = self._predictions(gap_logits, form_log_probs, out["case_logits"], lengths)
+            for i, prediction in zip(batch_ids, predictions):
+                results[i] = prediction
             if progress is not None:
-                progress.update(sum(len(windows[i]) for i in batch_ids))
+                progress.update(sum(lengths))
         return results
+
+    def _tagged_batches(self, windows: list[list[str]], batch_tokens: int):
+        """(window indices, the tagger's outputs) per batch of at most `batch_tokens` pieces."""
+        features = [WindowFeatures(*self.tokenizer.encode_window(w), [], [], []) for w in windows]
+        for batch_ids in token_budget_batches([len(f.input_ids) for f in features], batch_tokens, seed=0,
+                                              shuffle=False):
+            batch = {k: v.to(self.device) for k, v in collate([features[i] for i in batch_ids], False).items()}
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                yield batch_ids, self.model(**batch)
+
+    def _predictions(self, gap_logits, form_log_probs, case_logits, lengths: list[int]) -> list[WindowPrediction]:
+        """Each row's prediction from its gap logits (empty-gap bias added), form log-probs and case logits;
+        row r holds a window of lengths[r] stems, then its tail gap."""
+        gaps = gap_logits.argmax(-1).cpu()
+        top_gaps = gap_logits.log_softmax(-1).topk(min(TOP_GAPS, len(self.gap_labels)), -1)
+        cases = case_logits.argmax(-1).cpu()
+        forms = form_log_probs.topk(min(TOP_FORMS, len(self.form_labels)), -1)
+        form_ids, form_top_log_probs = forms.indices.cpu(), forms.values.cpu()
+        top_gap_ids, top_gap_log_probs = top_gaps.indices.cpu(), top_gaps.values.cpu()
+        return [WindowPrediction(gaps[row, : n + 1].tolist(), form_ids[row, :n].tolist(), cases[row, :n].tolist(),
+                                 form_top_log_probs[row, :n].tolist(), top_gap_ids[row, : n + 1].tolist(),
+                                 top_gap_log_probs[row, : n + 1].tolist())
+                for row, n in enumerate(lengths)]
 
     def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool, options: bool):
         """A window's draft with lowercase words (cased once the LM has chosen), its stats, and
