@@ -1,8 +1,9 @@
 """Fresh training text for a lent GPU call, carried as prose and made into features on its cores.
 
 A call to the lent machine carries 64 MiB. Encoded features (`destem train --prepare-only`) cost
-about 220 bytes a window; the corpus text they come from, as `xz -9e`, about 185, and the machine's
-16 cores turn it into pairs and features in well under a minute. So the carry holds int8 weights
+about 225 bytes a window; the corpus text they come from, as `xz -9e`, 178 (the 174,308 windows of
+`data/recipes/default/next-gpu-slice.json`), and one core here makes ~180 windows/s of pairs and
+features, so the machine's 16 make a slice in a minute or two. So the carry holds int8 weights
 (`pipeline/experiments/int8_weights.py`), the validation features made here, and as many unseen
 documents as fit (`data/recipes/default/pack-slice-for-gpu.sh`, `train-slice-on-gpu.sh`).
 
@@ -13,9 +14,9 @@ count in that numbering. `locate` maps it to documents, so that a slice can star
 document none of whose windows a run has trained on.
 
     python -m pipeline.training.corpus_slice locate --corpus '../shared/corpus/wiki-0*.txt.gz' \\
-        --until-window 387000 --out .cache/window-map.tsv
+        --until-window 385000 --out .cache/window-map.tsv
     python -m pipeline.training.corpus_slice pack --config data/recipes/default/next-gpu-slice.json \\
-        --init models/default --carry .gpu/carry --budget-bytes N
+        --init models/default --carry .gpu/carry
     python -m pipeline.training.corpus_slice build --carry .gpu/carry --processes 16     # on the machine
     python -m pipeline.training.corpus_slice assemble --weights out/model --base models/default --out DIR
 """
@@ -380,6 +381,7 @@ def build(carry: str, processes: int) -> dict:
     config = load_config(os.path.join(carry, TRAIN_CONFIG))
     init_dir, run = os.path.join(carry, "init"), os.path.join(carry, RUN)
     pairs = pair_config(init_dir, config.valid_fraction, config.seed)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # one thread a worker: the workers are the parallelism
     start = time.time()
     windows = stems = documents = 0
     features = []

