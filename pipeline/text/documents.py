@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import glob
 import gzip
+import lzma
 import os
 from dataclasses import dataclass
 from typing import Iterator
@@ -35,9 +36,12 @@ def expand_paths(patterns: list[str]) -> list[str]:
 
 
 def open_text(path: str):
-    """Open .txt or .txt.gz as UTF-8 text (a byte order mark is skipped); bad bytes raise UnicodeDecodeError."""
+    """Open .txt, .txt.gz or .txt.xz as UTF-8 text (a byte order mark is skipped); bad bytes raise
+    UnicodeDecodeError."""
     if path.endswith(".gz"):
         return gzip.open(path, "rt", encoding="utf-8-sig")
+    if path.endswith(".xz"):  # a corpus slice carried to a GPU machine (pipeline/training/corpus_slice.py)
+        return lzma.open(path, "rt", encoding="utf-8-sig")
     return open(path, encoding="utf-8-sig")
 
 

@@ -39,6 +39,9 @@ LABELS_FILE = "labels.json"
 STATE_FILE = "trainer_state.pt"
 PREPARED_FILE = "prepared.json"
 LOG_FILE = "log.jsonl"
+TRAIN_FEATURES = "train.npz.xz"  # under features/
+VALIDATION_FEATURES = "validation.npz.xz"
+VALIDATION_SLICE = "validation_slice.jsonl"
 SESSION_KEYS = ("last_save", "saved_step")  # trainer state that belongs to one session, not to checkpoints
 LABEL_SAMPLE_WINDOWS = 200_000  # label sets are counted on this many training windows
 
@@ -119,21 +122,28 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
     end = config.first_train_window + config.max_train_windows if config.max_train_windows else len(train)
     if config.first_train_window or end < len(train):  # a contiguous run of windows, in corpus order
         train = train.select(range(config.first_train_window, min(end, len(train))))
-    for name, split in (("train", train), ("validation", valid)):
-        features = encode_records(_progress(split, f"encode {name}"), tokenizer, vocab)
-        save_features(features, os.path.join(out_dir, "features", f"{name}.npz.xz"))
-    rng = random.Random(config.seed)
-    slice_ids = sorted(rng.sample(range(len(valid)), min(config.eval_windows, len(valid))))
-    with open(os.path.join(out_dir, "features", "validation_slice.jsonl"), "w") as f:
-        for i in slice_ids:
-            record = valid[i]
-            f.write(json.dumps({"source": record["source"], "target": record["target"]}, ensure_ascii=False) + "\n")
+    features = encode_records(_progress(train, "encode train"), tokenizer, vocab)
+    save_features(features, os.path.join(out_dir, "features", TRAIN_FEATURES))
+    save_validation(out_dir, valid, tokenizer, vocab, config)
     info = {"pairs": os.path.abspath(pairs_dir), "train_windows": len(train), "validation_windows": len(valid),
             "validation_held_out": held_out,
             "train_stems": int(sum(len(s.split()) for s in train["source"])), "init": init_dir}
     with open(marker, "w") as f:
         json.dump(info, f, indent=1)
     return info
+
+
+def save_validation(out_dir: str, valid, tokenizer: StemTokenizer, vocab: LabelVocab, config: TrainConfig) -> None:
+    """The validation windows' features and the fixed slice that validation restores (`config.seed`
+    picks it); `valid` is the validation windows in corpus order, a list or a dataset."""
+    features = encode_records(_progress(valid, "encode validation"), tokenizer, vocab)
+    save_features(features, os.path.join(out_dir, "features", VALIDATION_FEATURES))
+    rng = random.Random(config.seed)
+    slice_ids = sorted(rng.sample(range(len(valid)), min(config.eval_windows, len(valid))))
+    with open(os.path.join(out_dir, "features", VALIDATION_SLICE), "w") as f:
+        for i in slice_ids:
+            record = valid[i]
+            f.write(json.dumps({"source": record["source"], "target": record["target"]}, ensure_ascii=False) + "\n")
 
 
 def _progress(dataset, what: str):
