@@ -342,7 +342,8 @@ def add_detect(sub) -> None:
     p = add_command(sub, "detect", cmd_detect)
     p.add_argument("files", nargs="+", metavar="FILE", help="stemmed (or plain) text files, or - for stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per file: stemmer, stopwords, lowercased, "
-                                                       "tokens, matches_model, confidence, evidence")
+                                                       "tokens, matches_model, confidence (the lower of "
+                                                       "stemmer_confidence and stopwords_confidence), evidence")
     add_model_option(p, help_text="model folder whose pipeline matches_model compares with (default: the shipped "
                                   "models/default); only its config.json is read")
     add_errors_option(p)
@@ -369,7 +370,8 @@ def cmd_detect(args) -> int:
             continue
         verdict = "the model's pipeline" if found.matches(model) else f"not the model's ({model.describe()})"
         print(f"{path}: {found.describe()}, {'' if found.lowercased else 'not '}lowercased; {verdict}; "
-              f"confidence {found.confidence:.2f} over {found.tokens_read:,} tokens")
+              f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
+              f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         for tell, count in found.evidence.items():
             print(f"  {count:>7,}  {tell}")
     return 0

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pipeline.cli import main
-from pipeline.text.detect import CONTRACTIONS_TELL, detect_documents
+from pipeline.text.detect import CONTRACTIONS_TELL, NEXT_TO_APOSTROPHE, detect_documents
 from pipeline.text.forward import DEFAULT_PIPELINE, STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
 
 PROSE = [
@@ -48,6 +48,102 @@ def test_the_127_word_list_is_told_by_the_words_only_it_keeps():
     # the prose has "won" three times and "m" once, which the 153/179-word lists remove and the 127-word list keeps
     assert made_by(ForwardPipeline(stopwords="nltk-127")) != made_by(DEFAULT_PIPELINE)
     assert detect_documents(made_by(ForwardPipeline(stopwords="nltk-127"))).evidence[CONTRACTIONS_TELL] == 4
+
+
+# Prose without a word of the 153/179-word lists' additions ("won", "m", "d", "o", "y", ...): the 127- and the
+# 179-word lists make the same text of it
+PLAIN = [
+    ("The river valley in the north was slowly settled by farmers during the following centuries, and the towns "
+     "along its banks grew steadily richer. Their markets traded grain, wool and timber, and the merchants' guilds "
+     "carefully recorded every payment in ledgers that historians still study today."),
+    ("Engineers later built a railway through the valley; the journey between the two largest towns, which "
+     "had taken one whole day by road, was shortened to a few hours. The company's shares rose rapidly, and its "
+     "directors were generally praised for their foresight."),
+    ("The famous university was founded by a wealthy family whose members had studied theology and "
+     "philosophy abroad. Its library holds thousands of manuscripts, including a beautifully illustrated "
+     "chronicle that describes the region's early history in remarkable detail."),
+    ("During the war the town was occupied twice, and many of its buildings were badly damaged. After the "
+     "peace treaty the inhabitants slowly rebuilt the cathedral, the town hall and the bridges, largely "
+     "following the original designs that architects had preserved."),
+]
+
+
+# and a few words that stemmers make stopwords of (Porter's "ones" -> "on", "others" -> "other"; Lancaster's "north"
+# -> "nor", "one" -> "on"), as long texts have them
+OWNERS = "Some families owned large estates; others owned only small ones, and the poorer ones were often in debt."
+
+
+def long_input(pipeline: ForwardPipeline, paragraph: str, stems: int = 10_000) -> list[str]:
+    """About `stems` stems through `pipeline`: `paragraph` once among the PLAIN paragraphs over and over."""
+    lines = [pipeline.stem_text(p) for p in [paragraph, *PLAIN]]
+    repeats = stems // sum(len(line.split()) for line in lines[1:]) + 1
+    return lines[:1] + lines[1:] * repeats + [pipeline.stem_text(OWNERS)] * (6 * stems // 10_000)
+
+
+@pytest.mark.parametrize("stemmer", [s for s in STEMMERS if s != "porter-original"])
+def test_one_contraction_stem_no_other_word_makes_tells_the_127_word_list_in_a_long_text(stemmer):
+    # ~10,000 stems in which the 127-word list keeps a single "m" (of "5 m"), which the 179-word list removes and
+    # which this stemmer makes of no other word: it settles the list, few as such words are in a long text
+    metres = "A bridge of 5 m was built across the river."
+    kept, removed = (long_input(ForwardPipeline(stemmer=stemmer, stopwords=w), metres)
+                     for w in ("nltk-127", "nltk-179"))
+    assert sum(line.split().count("m") for line in kept) == 1 and len(" ".join(kept).split()) > 10_000
+    found = detect_documents(kept)
+    assert (found.stemmer, found.stopwords) == (stemmer, "nltk-127") and found.confidence > 0.9
+    assert not found.matches(DEFAULT_PIPELINE)
+    assert (detect_documents(removed).stemmer, detect_documents(removed).stopwords) == (stemmer, "nltk-179")
+
+
+def test_contraction_stems_other_words_make_are_thin_evidence():
+    # Porter's original algorithm stems "OS" to "o" and "MS" to "m", as the 127-word list leaves "o" and "m": an
+    # article about operating systems through the 179-word list is not the 127-word list's, however many "OS" it has
+    original = ForwardPipeline(stemmer="porter-original")
+    systems = ("The OS was ported to new machines. Each OS release added drivers, and the OS kernel was rewritten; "
+               "users of the OS praised its speed, and the OS team later published the OS source.")
+    lines = long_input(original, systems, stems=4_000)
+    assert sum(line.split().count("o") for line in lines) == 6
+    found = detect_documents(lines)
+    assert (found.stemmer, found.stopwords) == ("porter-original", "nltk-179")
+    # one "m" that the 127-word list kept, or that "MS" made: the answer, whichever list it names, is not sure
+    metres = ForwardPipeline(stemmer="porter-original", stopwords="nltk-127")
+    found = detect_documents(long_input(metres, "A bridge of 5 m was built across the river."))
+    assert found.stemmer == "porter-original" and found.confidence < 0.9
+
+
+@pytest.mark.parametrize("stemmer, paragraph", [("lancaster", "The bridge isn’t finished yet."),
+                                                ("porter-original", "The bridge was designed by O’Brien.")])
+def test_a_contraction_stem_next_to_an_apostrophe_is_the_word_itself(stemmer, paragraph):
+    # a typographic apostrophe: Treebank makes "isn" "’" "t" of "isn’t", "O" "’" "Brien" of "O’Brien". Lancaster also
+    # makes "isn" of "Isner", Porter's original "o" of "OS", but not next to an apostrophe: the 127-word list kept it
+    kept = long_input(ForwardPipeline(stemmer=stemmer, stopwords="nltk-127"), paragraph)
+    found = detect_documents(kept)
+    assert (found.stemmer, found.stopwords, found.evidence[NEXT_TO_APOSTROPHE]) == (stemmer, "nltk-127", 1)
+    assert found.confidence > 0.8
+    removed = detect_documents(long_input(ForwardPipeline(stemmer=stemmer), paragraph))
+    assert (removed.stopwords, NEXT_TO_APOSTROPHE in removed.evidence) == ("nltk-179", False)
+
+
+def test_the_plain_apostrophe_is_no_such_sign():
+    # Treebank splits "isn't" into "is" "n't"; a plain ' token is left of "havens'" (Porter's "haven", as of the
+    # 127-word list's "haven"), and Porter's original algorithm makes "'" of "'s" ("Apple's OS": "appl ' o")
+    for stemmer, paragraph in (("porter-nltk", "The first report on tax havens' financial system was published."),
+                               ("porter-original", "Apple's OS was ported to new machines.")):
+        lines = long_input(ForwardPipeline(stemmer=stemmer), paragraph)
+        found = detect_documents(lines)
+        assert (found.stemmer, found.stopwords, NEXT_TO_APOSTROPHE in found.evidence) == (stemmer, "nltk-179", False)
+
+
+def test_confidence_is_that_of_the_list_too():
+    # 162 Snowball stems without a contraction stem: sure of the stemmer, not of the list (a text this short often has
+    # no "won", "m" for the 127-word list to keep), and the confidence says so
+    found = detect_documents(made_by(ForwardPipeline(stemmer="snowball-english")))
+    assert (found.stemmer, found.stopwords) == ("snowball-english", "nltk-179") and found.confidence < 0.9
+    assert found.shares[("snowball-english", "nltk-179")] + found.shares[("snowball-english", "nltk-127")] > 0.99
+    # yet it is sure that the model's pipeline did not: another stemmer did (restore warns on that)
+    assert found.confidence_against(DEFAULT_PIPELINE) > 0.9
+    # the 127-word list's text with its "won"s and "m": sure of the list
+    found = detect_documents(made_by(ForwardPipeline(stopwords="nltk-127")))
+    assert found.stopwords == "nltk-127" and found.confidence > 0.9
 
 
 def test_plain_prose_is_neither_stemmed_nor_stripped_nor_lowercased():

@@ -1,46 +1,140 @@
 """Measure the rates `destem detect` expects: how often each tell occurs per token under every
 (stemmer, stopword list) pair, on training prose; writes pipeline/text/detect_rates.py.
 
-    python data/recipes/detect_rates.py --corpus ../shared/corpus/wiki-01.txt.gz --articles 300
+    python data/recipes/detect_rates.py --corpus ../shared/corpus/wiki-01.txt.gz --articles 300 \
+        --contraction-articles 3000
 
 The prose should be training text (the shipped model's came from the start of the corpus), so
-that held-out articles (`detect_bar.py`) test the rates on text they were not measured on.
+that held-out articles (`detect_bar.py`: wiki-04 from article 3,465 on) test the rates on text
+they were not measured on.
+
+The contraction stems that tell the 127-word list from the 179-word one ("won", "m", "d", ...) are
+rare (about one token in 1,350), so they are measured on more articles (`--contraction-articles`,
+which include the first `--articles`): per pair and stem, the rate at which other words stem to it
+(Porter's original algorithm makes "o" of "os") and the rate of its own tokens that the list
+keeps, and the same for the stems next to a ’ token ("isn" of "isn’t", "m" of "I’m"); and how
+much the own tokens' rate varies from text to text (the shape of a negative binomial, fitted by
+maximum likelihood to whether each stem turns up in each article).
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import pprint
 from collections import Counter
 
-from pipeline.text.detect import TELLS, tell_counts
+from pipeline.text.detect import (
+    APOSTROPHE,
+    NEXT_TO_APOSTROPHE,
+    TELLS,
+    contraction_stems,
+    next_to_apostrophe,
+    tell_counts,
+)
 from pipeline.text.documents import read_documents
-from pipeline.text.forward import STEMMERS, STOPWORD_LISTS, ForwardPipeline, tokenize
+from pipeline.text.forward import (
+    CONTRACTION_STEMS,
+    NLTK_127_STOPWORDS,
+    STEMMERS,
+    STOPWORD_LISTS,
+    ForwardPipeline,
+    stemmer_function,
+    tokenize,
+)
 
 OUT = "pipeline/text/detect_rates.py"
+
+
+def contraction_rates(tokens: Counter, documents: list[list[str]],
+                      pipeline: ForwardPipeline) -> tuple[dict[str, tuple[float, float]], int]:
+    """Per contraction stem of the pipeline's stemmer, and for those next to an apostrophe token
+    (`detect.NEXT_TO_APOSTROPHE`): (rate other words stem to it, rate of its own tokens), per token
+    the pipeline leaves of `tokens` (the documents' counts); and that number of tokens."""
+    stopwords, stem = STOPWORD_LISTS[pipeline.stopwords], stemmer_function(pipeline.stemmer, pipeline.lowercase)
+    stems = contraction_stems(pipeline.stemmer)
+    other, own, n = Counter(), Counter(), 0
+    for token, k in tokens.items():
+        lower = token.lower()
+        if lower in stopwords:
+            continue
+        n += k
+        s = stem(token)
+        if s in stems:
+            (own if lower in CONTRACTION_STEMS else other)[s] += k
+    for document in documents:
+        if APOSTROPHE not in document:
+            continue
+        kept = [t for t in document if t.lower() not in stopwords]
+        for i in next_to_apostrophe([stem(t) for t in kept], pipeline.stemmer):
+            (own if kept[i].lower() in CONTRACTION_STEMS else other)[NEXT_TO_APOSTROPHE] += 1
+    return {s: (float(f"{other[s] / n:.3g}"), float(f"{own[s] / n:.3g}"))
+            for s in [*sorted(stems), NEXT_TO_APOSTROPHE]}, n
+
+
+def presence_shape(counts: list[Counter], exposures: list[int]) -> float:
+    """The shape r of the negative binomial (mean: the word's rate x the article's tokens) of each
+    word's count in an article that fits, by maximum likelihood over a grid of r, whether each word
+    turns up in each article (what `destem detect` weighs): P(none) = (1 + rate x tokens / r)^-r."""
+    total = Counter()
+    for c in counts:
+        total.update(c)
+    rates = {word: k / sum(exposures) for word, k in total.items()}
+
+    def log_likelihood(r: float) -> float:
+        ll = 0.0
+        for c, e in zip(counts, exposures):
+            for word, rate in rates.items():
+                absent = -r * math.log1p(rate * e / r)
+                ll += math.log(-math.expm1(absent)) if c[word] else absent
+        return ll
+
+    return max((round(10 ** (x / 100), 3) for x in range(-200, 101)), key=log_likelihood)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", required=True, help="a corpus file (# Title, a paragraph a line)")
     parser.add_argument("--articles", type=int, default=300, help="articles read from the start (default: 300)")
+    parser.add_argument("--contraction-articles", type=int, default=3000,
+                        help="articles read from the start for the contraction stems (default: 3000)")
     parser.add_argument("--out", default=OUT, help=f"the module written (default: {OUT})")
     args = parser.parse_args()
-    documents = [d.text for d in itertools.islice(read_documents(args.corpus), args.articles)]
+    count = max(args.articles, args.contraction_articles)
+    documents = [d.text for d in itertools.islice(read_documents(args.corpus), count)]
     tokenized = [tokenize(text) for text in documents]  # once: every pipeline tokenizes alike
-    rates = {}
+    many = Counter(token for tokens in tokenized[:args.contraction_articles] for token in tokens)
+    rates, contractions, measured = {}, {}, []
     for stemmer, stopwords in itertools.product(STEMMERS, STOPWORD_LISTS):
         pipeline = ForwardPipeline(stopwords=stopwords, stemmer=stemmer)
-        types = Counter(stem for tokens in tokenized for stem in pipeline.stems_of_tokens(tokens))
+        types = Counter(stem for tokens in tokenized[:args.articles] for stem in pipeline.stems_of_tokens(tokens))
         counts = tell_counts(types, stemmer)
         n = sum(types.values())
         rates[(stemmer, stopwords)] = {name: round(counts[name] / n, 6) for name in TELLS}
-        print(f"{stemmer:>16} {stopwords:>8}: {n:,} tokens")
+        contractions[(stemmer, stopwords)], kept = contraction_rates(many, tokenized[:args.contraction_articles],
+                                                                     pipeline)
+        measured.append(kept)
+        print(f"{stemmer:>16} {stopwords:>8}: {n:,} tokens; {kept:,} for the contraction stems")
+    articles = tokenized[:args.contraction_articles]
+    own = [Counter(t.lower() for t in tokens if t.lower() in CONTRACTION_STEMS) for tokens in articles]
+    exposure = [sum(t.lower() not in NLTK_127_STOPWORDS for t in tokens) for tokens in articles]
+    shape = presence_shape(own, exposure)
+    print(f"own contraction tokens per article: negative binomial shape {shape} "
+          f"({sum(not c for c in own):,} of {len(own):,} articles have none)")
+    name = args.corpus.split("/")[-1]
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(f'"""Per-token rates of `detect.TELLS` under each (stemmer, stopword list), measured by\n'
-                f'data/recipes/detect_rates.py on the first {args.articles} articles of {args.corpus.split("/")[-1]}'
-                f' (training text). Generated: do not edit."""\n'
-                f"RATES: dict[tuple[str, str], dict[str, float]] = {pprint.pformat(rates, width=118, sort_dicts=False)}\n")
+                f'data/recipes/detect_rates.py on the first {args.articles} articles of {name}'
+                f' (training text);\nthe contraction stems\' on the first {args.contraction_articles}. '
+                f'Generated: do not edit."""\n'
+                f"RATES: dict[tuple[str, str], dict[str, float]] = {pprint.pformat(rates, width=118, sort_dicts=False)}\n"
+                f"# per pair and contraction stem: (rate other words stem to it, rate of its own tokens the list"
+                f" keeps)\n"
+                f"CONTRACTION_RATES: dict[tuple[str, str], dict[str, tuple[float, float]]] = "
+                f"{pprint.pformat(contractions, width=118, sort_dicts=False, compact=True)}\n"
+                f"CONTRACTION_DISPERSION = {shape}  # negative binomial shape of a stem's own tokens in an article\n"
+                f"CONTRACTION_MIN_RATE = {float(f'{1 / min(measured):.3g}')}  # once in the tokens measured: "
+                f"a stem never seen may still turn up\n")
     print(f"wrote {args.out}")
 
 

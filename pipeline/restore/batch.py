@@ -34,7 +34,7 @@ GROUP_STEMS = 20_000  # stems per model call: memory stays bounded whatever the 
 SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
 MAX_CAPITALIZED_SHARE = 0.05  # the stemmer lowercases every token
 MAX_STOPWORD_SHARE = 0.10  # stopwords were removed; English prose is about half stopwords
-WARN_CONFIDENCE = 0.9  # below it, too few tells to name another pipeline (a line or two of stems)
+WARN_CONFIDENCE = 0.9  # below it, too few tells to rule out the model's pipeline (a line or two of stems)
 
 
 @dataclass
@@ -424,7 +424,7 @@ class BatchRestore:
             except FileNotFoundError as e:
                 raise InputError(f"{e} (pass --model DIR)") from None
         found = detect_documents(documents, expected=self._model_pipeline)
-        if found.matches(self._model_pipeline) or found.confidence < WARN_CONFIDENCE:
+        if found.matches(self._model_pipeline) or found.confidence_against(self._model_pipeline) < WARN_CONFIDENCE:
             return
         name = "<stdin>" if source == "-" else source
         if found.stemmer == "none":

@@ -8,8 +8,18 @@ Lancaster keeps "y" after a consonant (`party`, not `parti`); text nobody stemme
 and "-ed". Stopword lists leave the words they keep (`the`, `of`; `won`, `isn` kept by the
 127-word list only). Each tell is counted, and every (stemmer, stopword list) pair expects each
 count at the rate measured on training prose (`detect_rates.py`); the pair under which the counts
-are likeliest (negative binomial) is the answer; the confidence is the posterior share of its
-stemmer, or of its stopwords being removed (or kept), whichever is lower.
+are likeliest (negative binomial) is the answer.
+
+The 127- and 179-word lists differ only in the contraction stems (`won`, `m`, `d`, `o`, `y`, ...),
+about one token in 1,350, and some of them are also stems of other words (Porter's original
+algorithm makes `o` of "OS" and `m` of "MS"; Snowball makes `ll` of "'ll"). So each contraction
+stem counts once, as turned up or not (a topic word repeated is not more evidence): it turns up
+from other words at the rate measured for that stemmer, under either list, and, under a list
+that keeps its words, from its own tokens too, at a rate that varies much from text to text. A
+stem no other word makes settles the list, and so does one next to an apostrophe token (Treebank
+makes "isn" "’" "t" of "isn’t", "i" "’" "m" of "I’m"); a stem that other words make, or none turning up in a long
+text, weighs little. The confidence is the posterior share of the answer's stemmer, or of its
+stopword list, whichever is lower (`stemmer_confidence`, `stopwords_confidence`).
 """
 from __future__ import annotations
 
@@ -17,9 +27,10 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Iterable
 
-from .detect_rates import RATES
+from .detect_rates import CONTRACTION_DISPERSION, CONTRACTION_MIN_RATE, CONTRACTION_RATES, RATES
 from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline, stemmer_function
 
 SNIFF_TOKENS = 20_000  # tokens read: enough for every rate, a fraction of a second
@@ -62,13 +73,20 @@ VOWEL_Y_TELL = "vowel + y words (day, way, may)"
 Y_TO_I_TELL = "their y made i (dai, wai, mai)"
 CUT_STOPWORDS_TELL = "stopwords cut (wa, ha, thi)"
 WHOLE_STOPWORDS_TELL = "stopwords whole (was, has, this)"
-# Clitics Treebank splits off, which no list removes; Snowball stems them to the 153-word list's
-# "d", "ll", "m", "re", "ve", which then tell nothing about the list.
-CLITICS = ("'d", "'ll", "'m", "'re", "'ve")
 STOPWORDS_127_TELL = "stopwords of the 127-word list (the, of)"
 CONTRACTIONS_TELL = "contraction stems of the 153/179-word lists (won, isn, y)"
 TELLS = [*STEMMER_TELLS, VOWEL_Y_TELL, Y_TO_I_TELL, CUT_STOPWORDS_TELL, WHOLE_STOPWORDS_TELL, STOPWORDS_127_TELL,
          CONTRACTIONS_TELL]  # the keys of each pair's rates in detect_rates.RATES
+COUNTED_TELLS = TELLS[:-1]  # the negative binomial's; the contraction stems are weighed one by one
+# Treebank splits "isn't" into "is" "n't", but "isn’t" (a typographic apostrophe) into "isn" "’" "t", "I’m" into
+# "I" "’" "m", "O’Brien" into "O" "’" "Brien": a word of the 153/179-word lists' additions on its side of that
+# apostrophe is the word itself, which the list kept, not another word's stem (Porter's original "o" of "OS"); it
+# is weighed as one more stem, under NEXT_TO_APOSTROPHE. (The plain ' is no such sign: Treebank splits contractions
+# with it, and it is left of "players'", and of "'s" by Porter's original algorithm.)
+APOSTROPHE = "’"
+AFTER_APOSTROPHE = frozenset("d ll m re ve".split())  # I’m, we’ve, they’re, you’ll, he’d
+BEFORE_APOSTROPHE = CONTRACTION_STEMS - {"ll", "m", "re", "ve"}  # isn’t, won’t, ma’am, y’all, O’Brien, d’Artagnan
+NEXT_TO_APOSTROPHE = "contraction stems next to ’ (isn ’ t, i ’ m, o ’ brien)"
 TREEBANK_QUOTES = ("``", "''")  # Treebank tokens turn " into these
 OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank: " or "don't" whole
 
@@ -79,13 +97,27 @@ class Detection:
     stopwords: str  # nltk-179 (or the 153-word list: the same on Treebank tokens), nltk-127, none, other
     lowercased: bool
     tokens: str  # nltk-treebank, other, or unknown (no quote or contraction to tell by)
-    confidence: float  # posterior share of the stemmer, or of stopwords removed (or not) if lower
+    confidence: float  # the lower of the two below
     evidence: dict[str, int] = field(default_factory=dict)  # tells found, with counts
     tokens_read: int = 0
+    stemmer_confidence: float = 1.0  # posterior share of the stemmer
+    stopwords_confidence: float = 1.0  # of the stopword list (for "other": of stopwords removed, or not)
+    shares: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)  # posterior of each pair
 
     def matches(self, pipeline: ForwardPipeline) -> bool:
         return (self.stemmer == pipeline.stemmer and self.stopwords == pipeline.stopwords
                 and self.lowercased == pipeline.lowercase and self.tokens != "other")
+
+    def confidence_against(self, pipeline: ForwardPipeline) -> float:
+        """How sure it is that `pipeline` did not make the input: the posterior share of the other
+        (stemmer, stopword list) pairs; where the answer is its pair (but the capitals or the
+        tokens differ), the confidence. A 127-word-list input without "won", "m", "d" is the
+        179-word list's text: the answer's list is then uncertain, but that another stemmer made
+        it need not be."""
+        pair = (pipeline.stemmer, pipeline.stopwords)
+        if (self.stemmer, self.stopwords) == pair:
+            return self.confidence
+        return 1.0 - self.shares.get(pair, 0.0)
 
     def describe(self) -> str:
         found = ForwardPipeline(stopwords=self.stopwords, stemmer=self.stemmer, lowercase=self.lowercased)
@@ -95,15 +127,30 @@ class Detection:
     def to_json(self, model: ForwardPipeline) -> dict:
         return {"stemmer": self.stemmer, "stopwords": self.stopwords, "lowercased": self.lowercased,
                 "tokens": self.tokens, "matches_model": self.matches(model), "model_pipeline": model.describe(),
-                "confidence": round(self.confidence, 4), "tokens_read": self.tokens_read, "evidence": self.evidence}
+                "confidence": round(self.confidence, 4), "stemmer_confidence": round(self.stemmer_confidence, 4),
+                "stopwords_confidence": round(self.stopwords_confidence, 4), "tokens_read": self.tokens_read,
+                "evidence": self.evidence}
+
+
+@cache
+def stopword_stems(stemmer: str) -> frozenset[str]:
+    """The 127-word list's words and their stems under `stemmer` (what a list that keeps them leaves)."""
+    stem = stemmer_function(stemmer)
+    return frozenset({stem(w) for w in NLTK_127_STOPWORDS} | NLTK_127_STOPWORDS)
+
+
+@cache
+def contraction_stems(stemmer: str) -> frozenset[str]:
+    """The stems `stemmer` makes of the 153/179-word lists' additions ("won", "m", "d", ...), less
+    those it makes of the 127-word list's words too (Lancaster's "ar" of "aren" and of "are")."""
+    stem = stemmer_function(stemmer)
+    return frozenset({stem(w) for w in CONTRACTION_STEMS} - stopword_stems(stemmer))
 
 
 def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
     """How often each of `TELLS` occurs among tokens (`types`: lowercase token -> count), the
     stopword tells as `stemmer` stems the lists."""
-    stem = stemmer_function(stemmer)
-    stopword_stems = {stem(w) for w in NLTK_127_STOPWORDS} | NLTK_127_STOPWORDS
-    contraction_stems = {stem(w) for w in CONTRACTION_STEMS} - stopword_stems - {stem(c) for c in CLITICS}
+    stopwords, contractions = stopword_stems(stemmer), contraction_stems(stemmer)
     counts = dict.fromkeys(TELLS, 0)
     for token, k in types.items():
         for name, pattern in STEMMER_TELLS.items():
@@ -113,16 +160,53 @@ def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
         counts[Y_TO_I_TELL] += k * (token in Y_TO_I_WORDS)
         counts[CUT_STOPWORDS_TELL] += k * (token in CUT_STOPWORDS)
         counts[WHOLE_STOPWORDS_TELL] += k * (token in WHOLE_STOPWORDS)
-        counts[STOPWORDS_127_TELL] += k * (token in stopword_stems)
-        counts[CONTRACTIONS_TELL] += k * (token in contraction_stems)
+        counts[STOPWORDS_127_TELL] += k * (token in stopwords)
+        counts[CONTRACTIONS_TELL] += k * (token in contractions)
     return counts
+
+
+@cache
+def apostrophe_halves(stemmer: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The contraction stems of `stemmer` that come before the apostrophe ("isn" of "isn’t") and
+    those that come after it ("m" of "I’m")."""
+    stem, stems = stemmer_function(stemmer), contraction_stems(stemmer)
+    return (frozenset({stem(w) for w in BEFORE_APOSTROPHE} & stems),
+            frozenset({stem(w) for w in AFTER_APOSTROPHE} & stems))
+
+
+def next_to_apostrophe(tokens: list[str], stemmer: str) -> list[int]:
+    """The positions in `tokens` (lowercase stems) of contraction stems on their side of a ’ token."""
+    before, after = apostrophe_halves(stemmer)
+    found = []
+    for i, token in enumerate(tokens):
+        if token == APOSTROPHE:
+            found += [i - 1] if i and tokens[i - 1] in before else []
+            found += [i + 1] if i + 1 < len(tokens) and tokens[i + 1] in after else []
+    return found
+
+
+def _contraction_log_likelihood(present: set[str], rates: dict[str, tuple[float, float]], n: int,
+                                kept: bool) -> float:
+    """log P(which contraction stems turn up at least once in n tokens | a pair), each on its own.
+    Stem s turns up from other words at rate a (a Poisson), and, if the pair's list keeps its
+    words (`kept`), from its own tokens: a negative binomial of mean b n whose shape,
+    CONTRACTION_DISPERSION, is small (an article about an election has "won" many times, most
+    articles none), so that a stem absent from a long text is little evidence, and one present much."""
+    total = 0.0
+    for stem, (a, b) in rates.items():
+        absent = -n * max(a, CONTRACTION_MIN_RATE)  # log P(it does not turn up)
+        if kept:
+            absent -= CONTRACTION_DISPERSION * math.log1p(n * max(b, CONTRACTION_MIN_RATE) / CONTRACTION_DISPERSION)
+        total += math.log(-math.expm1(absent)) if stem in present else absent
+    return total
 
 
 def _log_likelihood(counts: dict[str, int], rates: dict[str, float], n: int) -> float:
     """Negative binomial log-likelihood of the counts at the rates (per token), less the terms all
     pairs share: a Poisson whose rate varies from text to text (a sports article has many "won")."""
     total = 0.0
-    for name, k in counts.items():
+    for name in COUNTED_TELLS:
+        k = counts[name]
         expected = max(rates[name], MIN_RATE) * n
         total += DISPERSION * math.log(DISPERSION / (DISPERSION + expected)) + k * math.log(expected / (DISPERSION + expected))
     return total
@@ -135,32 +219,44 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
     types = Counter(t.lower() for t in tokens)
     scores: dict[tuple[str, str], float] = {}
     counts_by_stemmer = {stemmer: tell_counts(types, stemmer) for stemmer in STEMMERS}
+    lowered = [t.lower() for t in tokens]
+    present = {stemmer: {stem for stem in contraction_stems(stemmer) if stem in types} for stemmer in STEMMERS}
+    joined = {stemmer: len(next_to_apostrophe(lowered, stemmer)) if APOSTROPHE in types else 0 for stemmer in STEMMERS}
+    for stemmer, k in joined.items():
+        if k:
+            present[stemmer].add(NEXT_TO_APOSTROPHE)
     for (stemmer, stopwords), rates in RATES.items():
-        scores[(stemmer, stopwords)] = _log_likelihood(counts_by_stemmer[stemmer], rates, max(n, 1))
+        scores[(stemmer, stopwords)] = (_log_likelihood(counts_by_stemmer[stemmer], rates, max(n, 1))
+                                        + _contraction_log_likelihood(present[stemmer],
+                                                                      CONTRACTION_RATES[(stemmer, stopwords)], n,
+                                                                      kept=stopwords != "nltk-179"))
     if expected is not None:
         scores[(expected.stemmer, expected.stopwords)] += math.log(PRIOR_ODDS)
     best = max(scores, key=scores.get)
     posterior = {pair: math.exp(score - scores[best]) for pair, score in scores.items()}
     stemmer, stopwords = best
-    # 127 or 179 words turns on a few rare words (their count is in the evidence), so the confidence is
-    # that of the stemmer and of stopwords removed or not
-    removed = stopwords != "none"
-    confidence = min(sum(p for (s, _), p in posterior.items() if s == stemmer),
-                     sum(p for (_, w), p in posterior.items() if (w != "none") == removed)) / sum(posterior.values())
     counts = counts_by_stemmer[stemmer]
     expected = RATES[best][STOPWORDS_127_TELL] * n
     found = counts[STOPWORDS_127_TELL]
     if n and not expected / OTHER_LIST_FACTOR - 3 <= found <= expected * OTHER_LIST_FACTOR + 3:
         stopwords = "other"
+    # of another list than these, only that stopwords were removed (or not) is weighed
+    same_list = (lambda w: w == stopwords) if stopwords != "other" else (lambda w: (w != "none") == (best[1] != "none"))
+    total = sum(posterior.values())
+    shares = {pair: p / total for pair, p in posterior.items()}
+    stemmer_confidence = sum(p for (s, _), p in shares.items() if s == stemmer)
+    stopwords_confidence = sum(p for (_, w), p in shares.items() if same_list(w))
     capitalized = sum(any(ch.isupper() for ch in t) for t in tokens)
     treebank = sum(t in TREEBANK_QUOTES for t in tokens)
     other = sum(k for t, k in types.items() if OTHER_TOKENS.search(t))
     evidence = {name: k for name, k in counts.items() if k}
+    evidence |= {NEXT_TO_APOSTROPHE: joined[stemmer]} if joined[stemmer] else {}
     evidence |= {name: k for name, k in (("capitalized tokens", capitalized), ("Treebank quotes (`` '')", treebank),
                                          ('plain quotes or whole contractions (" don\'t)', other)) if k}
     return Detection(stemmer, stopwords, lowercased=capitalized <= MAX_CAPITALIZED_SHARE * n,
                      tokens="other" if other > treebank else "nltk-treebank" if treebank else "unknown",
-                     confidence=confidence, evidence=evidence, tokens_read=n)
+                     confidence=min(stemmer_confidence, stopwords_confidence), evidence=evidence, tokens_read=n,
+                     stemmer_confidence=stemmer_confidence, stopwords_confidence=stopwords_confidence, shares=shares)
 
 
 def detect_documents(documents: Iterable[str], limit: int = SNIFF_TOKENS,
