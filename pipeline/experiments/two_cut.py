@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from ..restore.restorer import EMPTY_GAP, Restorer, WindowPrediction
+from ..restore.restorer import Restorer, WindowPrediction
 from ..text.windows import window_bounds
 
 SECOND_CUT_STEMS = 64  # window size of the second cut
@@ -55,12 +55,10 @@ class TwoCutRestorer(Restorer):
         return predictions
 
     def _log_probs(self, windows: list[list[str]], batch_tokens: int) -> list[tuple[torch.Tensor, ...]]:
-        """Per window: gap log-probs (stems + tail, empty-gap bias added), form and case log-probs."""
+        """Per window: gap log-probs (stems + tail, with the empty-gap bias), form and case log-probs."""
         results: list = [None] * len(windows)
         for batch_ids, out in self._tagged_batches(windows, batch_tokens):
-            gap_logits = out["gap_logits"].float()
-            gap_logits[..., EMPTY_GAP] += self.model.config.empty_gap_bias
-            gaps = gap_logits.log_softmax(-1)
+            gaps = out["gap_logits"].log_softmax(-1)
             forms = out["form_logits"].float().log_softmax(-1)
             cases = out["case_logits"].float().log_softmax(-1)
             for row, i in enumerate(batch_ids):

@@ -173,8 +173,7 @@ class Restorer:
     def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress) -> list[WindowPrediction]:
         results: list[WindowPrediction | None] = [None] * len(windows)
         for batch_ids, out in self._tagged_batches(windows, batch_tokens):
-            gap_logits = out["gap_logits"].float()
-            gap_logits[..., EMPTY_GAP] += self.model.config.empty_gap_bias
+            gap_logits = out["gap_logits"]
             lengths = [len(windows[i]) for i in batch_ids]
             form_log_probs = out["form_logits"].float().log_softmax(-1)
             predictions = self._predictions(gap_logits, form_log_probs, out["case_logits"], lengths)
@@ -185,13 +184,17 @@ class Restorer:
         return results
 
     def _tagged_batches(self, windows: list[list[str]], batch_tokens: int):
-        """(window indices, the tagger's outputs) per batch of at most `batch_tokens` pieces."""
+        """(window indices, the tagger's outputs, gap logits in float32 with the empty-gap bias added) per
+        batch of at most `batch_tokens` pieces."""
         features = [WindowFeatures(*self.tokenizer.encode_window(w), [], [], []) for w in windows]
         for batch_ids in token_budget_batches([len(f.input_ids) for f in features], batch_tokens, seed=0,
                                               shuffle=False):
             batch = {k: v.to(self.device) for k, v in collate([features[i] for i in batch_ids], False).items()}
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
-                yield batch_ids, self.model(**batch)
+                out = self.model(**batch)
+            out["gap_logits"] = out["gap_logits"].float()
+            out["gap_logits"][..., EMPTY_GAP] += self.model.config.empty_gap_bias  # `destem calibrate`'s setting
+            yield batch_ids, out
 
     def _predictions(self, gap_logits, form_log_probs, case_logits, lengths: list[int]) -> list[WindowPrediction]:
         """Each row's prediction from its gap logits (empty-gap bias added), form log-probs and case logits;
