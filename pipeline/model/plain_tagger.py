@@ -162,7 +162,8 @@ class PlainTagger(nn.Module):
 
     @classmethod
     def from_pretrained(cls, model_dir: str, dtype: torch.dtype = torch.float32) -> "PlainTagger":
-        model = cls(TaggerConfig.from_file(os.path.join(model_dir, "config.json")))
+        with torch.device("meta"):  # shapes only: initializing weights that are then replaced took 0.2 s
+            model = cls(TaggerConfig.from_file(os.path.join(model_dir, "config.json")))
         weights = {name: tensor.to(dtype) for name, tensor in read_weights(model_dir).items()}
         model.load_state_dict(weights, assign=True)  # the loaded tensors become the parameters: no copy
         return model.eval()

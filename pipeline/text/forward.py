@@ -20,14 +20,12 @@ from functools import lru_cache
 from importlib.metadata import version
 from typing import Callable
 
-from .nltk_import import nltk_without_scipy_stats
-
-with nltk_without_scipy_stats():
-    from nltk.stem.porter import PorterStemmer
-    from nltk.tokenize.destructive import NLTKWordTokenizer
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
-
+from .nltk_import import nltk_leaf_modules, nltk_without_scipy_stats
 from .textio import InputError
+
+_porter, _treebank, _punkt = nltk_leaf_modules("nltk.stem.porter", "nltk.tokenize.destructive", "nltk.tokenize.punkt")
+PorterStemmer, NLTKWordTokenizer = _porter.PorterStemmer, _treebank.NLTKWordTokenizer
+PunktParameters, PunktSentenceTokenizer = _punkt.PunktParameters, _punkt.PunktSentenceTokenizer
 
 # NLTK's English stopword lists, as `nltk.corpus.stopwords.words("english")` shipped them over time.
 # The first had 127 words; NLTK 3.2 (2016) added the stems of contractions that Treebank-style tokens
@@ -129,8 +127,9 @@ STEMMERS = ("porter-nltk", "porter-martin", "porter-original", "snowball-english
 @lru_cache(maxsize=None)
 def stemmer_function(name: str, lowercase: bool = True) -> Callable[[str], str]:
     """The stem function of one of `STEMMERS`, cached per token; "none" keeps the token (lowercased)."""
-    from nltk.stem.lancaster import LancasterStemmer
-    from nltk.stem.snowball import SnowballStemmer
+    with nltk_without_scipy_stats():
+        from nltk.stem.lancaster import LancasterStemmer
+        from nltk.stem.snowball import SnowballStemmer
 
     stemmers = {"porter-nltk": lambda: PorterStemmer(PorterStemmer.NLTK_EXTENSIONS).stem,
                 "porter-martin": lambda: PorterStemmer(PorterStemmer.MARTIN_EXTENSIONS).stem,
