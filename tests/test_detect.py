@@ -236,3 +236,14 @@ def test_restorer_refuses_a_model_of_another_pipeline(default_model_dir, tmp_pat
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="inverts lancaster stems, nltk-179 stopwords removed; destem restores only"):
         Restorer.from_pretrained(str(tmp_path), device="cpu")
+
+
+@pytest.mark.parametrize("stemmer", STEMMERS)
+def test_the_list_stems_table_is_what_the_installed_nltk_makes(stemmer):
+    """detect reads its fixed lists' stems from a table (restoring then never imports NLTK whole)."""
+    from pipeline.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, stemmer_function
+    from pipeline.text.list_stems import LIST_STEMS
+
+    stem = stemmer_function(stemmer)
+    live = {word: stem(word) for word in NLTK_127_STOPWORDS | CONTRACTION_STEMS}
+    assert LIST_STEMS[stemmer] == live, "NLTK's stemmers changed: run python data/recipes/list_stems.py"

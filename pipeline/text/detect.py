@@ -31,7 +31,8 @@ from functools import cache
 from typing import Iterable
 
 from .detect_rates import CONTRACTION_DISPERSION, CONTRACTION_MIN_RATE, CONTRACTION_RATES, RATES
-from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline, stemmer_function
+from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline
+from .list_stems import LIST_STEMS
 
 SNIFF_TOKENS = 20_000  # tokens read: enough for every rate, a fraction of a second
 MIN_RATE = 1e-5  # per token: a tell never seen under a pipeline may still turn up once
@@ -135,16 +136,16 @@ class Detection:
 @cache
 def stopword_stems(stemmer: str) -> frozenset[str]:
     """The 127-word list's words and their stems under `stemmer` (what a list that keeps them leaves)."""
-    stem = stemmer_function(stemmer)
-    return frozenset({stem(w) for w in NLTK_127_STOPWORDS} | NLTK_127_STOPWORDS)
+    stem = LIST_STEMS[stemmer]
+    return frozenset({stem[w] for w in NLTK_127_STOPWORDS} | NLTK_127_STOPWORDS)
 
 
 @cache
 def contraction_stems(stemmer: str) -> frozenset[str]:
     """The stems `stemmer` makes of the 153/179-word lists' additions ("won", "m", "d", ...), less
     those it makes of the 127-word list's words too (Lancaster's "ar" of "aren" and of "are")."""
-    stem = stemmer_function(stemmer)
-    return frozenset({stem(w) for w in CONTRACTION_STEMS} - stopword_stems(stemmer))
+    stem = LIST_STEMS[stemmer]
+    return frozenset({stem[w] for w in CONTRACTION_STEMS} - stopword_stems(stemmer))
 
 
 def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
@@ -169,9 +170,9 @@ def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
 def apostrophe_halves(stemmer: str) -> tuple[frozenset[str], frozenset[str]]:
     """The contraction stems of `stemmer` that come before the apostrophe ("isn" of "isn’t") and
     those that come after it ("m" of "I’m")."""
-    stem, stems = stemmer_function(stemmer), contraction_stems(stemmer)
-    return (frozenset({stem(w) for w in BEFORE_APOSTROPHE} & stems),
-            frozenset({stem(w) for w in AFTER_APOSTROPHE} & stems))
+    stem, stems = LIST_STEMS[stemmer], contraction_stems(stemmer)
+    return (frozenset({stem[w] for w in BEFORE_APOSTROPHE} & stems),
+            frozenset({stem[w] for w in AFTER_APOSTROPHE} & stems))
 
 
 def next_to_apostrophe(tokens: list[str], stemmer: str) -> list[int]:
