@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pipeline.restore.joint_decode import StemOptions, joint_decode
-from pipeline.restore.ngram import FOURGRAM_KEY_BITS, NgramLM, fourgram_key, window_words
+from pipeline.restore.ngram import (FOURGRAM_KEY_BITS, NgramLM, _hash_buckets, _lookup, _lookup_hashed, fourgram_key,
+                                    window_words)
 
 WINDOWS = [["the", "cat", "sat"], ["the", "cat", "ran"], ["a", "cat", "sat"]]  # 9 words + 3 <s>
 
@@ -61,6 +62,22 @@ def test_fourgram_keys_are_fixed_40_bit_hashes():
     assert len(np.unique(keys)) == len(keys)  # 10,000 random 4-grams: no shared key
     np.testing.assert_array_equal(keys, fourgram_key(t, u, v, w))
     assert fourgram_key(t[:1], u[:1], v[:1], w[:1])[0] != fourgram_key(u[:1], t[:1], v[:1], w[:1])[0]  # order counts
+
+
+@pytest.mark.parametrize("stored", [0, 1, 5, 50_000])
+def test_hashed_lookups_find_what_a_binary_search_finds(stored):
+    """4-gram keys are looked up by bucket; a key at either end of the 40-bit range, one sharing a
+    bucket with others, and absent keys must all read as a plain search over the sorted keys reads them."""
+    rng = np.random.default_rng(stored)
+    edges = np.array([0, (1 << FOURGRAM_KEY_BITS) - 1, 12345, 12346])[:stored]
+    keys = np.unique(np.concatenate([rng.integers(0, 1 << FOURGRAM_KEY_BITS, stored), edges])).astype(np.int64)
+    counts = rng.integers(1, 100, len(keys)).astype(np.float64)
+    queries = np.concatenate([keys, rng.integers(0, 1 << FOURGRAM_KEY_BITS, 500), [0, 12347, (1 << 40) - 2]])
+    queries = rng.permutation(queries).reshape(-1, 1)
+    found = _lookup_hashed(keys, counts, _hash_buckets(keys), queries)
+    assert found.shape == queries.shape
+    assert (found == _lookup(keys, counts, queries)).all()
+    assert (found[np.isin(queries, keys)] > 0).all()
 
 
 def test_an_lm_of_another_order_is_refused():
