@@ -7,7 +7,8 @@ over the training targets supply that, cheaply: stupid backoff (Brants et al. 20
 lowercased words, paragraph marks left out, each window starting from <s> <s>.
 
 Stored as sorted int64 keys with counts (`ngram.npz` in the model folder), so that a batch of
-lookups is one `searchsorted` and memory stays a few arrays, not millions of Python objects.
+lookups is one `searchsorted` (4-grams: a search within each key's bucket, `_lookup_hashed`) and
+memory stays a few arrays, not millions of Python objects.
 Three word ids fill a 64-bit key; a 4-gram's key is a 40-bit hash of its four ids instead
 (`fourgram_key`): with ~10M 4-grams kept, a few dozen pairs share a key (their counts add up), and
 sorted 40-bit keys compress well: the default model's 5.2M 4-grams add 18.5 MB to its file.
