@@ -28,10 +28,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .detect_rates import CONTRACTION_DISPERSION, CONTRACTION_MIN_RATE, CONTRACTION_RATES, RATES
-from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline
+from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline, stemmer_function
 from .list_stems import LIST_STEMS
 
 SNIFF_TOKENS = 20_000  # tokens read: enough for every rate, a fraction of a second
@@ -134,18 +134,27 @@ class Detection:
 
 
 @cache
+def list_stemmer(stemmer: str) -> Callable[[str], str]:
+    """How `stemmer` stems the words of the fixed lists here: Snowball's and Lancaster's stems come from a
+    table, since their NLTK modules import NLTK whole (0.5-1.2 s of every restore); Porter's are computed."""
+    if stemmer in LIST_STEMS:
+        return lambda word, table=LIST_STEMS[stemmer]: table.get(word, word)
+    return stemmer_function(stemmer)
+
+
+@cache
 def stopword_stems(stemmer: str) -> frozenset[str]:
     """The 127-word list's words and their stems under `stemmer` (what a list that keeps them leaves)."""
-    stem = LIST_STEMS[stemmer]
-    return frozenset({stem[w] for w in NLTK_127_STOPWORDS} | NLTK_127_STOPWORDS)
+    stem = list_stemmer(stemmer)
+    return frozenset({stem(w) for w in NLTK_127_STOPWORDS} | NLTK_127_STOPWORDS)
 
 
 @cache
 def contraction_stems(stemmer: str) -> frozenset[str]:
     """The stems `stemmer` makes of the 153/179-word lists' additions ("won", "m", "d", ...), less
     those it makes of the 127-word list's words too (Lancaster's "ar" of "aren" and of "are")."""
-    stem = LIST_STEMS[stemmer]
-    return frozenset({stem[w] for w in CONTRACTION_STEMS} - stopword_stems(stemmer))
+    stem = list_stemmer(stemmer)
+    return frozenset({stem(w) for w in CONTRACTION_STEMS} - stopword_stems(stemmer))
 
 
 def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
@@ -170,9 +179,9 @@ def tell_counts(types: Counter, stemmer: str) -> dict[str, int]:
 def apostrophe_halves(stemmer: str) -> tuple[frozenset[str], frozenset[str]]:
     """The contraction stems of `stemmer` that come before the apostrophe ("isn" of "isn’t") and
     those that come after it ("m" of "I’m")."""
-    stem, stems = LIST_STEMS[stemmer], contraction_stems(stemmer)
-    return (frozenset({stem[w] for w in BEFORE_APOSTROPHE} & stems),
-            frozenset({stem[w] for w in AFTER_APOSTROPHE} & stems))
+    stem, stems = list_stemmer(stemmer), contraction_stems(stemmer)
+    return (frozenset({stem(w) for w in BEFORE_APOSTROPHE} & stems),
+            frozenset({stem(w) for w in AFTER_APOSTROPHE} & stems))
 
 
 def next_to_apostrophe(tokens: list[str], stemmer: str) -> list[int]:

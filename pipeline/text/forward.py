@@ -126,16 +126,23 @@ STEMMERS = ("porter-nltk", "porter-martin", "porter-original", "snowball-english
 
 @lru_cache(maxsize=None)
 def stemmer_function(name: str, lowercase: bool = True) -> Callable[[str], str]:
-    """The stem function of one of `STEMMERS`, cached per token; "none" keeps the token (lowercased)."""
-    with nltk_without_scipy_stats():
-        from nltk.stem.lancaster import LancasterStemmer
-        from nltk.stem.snowball import SnowballStemmer
+    """The stem function of one of `STEMMERS`, cached per token; "none" keeps the token (lowercased).
+    Snowball's and Lancaster's NLTK modules import NLTK whole, so only they import it."""
+
+    def snowball():
+        with nltk_without_scipy_stats():
+            from nltk.stem.snowball import SnowballStemmer
+        return SnowballStemmer("english").stem
+
+    def lancaster():
+        with nltk_without_scipy_stats():
+            from nltk.stem.lancaster import LancasterStemmer
+        return LancasterStemmer().stem
 
     stemmers = {"porter-nltk": lambda: PorterStemmer(PorterStemmer.NLTK_EXTENSIONS).stem,
                 "porter-martin": lambda: PorterStemmer(PorterStemmer.MARTIN_EXTENSIONS).stem,
                 "porter-original": lambda: PorterStemmer(PorterStemmer.ORIGINAL_ALGORITHM).stem,
-                "snowball-english": lambda: SnowballStemmer("english").stem,
-                "lancaster": lambda: LancasterStemmer().stem,
+                "snowball-english": snowball, "lancaster": lancaster,
                 "none": lambda: str.lower if lowercase else str}
     return lru_cache(maxsize=1 << 18)(stemmers[name]())
 
