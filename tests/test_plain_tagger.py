@@ -57,14 +57,19 @@ def two_segment_model_dir(toy_model_dir, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("bf16", [False, True], ids=["float32", "bf16-autocast"])
+@pytest.mark.parametrize("bf16, bf16_linears", [(False, False), (True, False), (True, True)],
+                         ids=["float32", "bf16-autocast", "bf16-autocast-bf16-linears"])
 @pytest.mark.parametrize("paragraphs", [PROSE[:1], PROSE[:6]], ids=["one-window-no-padding", "padded-batch"])
-def test_the_toy_model_gives_bit_identical_logits(toy_model_dir, paragraphs, bf16):
+def test_the_toy_model_gives_bit_identical_logits(toy_model_dir, paragraphs, bf16, bf16_linears):
+    """Restoring under bf16 autocast loads the linear layers' weights in bf16 (autocast would cast them)."""
     batch = window_batch(toy_model_dir, paragraphs)
     if len(paragraphs) > 1:
         assert not batch["attention_mask"].bool().all(), "the batch should hold padding"
     reference = DestemTagger.from_pretrained(str(toy_model_dir), dtype=torch.float32).eval()
-    assert_same_logits(reference, PlainTagger.from_pretrained(str(toy_model_dir)), batch, bf16)
+    plain = PlainTagger.from_pretrained(str(toy_model_dir), bf16_linears=bf16_linears)
+    assert (plain.gap_head.weight.dtype == torch.bfloat16) == bf16_linears
+    assert plain.encoder.embeddings.word_embeddings.weight.dtype == torch.float32
+    assert_same_logits(reference, plain, batch, bf16)
 
 
 def test_two_segment_embeddings_load_and_agree(two_segment_model_dir):
@@ -81,7 +86,8 @@ def test_the_shipped_model_gives_bit_identical_logits(default_model_dir):
     windows = [example[s:e] for s, e in window_bounds(example, 96)]
     batch = collate([WindowFeatures(*tokenizer.encode_window(w), [], [], []) for w in windows], False)
     reference = DestemTagger.from_pretrained(str(default_model_dir), dtype=torch.float32).eval()
-    assert_same_logits(reference, PlainTagger.from_pretrained(str(default_model_dir)), batch, bf16=True)
+    assert_same_logits(reference, PlainTagger.from_pretrained(str(default_model_dir), bf16_linears=True), batch,
+                       bf16=True)
 
 
 def test_a_sharded_folder_loads_the_same_weights(toy_model_dir, tmp_path):

@@ -11,7 +11,7 @@ import torch
 
 from ..model.features import WindowFeatures, collate, token_budget_batches
 from ..model.labels import apply_case, apply_edit, capitalize_sentences
-from ..model.plain_tagger import PlainTagger, pick_device
+from ..model.plain_tagger import PlainTagger, pick_device, runs_bf16
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
@@ -77,8 +77,7 @@ class Restorer:
         self.tokenizer = tokenizer
         self.lexicon = lexicon
         self.max_stems = max_stems
-        # bf16 is ~1.7x faster where the hardware has it (AVX-512/AMX CPUs, GPUs), slow elsewhere
-        self.bf16 = self.device.type == "cuda" or torch.backends.cpu.get_cpu_capability() in ("AVX512", "AMX")
+        self.bf16 = runs_bf16(self.device)
         self.gap_labels = [g.split() for g in model.config.gap_labels]
         self.form_labels = model.config.form_labels
         self.lm = lm
@@ -93,7 +92,7 @@ class Restorer:
     def from_pretrained(cls, model_dir: str, device: str = "auto") -> "Restorer":
         if not os.path.isdir(model_dir):
             raise FileNotFoundError(f"no model folder at {model_dir}")
-        model = PlainTagger.from_pretrained(model_dir, dtype=torch.float32)  # weights ship in bf16
+        model = PlainTagger.from_pretrained(model_dir, bf16_linears=runs_bf16(pick_device(device)))
         pipeline = ForwardPipeline.from_config(model.config.pipeline, os.path.join(model_dir, "config.json"))
         if pipeline != DEFAULT_PIPELINE:  # the constraints, repairs and round trip stem with the default
             raise ValueError(f"{model_dir} inverts {pipeline.describe()}; destem restores only "
