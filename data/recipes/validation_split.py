@@ -30,7 +30,7 @@ import random
 import re
 from collections import Counter
 
-from pipeline.evaluation.calibrate import held_out_windows
+from pipeline.evaluation.calibrate import held_out_windows, split_by_article
 from pipeline.restore import DEFAULT_MODEL_DIR
 from pipeline.restore.lexicon import Lexicon
 from pipeline.restore.ngram import NgramLM
@@ -79,8 +79,9 @@ def main() -> None:
     control = random.Random(0).sample(control, min(2000, len(control)))
 
     # step 5: the confidence calibration's windows (as `destem calibrate --confidence` draws them)
-    confidence = {r["article"] for r in held_out_windows([p for p in files if os.path.basename(p) in
-                                                          ("wiki-03.txt.gz", "wiki-04.txt.gz")], 1600)}
+    drawn = held_out_windows([p for p in files if os.path.basename(p) in ("wiki-03.txt.gz", "wiki-04.txt.gz")], 1600)
+    confidence = {r["article"] for r in drawn}
+    fit, check = split_by_article(drawn)  # the log says: fitted on 854 windows of 56 articles, checked on 746 (57)
     # steps 2 and 4: `validation_sample` of the pairs' validation split (its windows in corpus order)
     windows = [r for _, _, doc in valid_docs for r in document_windows(doc, config)]
     decoding = [windows[i] for i in random.Random(1).sample(range(len(windows)), min(2000, len(windows)))]
@@ -99,6 +100,8 @@ def main() -> None:
             "control_in_lexicon": sum(map(in_lexicon, control)),
             "control_in_lm_vocabulary": sum(w in lm.ids for w in control)},
         "confidence_calibration_articles": len(confidence),
+        "confidence_calibration_fit": {"windows": len(fit), "articles": len({r["article"] for r in fit})},
+        "confidence_calibration_check": {"windows": len(check), "articles": len({r["article"] for r in check})},
         "decoding_calibration": {"windows": len(decoding), "articles": len(decoding_articles)},
         "first_published_bars_validation_articles": old_bar,
         "detect_rates_text_validation_articles": rates_text,
