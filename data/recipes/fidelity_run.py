@@ -57,7 +57,7 @@ def main() -> int:
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "report.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1, ensure_ascii=False)
-    chose = result["articles"]
+    chose, threads = result["articles"], result["machine"]["torch_threads"]
     which = (f"{len(articles):,} of the {'' if chose['split'] == 'all' else chose['split'] + ' split of '}"
              f"{', '.join(chose['corpus'])} in corpus order, skipping the first {chose['skip']:,}"
              + (f", titles of {', '.join(chose['excluded_titles_of'])} left out" if chose["excluded_titles_of"] else ""))
@@ -67,7 +67,7 @@ def main() -> int:
              f"- stems matched: {report.stems_ok:,} of {report.stems:,}",
              f"- articles: {which}",
              (f"- restoring took {seconds / 60:.1f} min ({report.stems / max(seconds, 1e-9):,.0f} stems/s, "
-             f"{result['machine']['torch_threads']} torch threads on {result['machine']['cpu']})"), ""]
+             f"{threads} torch thread{'s' * (threads != 1)} on {result['machine']['cpu']})"), ""]
     if failed:
         lines += ["| article | first mismatch at stem | expected | the restoration stems to | restored |",
                   "|---|---|---|---|---|"]
