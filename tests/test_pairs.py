@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from pipeline.text.align import PARAGRAPH, align_document
 from pipeline.text.documents import Document, expand_paths, read_documents
 from pipeline.text.forward import sentence_spans, stem_text, tokenize
-from pipeline.text.pairs import MERGE_LIMIT, PairConfig, build_pairs, document_windows, split_of
+from pipeline.text.pairs import (
+    MERGE_LIMIT,
+    PairConfig,
+    build_pairs,
+    document_ids,
+    document_windows,
+    split_documents,
+    split_of,
+)
 from pipeline.text.windows import segment_bounds, window_bounds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,6 +267,44 @@ def test_split_grows_monotonically_with_the_fraction():
     small = {t for t in titles if split_of(t, PairConfig(valid_fraction=0.05, seed=1)) == "validation"}
     large = {t for t in titles if split_of(t, PairConfig(valid_fraction=0.2, seed=1)) == "validation"}
     assert small < large
+
+
+def _split_corpus(tmp_path, titles_per_file: int = 40) -> list[Path]:
+    """Two corpus files of one-line articles titled "F<file> A<k>"."""
+    paths = []
+    for f in range(2):
+        path = tmp_path / f"c{f}.txt"
+        path.write_text("".join(f"# F{f} A{k}\nArticle {k} of file {f} says little.\n\n" for k in range(titles_per_file)),
+                        encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_split_documents_keeps_one_split_in_corpus_order(tmp_path):
+    paths = [str(p) for p in _split_corpus(tmp_path)]
+    config = PairConfig(valid_fraction=0.2, seed=5)
+    every = [d.doc_id for path in paths for d in read_documents(path)]
+    valid = [d.doc_id for d in split_documents(paths, "validation", config)]
+    train = [d.doc_id for d in split_documents(paths, "train", config)]
+    assert valid == [t for t in every if split_of(t, config) == "validation"]  # corpus order, both files
+    assert train == [t for t in every if split_of(t, config) == "train"]
+    assert valid and train and {t.split()[0] for t in valid} == {"F0", "F1"}
+    assert [d.doc_id for d in split_documents(paths)] == every  # no split: all of them
+    assert [d.doc_id for d in split_documents(paths[::-1], "validation", config)] == (
+        [t for t in valid if t.startswith("F1")] + [t for t in valid if t.startswith("F0")])  # files in the order given
+    gone = set(valid[:2])
+    assert [d.doc_id for d in split_documents(paths, "validation", config, exclude_titles=gone)] == valid[2:]
+    assert document_ids([paths[0]]) == {f"F0 A{k}" for k in range(40)}
+    with pytest.raises(ValueError, match="split"):
+        next(split_documents(paths, "test"))
+
+
+def test_split_documents_is_the_split_that_build_pairs_makes(tmp_path):
+    paths = [str(p) for p in _split_corpus(tmp_path, 12)]
+    config = PairConfig(valid_fraction=0.3, seed=2)
+    splits = build_pairs(paths, str(tmp_path / "pairs"), config, num_proc=1)
+    assert sorted(set(splits["validation"]["article"])) == sorted(d.doc_id for d in split_documents(paths, "validation", config))
+    assert sorted(set(splits["train"]["article"])) == sorted(d.doc_id for d in split_documents(paths, "train", config))
 
 
 # ---- reading documents ----

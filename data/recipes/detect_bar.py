@@ -2,12 +2,15 @@
 (and left as plain prose); detect must name the stemmer and the stopword list of each, and
 `matches_model` must hold only for the default model's own pipeline.
 
-    python data/recipes/detect_bar.py --corpus ../shared/corpus/wiki-04.txt.gz --skip 3465 \
-        --inputs 20 --per-input 5 --out eval/results/detect/bar.json
+    python data/recipes/detect_bar.py --corpus ../shared/corpus/wiki-0{0,2,3,4}.txt.gz --split validation \
+        --exclude eval/suites/data/wikitext2-test-detok.txt.gz --inputs 20 --per-input 5 \
+        --out eval/results/detect/bar-validation.json
 
-The last 2,000 articles of wiki-04 (from article 3,465 on) are held out from the model's
-training and from the rates detect expects (`detect_rates.py` measured them on wiki-01). Each
-input is `--per-input` consecutive articles, one line a paragraph, as a user's file would be. The
+Held out means the validation split (`--split validation`, `article_choice.py`): articles the shipped
+model never trained on, from files other than wiki-01, whose first 3,000 articles the rates detect
+expects were measured on (`detect_rates.py`). (The first published run took wiki-04 from article
+3,465 on without `--split`: text the model trained on, though not the rates.) Each input is
+`--per-input` consecutive articles, one line a paragraph, as a user's file would be. The
 127- and 179-word lists differ only in words like "won", "m", "d", which many single articles do
 not have: then the two inputs are the same text, no detector can tell them apart, and the bar
 leaves such inputs out (counted as "same text as nltk-179").
@@ -18,12 +21,14 @@ import argparse
 import itertools
 import json
 import os
+import sys
 from collections import Counter
 from dataclasses import replace
 
+import article_choice as chosen  # data/recipes/article_choice.py
+
 from pipeline.restore import DEFAULT_MODEL_DIR
 from pipeline.text.detect import detect_documents
-from pipeline.text.documents import read_documents
 from pipeline.text.forward import STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
 
 PLAIN_PROSE = "plain prose"
@@ -38,15 +43,17 @@ def kinds() -> list[tuple[str, ForwardPipeline | None]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", required=True)
-    parser.add_argument("--skip", type=int, default=3465, help="articles skipped (default: 3465, wiki-04's held-out)")
+    chosen.add_options(parser)
     parser.add_argument("--inputs", type=int, default=20, help="inputs per kind (default: 20)")
     parser.add_argument("--per-input", type=int, default=5, help="consecutive articles in each input (default: 5)")
     parser.add_argument("--out", required=True, metavar="FILE.json")
     args = parser.parse_args()
     model = pipeline_of_model(str(DEFAULT_MODEL_DIR))
     count = args.inputs * args.per_input
-    articles = [d.text.split("\n") for d in itertools.islice(read_documents(args.corpus), args.skip, args.skip + count)]
+    documents = chosen.select(args, count)
+    if len(documents) < count:
+        raise SystemExit(f"detect_bar: {len(documents)} articles chosen, {count} needed")
+    articles = [d.text.split("\n") for d in documents]
     inputs = [list(itertools.chain(*articles[i:i + args.per_input])) for i in range(0, count, args.per_input)]
     rows, wrong = {}, []
     for name, pipeline in kinds():
@@ -66,14 +73,14 @@ def main() -> None:
             tally["both right"] += right
             tally["matches_model"] += found.matches(model)
             if not right:
-                wrong.append({"kind": name, "first_article": args.skip + number * args.per_input,
+                wrong.append({"kind": name, "first_article": documents[number * args.per_input].doc_id,
                               "tokens": found.tokens_read, "found": [found.stemmer, found.stopwords],
                               "confidence": round(found.confidence, 3)})
         rows[name] = dict(tally)
         print(f"{name:>30}: {tally['both right']}/{tally['inputs']} right, matches_model {tally['matches_model']}")
     model_kind = f"{model.stemmer} / {model.stopwords}"
-    report = {"corpus": args.corpus, "articles": f"{args.skip}..{args.skip + count - 1}",
-              "articles_per_input": args.per_input, "kinds": rows,
+    report = {"command": "python data/recipes/detect_bar.py " + " ".join(sys.argv[1:]),
+              "articles": chosen.described(args, documents), "articles_per_input": args.per_input, "kinds": rows,
               "all_right": sum(r["both right"] for r in rows.values()),
               "inputs": sum(r["inputs"] for r in rows.values()),
               "matches_model_only_for_default": all(r["matches_model"] == (r["inputs"] if k == model_kind else 0)
@@ -83,7 +90,7 @@ def main() -> None:
           f"pipeline: {report['matches_model_only_for_default']}")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1)
+        json.dump(report, f, indent=1, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@
     python data/recipes/detect_rates.py --corpus ../shared/corpus/wiki-01.txt.gz --articles 300 \
         --contraction-articles 3000
 
-The prose should be training text (the shipped model's came from the start of the corpus), so
-that held-out articles (`detect_bar.py`: wiki-04 from article 3,465 on) test the rates on text
-they were not measured on.
+The prose should be text the bar does not test on: `detect_bar.py` takes the validation split of
+the other files (`--corpus wiki-00 wiki-02 wiki-03 wiki-04 --split validation`), so the rates
+are tested on articles they were not measured on (wiki-01's first 3,000 hold 15 of its validation
+articles; the bar leaves wiki-01 out).
 
 The contraction stems that tell the 127-word list from the 179-word one ("won", "m", "d", ...) are
 rare (about one token in 1,350), so they are measured on more articles (`--contraction-articles`,

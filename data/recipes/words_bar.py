@@ -1,8 +1,14 @@
 """The `destem words` bar: topic-style lists from held-out articles (each article's 10 most
 frequent content stems), turned back into words alone and with the articles as context.
 
-    python data/recipes/words_bar.py --corpus ../shared/corpus/wiki-04.txt.gz --skip 3465 \
-        --articles 200 --out eval/results/words
+    python data/recipes/words_bar.py --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz --split validation \
+        --exclude eval/suites/data/wikitext2-test-detok.txt.gz --articles 200 \
+        --out eval/results/words --name bar-validation --cache .cache/words-validation.restored.txt
+
+Held out means the validation split (`--split validation`, `article_choice.py`): articles that neither
+the shipped model's weights nor its lexicon nor its word LM counted. (`--corpus wiki-04 --skip 3465`
+without `--split`, the first published run's articles, are training text: the shipped model's
+step 4 trained on them and its lexicon and word LM counted them.)
 
 The reference for a stem is the held-out text's most frequent word for it (over all the articles,
 compared in lowercase: a list says which word, not how a sentence would case it). Reported:
@@ -14,11 +20,13 @@ context's restorations are what `Restorer.words` makes (`restore`, then `form_co
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
+import sys
 import time
 from collections import Counter, defaultdict
+
+import article_choice as chosen  # data/recipes/article_choice.py
 
 from pipeline.evaluation.bench import machine_info
 from pipeline.restore import DEFAULT_MODEL_DIR
@@ -26,7 +34,6 @@ from pipeline.restore.batch import restore_stream
 from pipeline.restore.lexicon import Lexicon
 from pipeline.restore.restorer import Restorer
 from pipeline.restore.words import choose_words, context_sample, form_counts_of_restorations
-from pipeline.text.documents import read_documents
 from pipeline.text.forward import STOPWORDS, stem_text, stem_token, tokenize
 from pipeline.text.textio import split_lines
 
@@ -79,28 +86,30 @@ def restored_context(context: list[str], model_dir: str, cache: str | None) -> t
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", required=True)
-    parser.add_argument("--skip", type=int, default=3465, help="articles skipped (default: 3465, wiki-04's held-out)")
+    chosen.add_options(parser)
     parser.add_argument("--articles", type=int, default=200, help="held-out articles (default: 200)")
     parser.add_argument("--context-stems", type=int, default=400_000,
                         help="context stems restored at most (0: measure the lexicon alone)")
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
     parser.add_argument("--out", required=True, metavar="DIR")
     parser.add_argument("--cache", metavar="FILE", help="keep the context's restorations here, and reuse them")
+    parser.add_argument("--name", default="bar", help="the report is OUT/NAME.json (default: bar)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    articles = [d.text for d in itertools.islice(read_documents(args.corpus), args.skip, args.skip + args.articles)]
+    documents = chosen.select(args, args.articles)
+    articles = [d.text for d in documents]
     lists, reference = topic_lists(articles)
     terms = [stem for stems in lists for stem in stems]
     lexicon = Lexicon.from_folder(args.model)
-    report = {"corpus": args.corpus, "articles": f"{args.skip}..{args.skip + len(articles) - 1}",
+    report = {"command": "python data/recipes/words_bar.py " + " ".join(sys.argv[1:]),
               "lists": len(lists), "machine": machine_info(["cpu"]),
               "alone": score(lists, choose_words(terms, lexicon), reference)}
     if args.context_stems > 0:
         report["context"] = context_score(args, articles, lists, terms, lexicon, reference)
-    print(json.dumps(report, indent=1))
-    with open(os.path.join(args.out, "bar.json"), "w", encoding="utf-8") as f:
-        json.dump(report, f, indent=1)
+    report["articles"] = chosen.described(args, documents)
+    print(json.dumps({k: v for k, v in report.items() if k != "articles"}, indent=1))
+    with open(os.path.join(args.out, args.name + ".json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1, ensure_ascii=False)
 
 
 def context_score(args, articles, lists, terms, lexicon, reference) -> dict:

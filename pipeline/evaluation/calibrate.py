@@ -69,12 +69,10 @@ def write_settings(model_dir: str, settings: dict) -> None:
 def held_out_windows(paths: list[str], count: int, seed: int = 1) -> list[dict]:
     """Up to `count` random verified windows (with their words and gaps) of the articles that
     pair building holds out for validation: text no model trained on these pairs has seen."""
-    from ..text.documents import expand_paths, read_documents
-    from ..text.pairs import PairConfig, document_windows, split_of
+    from ..text.pairs import PairConfig, document_windows, split_documents
 
     config = PairConfig()
-    records = [record for path in expand_paths(paths) for doc in read_documents(path)
-               if split_of(doc.doc_id, config) == "validation"
+    records = [record for doc in split_documents(paths, "validation", config)
                for record in document_windows(doc, config) if record["verified"] and record["source"]]
     if not records:
         raise InputError(f"no held-out (validation) articles in {', '.join(paths)}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from .align import AlignedDocument, align_document
 from .documents import Document, expand_paths, read_documents
@@ -31,6 +31,30 @@ def split_of(doc_id: str, config: PairConfig) -> str:
     digest = hashlib.sha1(f"{config.seed}:{doc_id}".encode()).digest()
     share = int.from_bytes(digest[:8], "big") / 2**64
     return "validation" if share < config.valid_fraction else "train"
+
+
+SPLITS = ("train", "validation")
+
+
+def split_documents(paths: list[str], split: str | None = None, config: PairConfig = PairConfig(),
+                    exclude_titles: Collection[str] = ()) -> Iterator[Document]:
+    """The documents of `paths` (files, globs or folders, as `expand_paths` reads them) in corpus
+    order: all of them (`split` None), or those of one split ("train" or "validation") as `destem
+    data build` splits them with `config`; documents whose id is in `exclude_titles` left out.
+
+    Validation documents are text that no model trained on these pairs has seen: neither its
+    weights, nor its lexicon, nor its word LM (they count the training split only)."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)} or None, not {split!r}")
+    for path in expand_paths(paths):
+        for doc in read_documents(path):
+            if (split is None or split_of(doc.doc_id, config) == split) and doc.doc_id not in exclude_titles:
+                yield doc
+
+
+def document_ids(paths: list[str]) -> set[str]:
+    """The ids (article titles) of the documents of `paths`: what `exclude_titles` takes."""
+    return {doc.doc_id for doc in split_documents(paths)}
 
 
 def document_windows(doc: Document, config: PairConfig) -> Iterator[dict]:

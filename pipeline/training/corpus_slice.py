@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from ..text.documents import Document, expand_paths, read_documents
-from ..text.pairs import PairConfig, document_windows, split_of
+from ..text.pairs import PairConfig, document_ids, document_windows, split_documents, split_of
 from ..text.textio import InputError
 
 SLICE_FILE = "slice.txt.xz"  # in the carry: the documents, corpus format
@@ -253,8 +253,7 @@ def write_within(docs: list[Document], path: str, budget_bytes: int, preset: int
 
 def validation_records(files: list[str], config: PairConfig) -> list[dict]:
     """The validation windows of `files` in corpus order, as `destem data build` splits them."""
-    return [record for _, _, doc in numbered_documents(files) if split_of(doc.doc_id, config) == "validation"
-            for record in document_windows(doc, config)]
+    return [record for doc in split_documents(files, "validation", config) for record in document_windows(doc, config)]
 
 
 def pack(config_path: str, init_dir: str, carry: str, budget_bytes: int | None = None,
@@ -302,7 +301,7 @@ def pack(config_path: str, init_dir: str, carry: str, budget_bytes: int | None =
     start = time.time()
     excluded = set()
     if slice_.get("benchmark"):
-        excluded = {d.doc_id for path in expand_paths([slice_["benchmark"]]) for d in read_documents(path)}
+        excluded = document_ids([slice_["benchmark"]])
     stats = {"validation_documents_left_out": 0, "benchmark_documents_left_out": 0}
     candidates = list(itertools.islice(slice_documents(files, slice_["first_document"], pairs, excluded, stats),
                                        max_documents))
