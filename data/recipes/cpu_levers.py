@@ -4,6 +4,8 @@ stems/s of the shipped default with a decoding setting off and on.
     python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 25 \
         --setting lm_weight=0.2,0.25,0.3
     python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 12 --two-cut
+    python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 12 \
+        --model RUN_SEED_0 --ensemble RUN_SEED_1
 
 Articles are the validation split of pair building (no model here trained on them), each scored
 as one line, as `destem eval` scores documents.
@@ -16,6 +18,7 @@ import time
 
 import sacrebleu
 
+from pipeline.experiments.ensemble import EnsembleRestorer
 from pipeline.experiments.two_cut import TwoCutRestorer
 from pipeline.restore.restorer import Restorer
 from pipeline.text.documents import read_documents
@@ -54,6 +57,8 @@ def main() -> None:
     lever.add_argument("--setting", help="NAME=V1,V2,...: a config.json decoding setting and its values")
     lever.add_argument("--two-cut", action="store_true",
                        help="the shipped restorer against pipeline/experiments/two_cut.py's")
+    lever.add_argument("--ensemble", metavar="SECOND_MODEL",
+                       help="--model alone, SECOND_MODEL alone, and the two averaged (pipeline/experiments/ensemble.py)")
     args = parser.parse_args()
     references = held_out_articles(args.corpus, args.articles)
     sources = [stem_text(r) for r in references]
@@ -65,6 +70,12 @@ def main() -> None:
 
 def runs(args, restorer):
     """(the row's setting, the restorer set up for it), one at a time."""
+    if args.ensemble:
+        second = Restorer.from_pretrained(args.ensemble, device="cpu")
+        yield {"tagger": "first"}, restorer
+        yield {"tagger": "second"}, second
+        yield {"tagger": "both, averaged"}, EnsembleRestorer(restorer, second)
+        return
     if args.two_cut:
         yield {"two_cut": False}, restorer
         yield {"two_cut": True}, TwoCutRestorer(restorer.model, restorer.tokenizer, restorer.lexicon, "cpu",
