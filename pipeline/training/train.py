@@ -218,18 +218,23 @@ def load_encoder_weights(model: DestemTagger, bert_dir: str) -> None:
               f"unexpected: {', '.join(info['unexpected_keys']) or 'none'}", flush=True)
 
 
-def budget_progress(config: TrainConfig, step: int, seconds: float) -> float:
-    """How far the run is through its budget (0 -> 1): steps, or the clock where it runs out first."""
+def budget_progress(config: TrainConfig, step: int, seconds: float, cpu_seconds: float = 0.0) -> float:
+    """How far the run is through its budget (0 -> 1): steps, or the clock or the CPU time where
+    one runs out first."""
     progress = step / config.max_steps
     if config.max_minutes:
         progress = max(progress, seconds / (config.max_minutes * 60))
+    if config.max_cpu_minutes:
+        progress = max(progress, cpu_seconds / (config.max_cpu_minutes * 60))
     return progress
 
 
-def eta_seconds(config: TrainConfig, step: int, seconds: float, seconds_per_step: float) -> float:
+def eta_seconds(config: TrainConfig, step: int, seconds: float, cpu_seconds: float, seconds_per_step: float) -> float:
     left = (config.max_steps - step) * seconds_per_step
     if config.max_minutes:
         left = min(left, config.max_minutes * 60 - seconds)
+    if config.max_cpu_minutes:  # the CPU time left, at the wall-clock pace CPU time has had so far
+        left = min(left, (config.max_cpu_minutes * 60 - cpu_seconds) * seconds / max(cpu_seconds, 1e-6))
     return max(0.0, left)
 
 
@@ -355,7 +360,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
              else make_model(out_dir, config, init_dir)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   fused=device.type == "cuda")
-    state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "tokens": 0,
+    state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "train_cpu_seconds": 0.0, "tokens": 0,
              "config": dataclasses.asdict(config)}
     if resuming:
         try:  # tensors, numbers, strings and containers only: a run folder from elsewhere cannot run code here
@@ -386,6 +391,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
 
     model.train()
     session_start, session_steps, prior_seconds = time.time(), 0, state["train_seconds"]
+    session_cpu_start, prior_cpu_seconds = time.process_time(), state["train_cpu_seconds"]
     last_eval = time.time()
     bar = tqdm(total=config.max_steps, initial=state["step"], desc="train", unit="step", mininterval=2,
                disable=not main, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
@@ -394,7 +400,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     with stop_on_signals() as stop:
         while not done:
             for batch_ids in epoch_batches(lengths, config, state["epoch"])[state["batch_in_epoch"]:]:
-                progress = budget_progress(config, state["step"], state["train_seconds"])
+                progress = budget_progress(config, state["step"], state["train_seconds"], state["train_cpu_seconds"])
                 if progress >= 1.0:
                     done = True
                     break
@@ -409,12 +415,14 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                 out["loss"].backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 optimizer.step()
-                # every process agrees on the clock and on a stop request (so that all stop at the same
+                # every process agrees on the clocks and on a stop request (so that all stop at the same
                 # step) and counts all tokens
-                seconds, tokens, stops = distributed.sum_over_processes(
-                    [prior_seconds + time.time() - session_start, float(batch["attention_mask"].sum()),
-                     float(stop.is_set())], device)
+                seconds, cpu_seconds, tokens, stops = distributed.sum_over_processes(
+                    [prior_seconds + time.time() - session_start,
+                     prior_cpu_seconds + time.process_time() - session_cpu_start,
+                     float(batch["attention_mask"].sum()), float(stop.is_set())], device)
                 state["train_seconds"] = seconds / distributed.world_size()
+                state["train_cpu_seconds"] = cpu_seconds / distributed.world_size()
                 state["step"] += 1
                 state["batch_in_epoch"] += 1
                 state["tokens"] += int(tokens)
@@ -427,8 +435,8 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                     record = {"step": state["step"], "epoch": state["epoch"], "lr": lr, "loss": out["loss"].item(),
                               "gap_loss": out["gap_loss"].item(), "form_loss": out["form_loss"].item(),
                               "case_loss": out["case_loss"].item(), "tokens_per_s": rate,
-                              "minutes": state["train_seconds"] / 60}
-                    eta = eta_seconds(config, state["step"], state["train_seconds"],
+                              "minutes": state["train_seconds"] / 60, "cpu_minutes": state["train_cpu_seconds"] / 60}
+                    eta = eta_seconds(config, state["step"], state["train_seconds"], state["train_cpu_seconds"],
                                       (time.time() - session_start) / session_steps)
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}", eta=tqdm.format_interval(eta),
                                     refresh=False)
@@ -457,7 +465,8 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
         maybe_save_checkpoint(model, optimizer, state, out_dir, config, force=True)
         plot_curve(log_path, os.path.join(out_dir, "curve.png"))
         summary = {**scores, "step": state["step"], "tokens": state["tokens"], "minutes": state["train_seconds"] / 60,
-                   "parameters": n_params, "device": str(device), "processes": distributed.world_size()}
+                   "cpu_minutes": state["train_cpu_seconds"] / 60, "parameters": n_params, "device": str(device),
+                   "processes": distributed.world_size()}
     distributed.barrier()  # all processes end together, after the final checkpoint
     return summary
 
