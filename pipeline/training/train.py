@@ -26,6 +26,7 @@ from tqdm import tqdm
 from transformers import BertConfig, BertModel
 
 from ..model.features import collate, encode_records, load_features, save_features, token_budget_batches
+from ..model import smollm2
 from ..model.labels import LabelVocab, count_labels
 from ..model.tagger import DestemConfig, DestemTagger
 from ..model.tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
@@ -102,7 +103,10 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
         lexicon = Lexicon.from_folder(init_dir).merged(
             Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
     else:
-        if config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
+        if config.encoder_init and is_smollm2(config.encoder_init):  # its BPE, cut to the pieces of these stems
+            tokenizer = smollm2.stem_tokenizer(smollm2.pretrained_folder(config.encoder_init),
+                                               (r for r in train["source"] if r))
+        elif config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
             tokenizer = StemTokenizer.load(encoder_folder(config.encoder_init))
         else:
             tokenizer = StemTokenizer.train((r for r in train["source"] if r), out_dir, config.vocab_size)
@@ -174,11 +178,26 @@ def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Deste
     shape = {"vocab_size": tokenizer.vocab_size, "hidden_size": config.hidden_size,
              "num_hidden_layers": config.num_hidden_layers, "num_attention_heads": config.num_attention_heads,
              "intermediate_size": config.intermediate_size}
-    if config.encoder_init:
+    another_tokenizer = InputError(f"{out_dir} was prepared with another tokenizer than encoder_init "
+                                   f"{config.encoder_init}'s: prepare a new run folder")
+    if config.encoder_init and is_smollm2(config.encoder_init):
+        llama_dir = smollm2.pretrained_folder(config.encoder_init)
+        try:
+            smollm2.pretrained_ids(llama_dir, tokenizer)
+        except ValueError:
+            raise another_tokenizer from None
+        with open(os.path.join(llama_dir, "config.json")) as f:
+            llama = json.load(f)
+        if not 0 < config.pretrained_layers <= llama["num_hidden_layers"]:
+            raise InputError(f"pretrained_layers {config.pretrained_layers}: {llama_dir} has "
+                             f"{llama['num_hidden_layers']} layers")
+        shape |= {name: llama[name] for name in ("hidden_size", "num_attention_heads", "num_key_value_heads",
+                                                 "intermediate_size", "rope_theta", "rms_norm_eps")}
+        shape |= {"num_hidden_layers": config.pretrained_layers, "encoder_type": "llama"}
+    elif config.encoder_init:
         bert_dir = encoder_folder(config.encoder_init)
         if StemTokenizer.load(bert_dir).tokenizer.to_str() != tokenizer.tokenizer.to_str():
-            raise InputError(f"{out_dir} was prepared with another tokenizer than encoder_init "
-                             f"{config.encoder_init}'s: prepare a new run folder")
+            raise another_tokenizer
         bert = BertConfig.from_pretrained(bert_dir)
         shape = {name: getattr(bert, name) for name in (*shape, "max_position_embeddings", "type_vocab_size")}
     torch.manual_seed(config.seed)
@@ -187,9 +206,19 @@ def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Deste
         pad_token_id=tokenizer.pad_id, bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id,
         max_stems=config.max_stems,
     ))
-    if config.encoder_init:
+    if config.encoder_init and is_smollm2(config.encoder_init):
+        smollm2.load_pretrained_layers(model.encoder, llama_dir, tokenizer)
+        if distributed.is_main():
+            print(f"encoder: the first {config.pretrained_layers} layers of {llama_dir}, bidirectional; "
+                  f"{tokenizer.vocab_size:,} of its pieces", flush=True)
+    elif config.encoder_init:
         load_encoder_weights(model, bert_dir)
     return model
+
+
+def is_smollm2(encoder_init: str) -> bool:
+    """Whether `encoder_init` names SmolLM2 ("smollm2", or a Llama folder extracted from its GGUF)."""
+    return encoder_init == "smollm2" or smollm2.is_llama_folder(encoder_init)
 
 
 def encoder_folder(encoder_init: str) -> str:
