@@ -172,7 +172,7 @@ def pretrained_ids(folder: str, tokenizer: StemTokenizer) -> torch.Tensor:
 
 def stem_tokenizer(folder: str, stem_lines: Iterable[str]) -> StemTokenizer:
     """The folder's BPE cut down to the pieces that these stems are cut into, what those pieces are
-    merged from, and the 256 bytes: every stem seen encodes as the full BPE encodes it (each merge
+    merged from, and the bytes: every stem seen encodes as the full BPE encodes it (each merge
     it takes is kept, and the merges are applied in the same order), any other stem still encodes."""
     from tokenizers import Tokenizer, pre_tokenizers, processors
     from tokenizers.models import BPE
@@ -193,7 +193,8 @@ def stem_tokenizer(folder: str, stem_lines: Iterable[str]) -> StemTokenizer:
                 kept.add(part)
                 todo.append(part)
     specials = [token.content for token in full.get_added_tokens_decoder().values()]
-    kept |= set(pre_tokenizers.ByteLevel.alphabet()) | set(specials)
+    # the bytes the vocabulary has (SmolLM2's lacks the few that UTF-8 text never holds, like 0xFD)
+    kept |= {byte for byte in pre_tokenizers.ByteLevel.alphabet() if byte in vocab} | set(specials)
     trimmed_vocab = {piece: i for i, piece in enumerate(sorted(kept, key=vocab.__getitem__))}
     trimmed_merges = [(a, b) for a, b in merges if a in kept and b in kept and a + b in kept]
     trimmed = Tokenizer(BPE(trimmed_vocab, trimmed_merges))
