@@ -55,7 +55,9 @@ def toy_llama(tmp_path_factory):
     tokenizer.normalizer, tokenizer.pre_tokenizer = template.normalizer, template.pre_tokenizer
     tokenizer.train_from_iterator(
         [stem_text(p) for p in PARAGRAPHS] + PARAGRAPHS,
-        BpeTrainer(vocab_size=700, special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+        # without byte 0xFD ("ý"), as SmolLM2's vocabulary lacks the bytes UTF-8 text never holds
+        BpeTrainer(vocab_size=700, special_tokens=specials,
+                   initial_alphabet=[b for b in pre_tokenizers.ByteLevel.alphabet() if b != "ý"]))
     model = json.loads(tokenizer.to_str())["model"]
     tokens = sorted(model["vocab"], key=model["vocab"].get)
     merges = [" ".join(m) if isinstance(m, list) else m for m in model["merges"]]
@@ -161,7 +163,7 @@ def test_the_trimmed_tokenizer_cuts_seen_stems_as_the_full_one(llama_dir):
     lines = [stem_text(p) for p in PARAGRAPHS[:6]]
     trimmed = smollm2.stem_tokenizer(str(llama_dir), lines)
     full = Tokenizer.from_file(str(llama_dir / "tokenizer.json"))
-    assert 256 < trimmed.vocab_size < full.get_vocab_size()
+    assert 255 < trimmed.vocab_size < full.get_vocab_size() and "ý" not in full.get_vocab()
     for stem in {s for line in lines for s in line.split()}:
         assert trimmed.tokenizer.encode(stem, add_special_tokens=False).tokens == \
             full.encode(stem, add_special_tokens=False).tokens, stem

@@ -125,11 +125,22 @@ def score_windows(hypotheses: list[str], references: list[str]) -> dict[str, flo
     return scores
 
 
+def prepared_untrained(run_dir: str) -> bool:
+    """Whether `run_dir` is a tagger run folder that was prepared and never checkpointed: a bake-off
+    stopped there trains it from that preparation (minutes of work on a busy machine) again."""
+    from ..training.train import LOG_FILE, PREPARED_FILE, STATE_FILE
+
+    def holds(name: str) -> bool:
+        return os.path.exists(os.path.join(run_dir, name))
+
+    return holds(PREPARED_FILE) and not holds(STATE_FILE) and not holds(LOG_FILE)
+
+
 def run_formulation(name: str, options: BakeoffOptions, pairs_dir: str, windows: list[dict]) -> dict:
     import torch
 
     run_dir = os.path.join(options.work, name)
-    if os.path.exists(run_dir):
+    if os.path.exists(run_dir) and not prepared_untrained(run_dir):
         raise InputError(f"{run_dir} exists: remove it to run {name} again")
     restore, info = TRAINERS[name](pairs_dir, run_dir, options)
     references = [" ".join(w["target"].split()) for w in windows]
