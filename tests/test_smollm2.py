@@ -16,16 +16,16 @@ from safetensors.torch import load_file
 
 gguf = pytest.importorskip("gguf")  # the smollm2 extra
 
-from pipeline.model import smollm2  # noqa: E402
-from pipeline.model.features import WindowFeatures, collate  # noqa: E402
-from pipeline.model.plain_tagger import PlainTagger  # noqa: E402
-from pipeline.model.tagger import DestemTagger  # noqa: E402
-from pipeline.model.tokenizer import StemTokenizer  # noqa: E402
-from pipeline.restore.restorer import Restorer  # noqa: E402
-from pipeline.text.forward import stem_text  # noqa: E402
-from pipeline.text.textio import InputError  # noqa: E402
-from pipeline.training.config import load_config  # noqa: E402
-from pipeline.training.train import make_model, prepare_run, train  # noqa: E402
+from pipeline.model import smollm2
+from pipeline.model.features import WindowFeatures, collate
+from pipeline.model.plain_tagger import PlainTagger
+from pipeline.model.tagger import DestemTagger
+from pipeline.model.tokenizer import StemTokenizer
+from pipeline.restore.restorer import Restorer
+from pipeline.text.forward import stem_text
+from pipeline.text.textio import InputError
+from pipeline.training.config import load_config
+from pipeline.training.train import make_model, prepare_run, train
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()
@@ -207,7 +207,7 @@ def test_the_encoder_starts_from_the_first_layers(mini_pairs, smol_config, llama
 
 
 def test_a_smollm2_tagger_trains_and_restores(smol_run, tmp_path):
-    losses = [r["loss"] for r in map(json.loads, open(smol_run / "log.jsonl")) if "loss" in r]
+    losses = [r["loss"] for r in map(json.loads, (smol_run / "log.jsonl").read_text().splitlines()) if "loss" in r]
     assert len(losses) == TRAIN_STEPS and sum(losses[-5:]) < 0.7 * sum(losses[:5]), losses
     restorer = Restorer.from_pretrained(str(smol_run), device="cpu")
     documents = [stem_text(p) for p in PARAGRAPHS[:4]]

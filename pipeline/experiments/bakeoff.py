@@ -196,9 +196,9 @@ def report_markdown(report: dict) -> str:
     def number(row: dict, key: str, spec: str) -> str:  # rows from before a column existed show "—"
         return format(row[key], spec) if row.get(key) is not None else "—"
 
-    lines = ["| formulation | budget | parameters | steps | tokens seen | minutes | CPU min | BLEU | chrF++ "
-             "| function-word F1 | content-word acc. | restore stems/s (1 thread) |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    header = ("| formulation | budget | parameters | steps | tokens seen | minutes | CPU min | BLEU | chrF++ "
+              "| function-word F1 | content-word acc. | restore stems/s (1 thread) |")
+    lines = [header, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in report["rows"].values():
         lines.append(f"| {row['formulation']} | {budget(row['setup'])} | {row['parameters'] / 1e6:.1f}M | "
                      f"{row['step']:,} | {row['tokens']:,} | {row['minutes']:.1f} | {number(row, 'cpu_minutes', '.1f')} | "
@@ -206,9 +206,9 @@ def report_markdown(report: dict) -> str:
                      f"{row['content_accuracy']:.1f} | {number(row, 'restore_stems_per_s', ',.0f')} |")
     for row in report["rows"].values():
         setup = row["setup"]
-        lines += ["", f"**{row['formulation']}** ({row['created']}; {setup['train_windows']:,} training windows, "
-                      f"{setup['eval_windows']} validation windows, {setup['cpu_cores']} cores, "
-                      f"{setup['torch_threads']} torch threads)"]
+        lines += ["", (f"**{row['formulation']}** ({row['created']}; {setup['train_windows']:,} training windows, "
+                       f"{setup['eval_windows']} validation windows, {setup['cpu_cores']} cores, "
+                       f"{setup['torch_threads']} torch threads)")]
         for sample in row["samples"]:
             lines += [f"- ref: {sample['reference'][:200]}", f"  hyp: {sample['restored'][:200]}"]
     return "\n".join(lines) + "\n"

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import zipfile
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn
@@ -235,7 +235,7 @@ def installed_gguf() -> str | None:
     spec = importlib.util.find_spec(GGUF_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = os.path.join(list(spec.submodule_search_locations)[0], GGUF_NAME)
+    path = os.path.join(next(iter(spec.submodule_search_locations)), GGUF_NAME)
     return path if os.path.exists(path) else None
 
 

@@ -25,8 +25,8 @@ import torch
 from tqdm import tqdm
 from transformers import BertConfig, BertModel
 
-from ..model.features import collate, encode_records, load_features, save_features, token_budget_batches
 from ..model import smollm2
+from ..model.features import collate, encode_records, load_features, save_features, token_budget_batches
 from ..model.labels import LabelVocab, count_labels
 from ..model.tagger import DestemConfig, DestemTagger
 from ..model.tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
