@@ -52,16 +52,18 @@ def test_tagger_bakeoff_row_and_report(mini_pairs, tmp_path):
 def test_a_cpu_budget_row_beside_an_old_row(mini_pairs, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    old = {"formulation": "old", "parameters": 1e6, "step": 9, "tokens": 99, "minutes": 20.0, "bleu": 1.0,
+    old = {"formulation": "tagger", "parameters": 1e6, "step": 9, "tokens": 99, "minutes": 20.0, "bleu": 1.0,
            "chrf++": 2.0, "content_accuracy": 3.0, "created": "then", "samples": [],
            "setup": {"minutes": 20.0, "train_windows": 40, "eval_windows": 4, "cpu_cores": 2, "torch_threads": 2}}
-    (out / "results.json").write_text(json.dumps({"rows": {"old": old}}))
+    (out / "results.json").write_text(json.dumps({"rows": {"tagger": old}}))
     options = BakeoffOptions(pairs=str(mini_pairs), out=str(out), work=str(tmp_path / "work"), formulations=["tagger"],
                              cpu_minutes=0.02, train_windows=40, eval_windows=4, tagger_config="toy")
-    row = run_bakeoff(options)["rows"]["tagger"]
+    rows = run_bakeoff(options)["rows"]
+    assert rows["tagger"] == old  # the wall-clock row stays beside the CPU-time one
+    row = rows["tagger @ 0.02 CPU min"]
     assert 0.02 <= row["cpu_minutes"] < 0.1 and row["restore_threads"] == 1 and row["restore_stems_per_s"] > 0
     report = (out / "report.md").read_text()
-    assert "| old | 20 min, 2 threads |" in report and "| — |" in report  # the old row's missing columns
+    assert "| tagger | 20 min, 2 threads |" in report and "| — |" in report  # the old row's missing columns
     assert "| tagger | 0.02 CPU min |" in report
     with pytest.raises(InputError, match="wall-clock budget"):
         run_bakeoff(dataclasses.replace(options, formulations=["forced-seq2seq"]))

@@ -170,12 +170,17 @@ def run_bakeoff(options: BakeoffOptions) -> dict:
         row["setup"] = {**dataclasses.asdict(options), "machine": platform.processor() or platform.machine(),
                         "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads()}
         report = load_results(options.out)  # read again: a bake-off in another process may have added rows
-        report["rows"][name] = row
+        report["rows"][row_key(name, options)] = row
         with open(os.path.join(options.out, "results.json"), "w") as f:  # after each: a long bake-off keeps what it finished
             json.dump(report, f, indent=1, ensure_ascii=False)
         with open(os.path.join(options.out, "report.md"), "w") as f:
             f.write(report_markdown(report))
     return report
+
+
+def row_key(name: str, options: BakeoffOptions) -> str:
+    """A row per formulation and kind of budget: a CPU-time row sits beside a wall-clock one."""
+    return f"{name} @ {options.cpu_minutes:g} CPU min" if options.cpu_minutes else name
 
 
 def load_results(out: str) -> dict:
