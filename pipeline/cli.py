@@ -577,6 +577,9 @@ def add_train(sub) -> None:
                    help="fine-tune this model folder (keeps its tokenizer and labels, extends its lexicon)")
     p.add_argument("--max-steps", type=int, help="train this many steps; alone, it replaces the config's minutes budget")
     p.add_argument("--max-minutes", type=float, help="stop after this many minutes (overrides the config)")
+    p.add_argument("--max-cpu-minutes", type=float,
+                   help="stop after this many CPU minutes of the training process (fair on a shared machine); "
+                        "alone, it replaces the config's minutes budget")
     p.add_argument("--save-every-steps", type=int, metavar="N",
                    help="also checkpoint every N steps (checkpoints are taken by the clock too, and at the end)")
     p.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
@@ -598,7 +601,7 @@ def cmd_train(args) -> int:
     from .training.config import load_config, with_budget
     from .training.train import PREPARED_FILE, fine_tuning_config, prepare_run, train
 
-    config = with_budget(load_config(args.config), args.max_steps, args.max_minutes)
+    config = with_budget(load_config(args.config), args.max_steps, args.max_minutes, args.max_cpu_minutes)
     if args.save_every_steps is not None:
         config = dataclasses.replace(config, save_every_steps=args.save_every_steps)
     if args.init:
@@ -722,6 +725,8 @@ def add_bakeoff(sub) -> None:
     p.add_argument("--formulations", default=",".join(FORMULATIONS), metavar="LIST",
                    help="comma-separated, from: " + ", ".join(FORMULATIONS))
     p.add_argument("--minutes", type=float, default=20.0, help="training budget of each (default: 20)")
+    p.add_argument("--cpu-minutes", type=float, default=0.0,
+                   help="a budget of CPU minutes of the training process instead (taggers; fair on a shared machine)")
     p.add_argument("--train-windows", type=int, default=60_000, help="training windows (default: 60000)")
     p.add_argument("--eval-windows", type=int, default=200, help="validation windows scored (default: 200)")
     p.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
@@ -732,7 +737,7 @@ def add_bakeoff(sub) -> None:
 def cmd_bakeoff(args) -> int:
     """train candidate model formulations on one budget and compare them
 
-    Train each formulation (tagger, tagger-minilm, forced-seq2seq) for the same minutes on the same first
+    Train each formulation (see --formulations) for the same minutes on the same first
     training windows of built pairs, restore the same validation windows, and score BLEU, chrF++ and content-
     word accuracy. Results accumulate in OUT/results.json and OUT/report.md, one formulation at a time if you
     like.
@@ -744,7 +749,7 @@ def cmd_bakeoff(args) -> int:
     if unknown:
         raise InputError(f"--formulations: unknown {unknown} (choose from {', '.join(FORMULATIONS)})")
     options = BakeoffOptions(pairs=args.pairs, out=args.out, work=args.work, formulations=names,
-                             minutes=args.minutes, train_windows=args.train_windows, eval_windows=args.eval_windows,
+                             minutes=args.minutes, cpu_minutes=args.cpu_minutes, train_windows=args.train_windows, eval_windows=args.eval_windows,
                              tagger_config=args.tagger_config)
     run_bakeoff(options)
     with open(os.path.join(args.out, "report.md")) as f:

@@ -235,6 +235,14 @@ def test_a_step_budget_alone_ignores_the_clock():
     assert training.budget_progress(with_budget(config, max_steps=10), step=5, seconds=1e9) == 0.5
 
 
+def test_a_cpu_budget_replaces_the_clock():
+    config = with_budget(load_config("cpu"), max_cpu_minutes=2)
+    assert (config.max_cpu_minutes, config.max_minutes) == (2, 0)
+    # a busy machine: wall-clock time runs on, CPU time is what counts
+    assert training.budget_progress(config, step=1, seconds=1e9, cpu_seconds=60) == 0.5
+    assert training.eta_seconds(config, step=1, seconds=120, cpu_seconds=60, seconds_per_step=1.0) == 120
+
+
 # ---------------------------------------------------------------- checkpoints and resume
 
 def test_interrupted_and_resumed_run_matches_an_uninterrupted_one(prepared_run, toy_config, tmp_path, monkeypatch):

@@ -5,7 +5,8 @@ restoring does not: importing it costs 4–6 s here, more than half of a one-lin
 `PlainTagger` loads the same folder (config.json and safetensors weights, under the same names)
 without importing transformers, and computes what DestemTagger computes in eval mode, op for op
 (the same SDPA call, padding mask, GELU and LayerNorm), so its logits are bit for bit the same:
-tests/test_plain_tagger.py holds the two equal.
+tests/test_plain_tagger.py holds the two equal. A SmolLM2-initialized tagger (`encoder_type`
+"llama") has smollm2.LlamaEncoder, plain torch already, in both classes.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..text.forward import DEFAULT_PIPELINE
+from .smollm2 import LlamaEncoder
 
 WEIGHTS_FILE = "model.safetensors"
 WEIGHTS_INDEX = "model.safetensors.index.json"  # a folder saved with max_shard_size
@@ -48,6 +50,7 @@ class TaggerConfig(SimpleNamespace):
         with open(path, encoding="utf-8") as f:
             fields = json.load(f)
         fields.setdefault("type_vocab_size", 1)
+        fields.setdefault("encoder_type", "bert")  # folders from before there was another
         fields["pipeline"] = fields.get("pipeline") or DEFAULT_PIPELINE.to_config()  # folders from before it was named
         return cls(**fields)
 
@@ -167,7 +170,7 @@ class PlainTagger(nn.Module):
     def __init__(self, config: TaggerConfig):
         super().__init__()
         self.config = config
-        self.encoder = Encoder(config)
+        self.encoder = LlamaEncoder(config) if config.encoder_type == "llama" else Encoder(config)
         self.gap_head = nn.Linear(config.hidden_size, len(config.gap_labels))
         self.form_head = nn.Linear(config.hidden_size, len(config.form_labels))
         self.case_head = nn.Linear(config.hidden_size, 4)

@@ -5,7 +5,9 @@ tagging: for every stem, predict the dropped words before it (gap), its word for
 the stem) and its case; the gap after the last stem is predicted at the end token. The
 alignment is given, not learned — which is what makes the model trainable on a CPU budget.
 Training builds and saves this class; restoring loads the same folder into plain_tagger.PlainTagger,
-the same forward pass without importing transformers.
+the same forward pass without importing transformers. The encoder is a BERT (from scratch or
+MiniLM's), or with `encoder_type` "llama" the first layers of SmolLM2 made bidirectional
+(smollm2.LlamaEncoder, the same module in both classes).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from transformers import BertConfig, BertModel, PretrainedConfig, PreTrainedMode
 
 from ..text.forward import DEFAULT_PIPELINE
 from .labels import IGNORE
+from .smollm2 import LlamaEncoder
 
 
 class DestemConfig(PretrainedConfig):
@@ -37,6 +40,10 @@ class DestemConfig(PretrainedConfig):
         lm_weight: float = 0.0,  # weight of the word n-gram LM (ngram.npz) when restoring; 0: tagger alone
         lm_word_bonus: float = 0.0,  # LM score added per word written, against its taste for short output
         pipeline: dict | None = None,  # the forward pipeline the model inverts (ForwardPipeline.to_config)
+        encoder_type: str = "bert",  # "bert", or "llama": smollm2.LlamaEncoder (bidirectional, no dropout)
+        num_key_value_heads: int | None = None,  # llama: key/value heads, each shared by several query heads
+        rope_theta: float = 10000.0,  # llama: the rotary positions' base
+        rms_norm_eps: float = 1e-5,  # llama
         pad_token_id: int = 0,
         bos_token_id: int = 1,
         eos_token_id: int = 2,
@@ -57,6 +64,10 @@ class DestemConfig(PretrainedConfig):
         self.lm_weight = lm_weight
         self.lm_word_bonus = lm_word_bonus
         self.pipeline = pipeline or DEFAULT_PIPELINE.to_config()  # folders from before it was named: the default
+        self.encoder_type = encoder_type
+        self.num_key_value_heads = num_key_value_heads or num_attention_heads
+        self.rope_theta = rope_theta
+        self.rms_norm_eps = rms_norm_eps
         super().__init__(pad_token_id=pad_token_id, bos_token_id=bos_token_id, eos_token_id=eos_token_id, **kwargs)
 
     def encoder_config(self) -> BertConfig:
@@ -76,7 +87,10 @@ class DestemTagger(PreTrainedModel):
 
     def __init__(self, config: DestemConfig):
         super().__init__(config)
-        self.encoder = BertModel(config.encoder_config(), add_pooling_layer=False)
+        if config.encoder_type == "llama":
+            self.encoder = LlamaEncoder(config)
+        else:
+            self.encoder = BertModel(config.encoder_config(), add_pooling_layer=False)
         self.gap_head = nn.Linear(config.hidden_size, len(config.gap_labels))
         self.form_head = nn.Linear(config.hidden_size, len(config.form_labels))
         self.case_head = nn.Linear(config.hidden_size, 4)
@@ -88,7 +102,10 @@ class DestemTagger(PreTrainedModel):
 
         Returns a dict of logits per stem slot, and `loss` when labels are given.
         """
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        if self.config.encoder_type == "llama":
+            hidden = self.encoder(input_ids, attention_mask)
+        else:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         index = word_positions.unsqueeze(-1).expand(-1, -1, hidden.size(-1))
         slots = hidden.gather(1, index)  # (batch, stems + 1, hidden)
         out = {

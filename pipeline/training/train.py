@@ -25,6 +25,7 @@ import torch
 from tqdm import tqdm
 from transformers import BertConfig, BertModel
 
+from ..model import smollm2
 from ..model.features import collate, encode_records, load_features, save_features, token_budget_batches
 from ..model.labels import LabelVocab, count_labels
 from ..model.tagger import DestemConfig, DestemTagger
@@ -102,7 +103,10 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
         lexicon = Lexicon.from_folder(init_dir).merged(
             Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
     else:
-        if config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
+        if config.encoder_init and is_smollm2(config.encoder_init):  # its BPE, cut to the pieces of these stems
+            tokenizer = smollm2.stem_tokenizer(smollm2.pretrained_folder(config.encoder_init),
+                                               (r for r in train["source"] if r))
+        elif config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
             tokenizer = StemTokenizer.load(encoder_folder(config.encoder_init))
         else:
             tokenizer = StemTokenizer.train((r for r in train["source"] if r), out_dir, config.vocab_size)
@@ -174,11 +178,26 @@ def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Deste
     shape = {"vocab_size": tokenizer.vocab_size, "hidden_size": config.hidden_size,
              "num_hidden_layers": config.num_hidden_layers, "num_attention_heads": config.num_attention_heads,
              "intermediate_size": config.intermediate_size}
-    if config.encoder_init:
+    another_tokenizer = InputError(f"{out_dir} was prepared with another tokenizer than encoder_init "
+                                   f"{config.encoder_init}'s: prepare a new run folder")
+    if config.encoder_init and is_smollm2(config.encoder_init):
+        llama_dir = smollm2.pretrained_folder(config.encoder_init)
+        try:
+            smollm2.pretrained_ids(llama_dir, tokenizer)
+        except ValueError:
+            raise another_tokenizer from None
+        with open(os.path.join(llama_dir, "config.json")) as f:
+            llama = json.load(f)
+        if not 0 < config.pretrained_layers <= llama["num_hidden_layers"]:
+            raise InputError(f"pretrained_layers {config.pretrained_layers}: {llama_dir} has "
+                             f"{llama['num_hidden_layers']} layers")
+        shape |= {name: llama[name] for name in ("hidden_size", "num_attention_heads", "num_key_value_heads",
+                                                 "intermediate_size", "rope_theta", "rms_norm_eps")}
+        shape |= {"num_hidden_layers": config.pretrained_layers, "encoder_type": "llama"}
+    elif config.encoder_init:
         bert_dir = encoder_folder(config.encoder_init)
         if StemTokenizer.load(bert_dir).tokenizer.to_str() != tokenizer.tokenizer.to_str():
-            raise InputError(f"{out_dir} was prepared with another tokenizer than encoder_init "
-                             f"{config.encoder_init}'s: prepare a new run folder")
+            raise another_tokenizer
         bert = BertConfig.from_pretrained(bert_dir)
         shape = {name: getattr(bert, name) for name in (*shape, "max_position_embeddings", "type_vocab_size")}
     torch.manual_seed(config.seed)
@@ -187,9 +206,19 @@ def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Deste
         pad_token_id=tokenizer.pad_id, bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id,
         max_stems=config.max_stems,
     ))
-    if config.encoder_init:
+    if config.encoder_init and is_smollm2(config.encoder_init):
+        smollm2.load_pretrained_layers(model.encoder, llama_dir, tokenizer)
+        if distributed.is_main():
+            print(f"encoder: the first {config.pretrained_layers} layers of {llama_dir}, bidirectional; "
+                  f"{tokenizer.vocab_size:,} of its pieces", flush=True)
+    elif config.encoder_init:
         load_encoder_weights(model, bert_dir)
     return model
+
+
+def is_smollm2(encoder_init: str) -> bool:
+    """Whether `encoder_init` names SmolLM2 ("smollm2", or a Llama folder extracted from its GGUF)."""
+    return encoder_init == "smollm2" or smollm2.is_llama_folder(encoder_init)
 
 
 def encoder_folder(encoder_init: str) -> str:
@@ -218,18 +247,23 @@ def load_encoder_weights(model: DestemTagger, bert_dir: str) -> None:
               f"unexpected: {', '.join(info['unexpected_keys']) or 'none'}", flush=True)
 
 
-def budget_progress(config: TrainConfig, step: int, seconds: float) -> float:
-    """How far the run is through its budget (0 -> 1): steps, or the clock where it runs out first."""
+def budget_progress(config: TrainConfig, step: int, seconds: float, cpu_seconds: float = 0.0) -> float:
+    """How far the run is through its budget (0 -> 1): steps, or the clock or the CPU time where
+    one runs out first."""
     progress = step / config.max_steps
     if config.max_minutes:
         progress = max(progress, seconds / (config.max_minutes * 60))
+    if config.max_cpu_minutes:
+        progress = max(progress, cpu_seconds / (config.max_cpu_minutes * 60))
     return progress
 
 
-def eta_seconds(config: TrainConfig, step: int, seconds: float, seconds_per_step: float) -> float:
+def eta_seconds(config: TrainConfig, step: int, seconds: float, cpu_seconds: float, seconds_per_step: float) -> float:
     left = (config.max_steps - step) * seconds_per_step
     if config.max_minutes:
         left = min(left, config.max_minutes * 60 - seconds)
+    if config.max_cpu_minutes:  # the CPU time left, at the wall-clock pace CPU time has had so far
+        left = min(left, (config.max_cpu_minutes * 60 - cpu_seconds) * seconds / max(cpu_seconds, 1e-6))
     return max(0.0, left)
 
 
@@ -355,7 +389,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
              else make_model(out_dir, config, init_dir)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   fused=device.type == "cuda")
-    state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "tokens": 0,
+    state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "train_cpu_seconds": 0.0, "tokens": 0,
              "config": dataclasses.asdict(config)}
     if resuming:
         try:  # tensors, numbers, strings and containers only: a run folder from elsewhere cannot run code here
@@ -386,6 +420,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
 
     model.train()
     session_start, session_steps, prior_seconds = time.time(), 0, state["train_seconds"]
+    session_cpu_start, prior_cpu_seconds = time.process_time(), state["train_cpu_seconds"]
     last_eval = time.time()
     bar = tqdm(total=config.max_steps, initial=state["step"], desc="train", unit="step", mininterval=2,
                disable=not main, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
@@ -394,7 +429,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     with stop_on_signals() as stop:
         while not done:
             for batch_ids in epoch_batches(lengths, config, state["epoch"])[state["batch_in_epoch"]:]:
-                progress = budget_progress(config, state["step"], state["train_seconds"])
+                progress = budget_progress(config, state["step"], state["train_seconds"], state["train_cpu_seconds"])
                 if progress >= 1.0:
                     done = True
                     break
@@ -409,12 +444,14 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                 out["loss"].backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
                 optimizer.step()
-                # every process agrees on the clock and on a stop request (so that all stop at the same
+                # every process agrees on the clocks and on a stop request (so that all stop at the same
                 # step) and counts all tokens
-                seconds, tokens, stops = distributed.sum_over_processes(
-                    [prior_seconds + time.time() - session_start, float(batch["attention_mask"].sum()),
-                     float(stop.is_set())], device)
+                seconds, cpu_seconds, tokens, stops = distributed.sum_over_processes(
+                    [prior_seconds + time.time() - session_start,
+                     prior_cpu_seconds + time.process_time() - session_cpu_start,
+                     float(batch["attention_mask"].sum()), float(stop.is_set())], device)
                 state["train_seconds"] = seconds / distributed.world_size()
+                state["train_cpu_seconds"] = cpu_seconds / distributed.world_size()
                 state["step"] += 1
                 state["batch_in_epoch"] += 1
                 state["tokens"] += int(tokens)
@@ -427,8 +464,8 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                     record = {"step": state["step"], "epoch": state["epoch"], "lr": lr, "loss": out["loss"].item(),
                               "gap_loss": out["gap_loss"].item(), "form_loss": out["form_loss"].item(),
                               "case_loss": out["case_loss"].item(), "tokens_per_s": rate,
-                              "minutes": state["train_seconds"] / 60}
-                    eta = eta_seconds(config, state["step"], state["train_seconds"],
+                              "minutes": state["train_seconds"] / 60, "cpu_minutes": state["train_cpu_seconds"] / 60}
+                    eta = eta_seconds(config, state["step"], state["train_seconds"], state["train_cpu_seconds"],
                                       (time.time() - session_start) / session_steps)
                     bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}", eta=tqdm.format_interval(eta),
                                     refresh=False)
@@ -457,7 +494,8 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
         maybe_save_checkpoint(model, optimizer, state, out_dir, config, force=True)
         plot_curve(log_path, os.path.join(out_dir, "curve.png"))
         summary = {**scores, "step": state["step"], "tokens": state["tokens"], "minutes": state["train_seconds"] / 60,
-                   "parameters": n_params, "device": str(device), "processes": distributed.world_size()}
+                   "cpu_minutes": state["train_cpu_seconds"] / 60, "parameters": n_params, "device": str(device),
+                   "processes": distributed.world_size()}
     distributed.barrier()  # all processes end together, after the final checkpoint
     return summary
 
