@@ -20,18 +20,27 @@ def mini_pairs(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def toy_model_dir(mini_pairs, tmp_path_factory) -> Path:
+def train_mini_run(mini_pairs, tmp_path_factory):
+    """A function (name, config) -> a run folder trained on the mini pairs with that config, on the CPU."""
+    from pipeline.training.train import prepare_run, train
+
+    def trained(name: str, config) -> Path:
+        out = tmp_path_factory.mktemp(name) / "model"
+        prepare_run(str(out), str(mini_pairs), config)
+        train(str(out), config, device_name="cpu")
+        return out
+
+    return trained
+
+
+@pytest.fixture(scope="session")
+def toy_model_dir(train_mini_run) -> Path:
     """A toy model trained for a few seconds; a complete model folder."""
     import dataclasses
 
     from pipeline.training.config import load_config
-    from pipeline.training.train import prepare_run, train
 
-    out = tmp_path_factory.mktemp("toy") / "model"
-    config = dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48)
-    prepare_run(str(out), str(mini_pairs), config)
-    train(str(out), config, device_name="cpu")
-    return out
+    return train_mini_run("toy", dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48))
 
 
 @pytest.fixture(scope="session")

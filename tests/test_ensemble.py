@@ -19,16 +19,11 @@ PARAGRAPHS = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitline
 
 
 @pytest.fixture(scope="module")
-def second_seed_dir(mini_pairs, tmp_path_factory) -> Path:
+def second_seed_dir(train_mini_run) -> Path:
     """The toy model's recipe (conftest.py) with another seed."""
     from pipeline.training.config import load_config
-    from pipeline.training.train import prepare_run, train
 
-    out = tmp_path_factory.mktemp("toy-seed-1") / "model"
-    config = dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48, seed=1)
-    prepare_run(str(out), str(mini_pairs), config)
-    train(str(out), config, device_name="cpu")
-    return out
+    return train_mini_run("toy-seed-1", dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48, seed=1))
 
 
 def test_a_tagger_paired_with_itself_restores_as_it_does_alone(toy_model_dir):

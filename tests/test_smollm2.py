@@ -25,7 +25,7 @@ from pipeline.restore.restorer import Restorer
 from pipeline.text.forward import stem_text
 from pipeline.text.textio import InputError
 from pipeline.training.config import load_config
-from pipeline.training.train import make_model, prepare_run, train
+from pipeline.training.train import make_model, prepare_run
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()
@@ -185,11 +185,8 @@ def smol_config(llama_dir):
 
 
 @pytest.fixture(scope="module")
-def smol_run(mini_pairs, smol_config, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("smol") / "run"
-    prepare_run(str(out), str(mini_pairs), smol_config)
-    train(str(out), smol_config, device_name="cpu")
-    return out
+def smol_run(train_mini_run, smol_config) -> Path:
+    return train_mini_run("smol", smol_config)
 
 
 def test_the_encoder_starts_from_the_first_layers(mini_pairs, smol_config, llama_dir, tmp_path):

@@ -22,7 +22,7 @@ from pipeline.restore.restorer import Restorer
 from pipeline.text.forward import stem_text
 from pipeline.text.textio import InputError
 from pipeline.training.config import load_config
-from pipeline.training.train import encoder_folder, make_model, prepare_run, train
+from pipeline.training.train import encoder_folder, make_model, prepare_run
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()
@@ -66,11 +66,8 @@ def warm_config(bert_dir):
 
 
 @pytest.fixture(scope="module")
-def warm_run(mini_pairs, warm_config, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("warm") / "run"
-    prepare_run(str(out), str(mini_pairs), warm_config)
-    train(str(out), warm_config, device_name="cpu")
-    return out
+def warm_run(train_mini_run, warm_config) -> Path:
+    return train_mini_run("warm", warm_config)
 
 
 def test_the_run_reads_stems_with_the_berts_tokenizer(warm_run, bert_dir):
