@@ -15,7 +15,10 @@ which include the first `--articles`): per pair and stem, the rate at which othe
 (Porter's original algorithm makes "o" of "os") and the rate of its own tokens that the list
 keeps, and the same for the stems next to a ’ token ("isn" of "isn’t", "m" of "I’m"); and how
 much the own tokens' rate varies from text to text (the shape of a negative binomial, fitted by
-maximum likelihood to whether each stem turns up in each article).
+maximum likelihood to whether each stem turns up in each article). A text of several articles
+varies less than one (an election article has "won" many times, the next none): the shape is
+fitted again on runs of 2, 5 and 10 consecutive articles, and grows as a power of the text's
+length (`CONTRACTION_DISPERSION_GROWTH`).
 """
 from __future__ import annotations
 
@@ -93,6 +96,19 @@ def presence_shape(counts: list[Counter], exposures: list[int]) -> float:
     return max((round(10 ** (x / 100), 3) for x in range(-200, 101)), key=log_likelihood)
 
 
+def shape_growth(counts: list[Counter], exposures: list[int], runs: tuple[int, ...] = (2, 5, 10)) -> float:
+    """The power g in shape(m articles) = shape(1) x m^g: `presence_shape` fitted on runs of m
+    consecutive articles, and g by least squares (through the origin) of log shape ratio on log m."""
+    one = presence_shape(counts, exposures)
+    points = []
+    for m in runs:
+        grouped = [sum(counts[i:i + m], Counter()) for i in range(0, len(counts) - m + 1, m)]
+        exposed = [sum(exposures[i:i + m]) for i in range(0, len(counts) - m + 1, m)]
+        points.append((math.log(m), math.log(presence_shape(grouped, exposed) / one)))
+        print(f"  runs of {m} articles: shape {math.exp(points[-1][1]) * one:.3f}")
+    return round(sum(x * y for x, y in points) / sum(x * x for x, _ in points), 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", required=True, help="a corpus file (# Title, a paragraph a line)")
@@ -119,9 +135,10 @@ def main() -> None:
     articles = tokenized[:args.contraction_articles]
     own = [Counter(t.lower() for t in tokens if t.lower() in CONTRACTION_STEMS) for tokens in articles]
     exposure = [sum(t.lower() not in NLTK_127_STOPWORDS for t in tokens) for tokens in articles]
-    shape = presence_shape(own, exposure)
+    shape, growth = presence_shape(own, exposure), shape_growth(own, exposure)
+    article_tokens = round(sum(exposure) / len(exposure))
     print(f"own contraction tokens per article: negative binomial shape {shape} "
-          f"({sum(not c for c in own):,} of {len(own):,} articles have none)")
+          f"({sum(not c for c in own):,} of {len(own):,} articles have none); x (tokens / {article_tokens})^{growth}")
     name = args.corpus.split("/")[-1]
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(f'"""Per-token rates of `detect.TELLS` under each (stemmer, stopword list), measured by\n'
@@ -134,6 +151,8 @@ def main() -> None:
                 f"CONTRACTION_RATES: dict[tuple[str, str], dict[str, tuple[float, float]]] = "
                 f"{pprint.pformat(contractions, width=118, sort_dicts=False, compact=True)}\n"
                 f"CONTRACTION_DISPERSION = {shape}  # negative binomial shape of a stem's own tokens in an article\n"
+                f"CONTRACTION_ARTICLE_TOKENS = {article_tokens}  # an article's tokens, on average, less the 127 stopwords\n"
+                f"CONTRACTION_DISPERSION_GROWTH = {growth}  # a text of m articles' tokens: shape x m^this\n"
                 f"CONTRACTION_MIN_RATE = {float(f'{1 / min(measured):.3g}')}  # once in the tokens measured: "
                 f"a stem never seen may still turn up\n")
     print(f"wrote {args.out}")

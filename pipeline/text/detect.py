@@ -17,8 +17,8 @@ stem counts once, as turned up or not (a topic word repeated is not more evidenc
 from other words at the rate measured for that stemmer, under either list, and, under a list
 that keeps its words, from its own tokens too, at a rate that varies much from text to text. A
 stem no other word makes settles the list, and so does one next to an apostrophe token (Treebank
-makes "isn" "’" "t" of "isn’t", "i" "’" "m" of "I’m"); a stem that other words make, or none turning up in a long
-text, weighs little. The confidence is the posterior share of the answer's stemmer, or of its
+makes "isn" "’" "t" of "isn’t", "i" "’" "m" of "I’m"); a stem that other words make weighs little, and
+none turning up weighs little in one article and more in a text of many (their counts vary less). The confidence is the posterior share of the answer's stemmer, or of its
 stopword list, whichever is lower (`stemmer_confidence`, `stopwords_confidence`).
 """
 from __future__ import annotations
@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Callable, Iterable
 
-from .detect_rates import CONTRACTION_DISPERSION, CONTRACTION_MIN_RATE, CONTRACTION_RATES, RATES
+from .detect_rates import (
+    CONTRACTION_ARTICLE_TOKENS,
+    CONTRACTION_DISPERSION,
+    CONTRACTION_DISPERSION_GROWTH,
+    CONTRACTION_MIN_RATE,
+    CONTRACTION_RATES,
+    RATES,
+)
 from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline, stemmer_function
 from .list_stems import LIST_STEMS
 
@@ -195,18 +202,26 @@ def next_to_apostrophe(tokens: list[str], stemmer: str) -> list[int]:
     return found
 
 
+def contraction_shape(n: int) -> float:
+    """The negative binomial shape of a contraction stem's own tokens in a text of n tokens: an
+    article's, grown as measured on runs of consecutive articles (`data/recipes/detect_rates.py`)."""
+    return CONTRACTION_DISPERSION * max(1.0, n / CONTRACTION_ARTICLE_TOKENS) ** CONTRACTION_DISPERSION_GROWTH
+
+
 def _contraction_log_likelihood(present: set[str], rates: dict[str, tuple[float, float]], n: int,
                                 kept: bool) -> float:
     """log P(which contraction stems turn up at least once in n tokens | a pair), each on its own.
     Stem s turns up from other words at rate a (a Poisson), and, if the pair's list keeps its
-    words (`kept`), from its own tokens: a negative binomial of mean b n whose shape,
-    CONTRACTION_DISPERSION, is small (an article about an election has "won" many times, most
-    articles none), so that a stem absent from a long text is little evidence, and one present much."""
+    words (`kept`), from its own tokens: a negative binomial of mean b n whose shape is small
+    in one article (one about an election has "won" many times, most articles none), so that a
+    stem absent from it is little evidence, and one present much; a text of many articles
+    varies less, and its shape is larger (`contraction_shape`)."""
+    shape = contraction_shape(n)
     total = 0.0
     for stem, (a, b) in rates.items():
         absent = -n * max(a, CONTRACTION_MIN_RATE)  # log P(it does not turn up)
         if kept:
-            absent -= CONTRACTION_DISPERSION * math.log1p(n * max(b, CONTRACTION_MIN_RATE) / CONTRACTION_DISPERSION)
+            absent -= shape * math.log1p(n * max(b, CONTRACTION_MIN_RATE) / shape)
         total += math.log(-math.expm1(absent)) if stem in present else absent
     return total
 
