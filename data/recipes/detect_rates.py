@@ -96,10 +96,9 @@ def presence_shape(counts: list[Counter], exposures: list[int]) -> float:
     return max((round(10 ** (x / 100), 3) for x in range(-200, 101)), key=log_likelihood)
 
 
-def shape_growth(counts: list[Counter], exposures: list[int], runs: tuple[int, ...] = (2, 5, 10)) -> float:
-    """The power g in shape(m articles) = shape(1) x m^g: `presence_shape` fitted on runs of m
-    consecutive articles, and g by least squares (through the origin) of log shape ratio on log m."""
-    one = presence_shape(counts, exposures)
+def shape_growth(counts: list[Counter], exposures: list[int], one: float, runs: tuple[int, ...] = (2, 5, 10)) -> float:
+    """The power g in shape(m articles) = `one` (an article's shape) x m^g: `presence_shape` fitted on
+    runs of m consecutive articles, and g by least squares (through the origin) of log shape ratio on log m."""
     points = []
     for m in runs:
         grouped = [sum(counts[i:i + m], Counter()) for i in range(0, len(counts) - m + 1, m)]
@@ -135,7 +134,8 @@ def main() -> None:
     articles = tokenized[:args.contraction_articles]
     own = [Counter(t.lower() for t in tokens if t.lower() in CONTRACTION_STEMS) for tokens in articles]
     exposure = [sum(t.lower() not in NLTK_127_STOPWORDS for t in tokens) for tokens in articles]
-    shape, growth = presence_shape(own, exposure), shape_growth(own, exposure)
+    shape = presence_shape(own, exposure)
+    growth = shape_growth(own, exposure, shape)
     article_tokens = round(sum(exposure) / len(exposure))
     print(f"own contraction tokens per article: negative binomial shape {shape} "
           f"({sum(not c for c in own):,} of {len(own):,} articles have none); x (tokens / {article_tokens})^{growth}")

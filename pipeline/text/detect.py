@@ -18,8 +18,9 @@ from other words at the rate measured for that stemmer, under either list, and, 
 that keeps its words, from its own tokens too, at a rate that varies much from text to text. A
 stem no other word makes settles the list, and so does one next to an apostrophe token (Treebank
 makes "isn" "’" "t" of "isn’t", "i" "’" "m" of "I’m"); a stem that other words make weighs little, and
-none turning up weighs little in one article and more in a text of many (their counts vary less). The confidence is the posterior share of the answer's stemmer, or of its
-stopword list, whichever is lower (`stemmer_confidence`, `stopwords_confidence`).
+none turning up weighs little in one article and more in a text of many (their counts vary less).
+The confidence is the posterior share of the answer's stemmer, or of its stopword list, whichever
+is lower (`stemmer_confidence`, `stopwords_confidence`).
 """
 from __future__ import annotations
 
