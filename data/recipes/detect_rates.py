@@ -151,7 +151,8 @@ def main() -> None:
                 f"CONTRACTION_RATES: dict[tuple[str, str], dict[str, tuple[float, float]]] = "
                 f"{pprint.pformat(contractions, width=118, sort_dicts=False, compact=True)}\n"
                 f"CONTRACTION_DISPERSION = {shape}  # negative binomial shape of a stem's own tokens in an article\n"
-                f"CONTRACTION_ARTICLE_TOKENS = {article_tokens}  # an article's tokens, on average, less the 127 stopwords\n"
+                f"CONTRACTION_ARTICLE_TOKENS = {article_tokens}  # an article's tokens on average, less the 127"
+                f" stopwords\n"
                 f"CONTRACTION_DISPERSION_GROWTH = {growth}  # a text of m articles' tokens: shape x m^this\n"
                 f"CONTRACTION_MIN_RATE = {float(f'{1 / min(measured):.3g}')}  # once in the tokens measured: "
                 f"a stem never seen may still turn up\n")

@@ -804,6 +804,6 @@ CONTRACTION_RATES: dict[tuple[str, str], dict[str, tuple[float, float]]] = {('po
                     'y': (0.0, 4.92e-05),
                     'contraction stems next to ’ (isn ’ t, i ’ m, o ’ brien)': (0.0, 1.2e-05)}}
 CONTRACTION_DISPERSION = 0.138  # negative binomial shape of a stem's own tokens in an article
-CONTRACTION_ARTICLE_TOKENS = 2146  # an article's tokens, on average, less the 127 stopwords
+CONTRACTION_ARTICLE_TOKENS = 2146  # an article's tokens on average, less the 127 stopwords
 CONTRACTION_DISPERSION_GROWTH = 0.649  # a text of m articles' tokens: shape x m^this
 CONTRACTION_MIN_RATE = 1.55e-07  # once in the tokens measured: a stem never seen may still turn up
