@@ -4,21 +4,21 @@ Stages, in the order a document passes through them (a stage imports only from t
 `text` (forward pipeline, documents, windows, pairs, detokenizer, round-trip check) -> `model`
 (tokenizer, labels, features, the tagger) -> `restore` (Restorer, constraints, LM decoding, repair,
 batch I/O) -> `evaluation` (metrics, eval suites, bench, calibration) -> `training` (configs, the
-training loop); `experiments` holds research tools apart; `cli` only wires.
+training loop); `cli` only wires. `lab/` (experiments, bake-offs, measurements) is not installed.
 
-The public API, loaded on first use so that `import pipeline` does not import torch:
+The public API, loaded on first use so that `import destem` does not import torch:
 
-    from pipeline import Restorer, stem_text, check_documents
+    from destem import Restorer, stem_text, check_documents
 """
 from __future__ import annotations
 
 from importlib import import_module
 
 _PUBLIC = {
-    "Restorer": "pipeline.restore.restorer",
-    "Restoration": "pipeline.restore.restorer",
-    "stem_text": "pipeline.text.forward",
-    "check_documents": "pipeline.text.check",
+    "Restorer": "destem.restore.restorer",
+    "Restoration": "destem.restore.restorer",
+    "stem_text": "destem.text.forward",
+    "check_documents": "destem.text.check",
 }
 __all__ = list(_PUBLIC)
 
@@ -26,4 +26,4 @@ __all__ = list(_PUBLIC)
 def __getattr__(name: str):
     if name in _PUBLIC:
         return getattr(import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")
+    raise AttributeError(f"module 'destem' has no attribute {name!r}")

@@ -58,17 +58,21 @@ def add_command(sub, name: str, run):
 
 
 def model_folder(args) -> str:
-    """--model, or the shipped model; read here, not in the add_ functions, so --help stays fast."""
-    from .restore import DEFAULT_MODEL_DIR
+    """The model folder: --model, else $DESTEM_MODEL, else the installed default (model.locate)."""
+    from .model.locate import locate_model
 
-    return args.model or str(DEFAULT_MODEL_DIR)
+    return locate_model(args.model)
 
 
 # Options shared by several commands, declared once.
 
 
+MODEL_HELP = ("model folder, or the name of an installed model (default: $DESTEM_MODEL, else the installed "
+              "default model)")
+
+
 def add_model_option(parser, required: bool = False,
-                     help_text: str = "model folder (default: the shipped models/default)") -> None:
+                     help_text: str = MODEL_HELP) -> None:
     if required:
         parser.add_argument("--model", required=True, metavar="DIR", help="model folder")
     else:
@@ -196,7 +200,6 @@ def cmd_restore(args) -> int:
     document per input document, an empty line for an empty line. Outputs are written to a temporary file and
     renamed into place; a rerun skips outputs that exist (unless --force). A summary goes to stderr at the end.
     """
-    from .restore import DEFAULT_MODEL_DIR
     from .restore.ngram import prefetch
 
     if args.engine == "ray":
@@ -214,7 +217,7 @@ def cmd_restore(args) -> int:
         raise InputError("--ray-address, --actors and --gpus-per-actor go with --engine ray")
     if args.explain and args.mark_below is not None:
         raise InputError("--mark-below marks the text output; --explain records the plain text with its probabilities")
-    model_dir = args.model or str(DEFAULT_MODEL_DIR)
+    model_dir = model_folder(args)
     if args.workers == 1 and args.engine == "local":
         prefetch(model_dir)  # the LM is read while torch is imported
     from .restore.batch import RestoreOptions, restore_files
@@ -234,7 +237,7 @@ def add_check(sub) -> None:
     p.add_argument("--against", metavar="STEMS", help="the stems file (then give only RESTORED)")
     add_markdown_option(p, "RESTORED was written by restore --markdown")
     add_model_option(p, help_text="model folder whose config.json names the forward pipeline to check with "
-                                  "(default: the shipped models/default)")
+                                  "(default: as for restore)")
 
 
 def cmd_check(args) -> int:
@@ -344,8 +347,8 @@ def add_detect(sub) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per file: stemmer, stopwords, lowercased, "
                                                        "tokens, matches_model, confidence (the lower of "
                                                        "stemmer_confidence and stopwords_confidence), evidence")
-    add_model_option(p, help_text="model folder whose pipeline matches_model compares with (default: the shipped "
-                                  "models/default); only its config.json is read")
+    add_model_option(p, help_text="model whose pipeline matches_model compares with (default: as for restore); "
+                                  "only its config.json is read")
     add_errors_option(p)
 
 
@@ -400,7 +403,6 @@ def cmd_eval(args) -> int:
     system's texts (one document a line) to the output folder.
     """
     from .evaluation.evaluate import SYSTEMS, EvalOptions, evaluate, load_suite, report_table
-    from .restore import DEFAULT_MODEL_DIR
 
     suite = load_suite(args.suite) if args.suite else None
     out = args.out or (suite.out if suite else None)
@@ -409,7 +411,7 @@ def cmd_eval(args) -> int:
     systems = args.systems.split(",") if args.systems else (suite.systems if suite else list(SYSTEMS))
     options = EvalOptions(prose=suite.data if suite else args.prose, out=out,
                           systems=[s.strip() for s in systems if s.strip()],
-                          model_dir=args.model or str(DEFAULT_MODEL_DIR),
+                          model_dir=model_folder(args),
                           limit_words=args.limit_words if args.limit_words is not None else (
                               suite.limit_words if suite else None),
                           constrained=not args.no_constraints, batch_tokens=args.batch_tokens,
@@ -447,10 +449,9 @@ def cmd_bench(args) -> int:
 
     from .evaluation import bench
     from .evaluation.evaluate import load_suite
-    from .restore import DEFAULT_MODEL_DIR
 
     text = args.text or load_suite("wikitext2-test").data
-    model_dir = args.model or str(DEFAULT_MODEL_DIR)
+    model_dir = model_folder(args)
     result = bench.run_bench(model_dir, text, bench.parse_counts(args.sizes, "--sizes"),
                              bench.parse_counts(args.batch_tokens, "--batch-tokens"), bench.resolve_devices(args.device))
     print(bench.bench_table(result))
@@ -717,46 +718,6 @@ def cmd_data_build_lm(args) -> int:
     return 0
 
 
-def add_bakeoff(sub) -> None:
-    from .experiments.bakeoff import FORMULATIONS
-
-    p = add_command(sub, "bakeoff", cmd_bakeoff)
-    add_pairs_option(p)
-    p.add_argument("--formulations", default=",".join(FORMULATIONS), metavar="LIST",
-                   help="comma-separated, from: " + ", ".join(FORMULATIONS))
-    p.add_argument("--minutes", type=float, default=20.0, help="training budget of each (default: 20)")
-    p.add_argument("--cpu-minutes", type=float, default=0.0,
-                   help="a budget of CPU minutes of the training process instead (taggers; fair on a shared machine)")
-    p.add_argument("--train-windows", type=int, default=60_000, help="training windows (default: 60000)")
-    p.add_argument("--eval-windows", type=int, default=200, help="validation windows scored (default: 200)")
-    p.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
-    p.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
-    p.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
-
-
-def cmd_bakeoff(args) -> int:
-    """train candidate model formulations on one budget and compare them
-
-    Train each formulation (see --formulations) for the same minutes on the same first
-    training windows of built pairs, restore the same validation windows, and score BLEU, chrF++ and content-
-    word accuracy. Results accumulate in OUT/results.json and OUT/report.md, one formulation at a time if you
-    like.
-    """
-    from .experiments.bakeoff import FORMULATIONS, BakeoffOptions, run_bakeoff
-
-    names = [n.strip() for n in args.formulations.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(FORMULATIONS))
-    if unknown:
-        raise InputError(f"--formulations: unknown {unknown} (choose from {', '.join(FORMULATIONS)})")
-    options = BakeoffOptions(pairs=args.pairs, out=args.out, work=args.work, formulations=names,
-                             minutes=args.minutes, cpu_minutes=args.cpu_minutes, train_windows=args.train_windows, eval_windows=args.eval_windows,
-                             tagger_config=args.tagger_config)
-    run_bakeoff(options)
-    with open(os.path.join(args.out, "report.md")) as f:
-        print(f.read())
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="destem", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -768,7 +729,6 @@ def build_parser() -> argparse.ArgumentParser:
         dest="data_command", required=True, metavar="DATA_COMMAND")
     for add in (add_data_build, add_data_detok, add_data_build_lm):
         add(data)
-    add_bakeoff(sub)
     return parser
 
 

@@ -12,7 +12,7 @@ DEFAULT_MODEL = ROOT / "models" / "default"
 
 @pytest.fixture(scope="session")
 def mini_pairs(tmp_path_factory) -> Path:
-    from pipeline.text.pairs import PairConfig, build_pairs
+    from destem.text.pairs import PairConfig, build_pairs
 
     out = tmp_path_factory.mktemp("pairs") / "mini"
     build_pairs([str(MINI_CORPUS)], str(out), PairConfig(max_stems=48, valid_fraction=0.2, seed=1), num_proc=1)
@@ -22,7 +22,7 @@ def mini_pairs(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def train_mini_run(mini_pairs, tmp_path_factory):
     """A function (name, config) -> a run folder trained on the mini pairs with that config, on the CPU."""
-    from pipeline.training.train import prepare_run, train
+    from destem.training.train import prepare_run, train
 
     def trained(name: str, config) -> Path:
         out = tmp_path_factory.mktemp(name) / "model"
@@ -38,7 +38,7 @@ def toy_model_dir(train_mini_run) -> Path:
     """A toy model trained for a few seconds; a complete model folder."""
     import dataclasses
 
-    from pipeline.training.config import load_config
+    from destem.training.config import load_config
 
     return train_mini_run("toy", dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48))
 

@@ -1,4 +1,4 @@
-"""Averaging fine-tuned copies of one model's weights (pipeline/experiments/average_weights.py)."""
+"""Averaging fine-tuned copies of one model's weights (pipeline/lab/average_weights.py)."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from pipeline.experiments.average_weights import average, main
+from destem.lab.average_weights import average, main
 
 
 def weights(scale: float) -> dict[str, torch.Tensor]:

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.experiments.bakeoff import BakeoffOptions, run_bakeoff, score_windows, validation_windows
-from pipeline.text.textio import InputError
+from destem.lab.bakeoff import main
+from destem.lab.bakeoff import BakeoffOptions, run_bakeoff, score_windows, validation_windows
+from destem.text.textio import InputError
 
 
 @pytest.mark.parametrize("hypothesis, reference, bleu, content, function_f1", [
@@ -44,7 +44,7 @@ def test_tagger_bakeoff_row_and_report(mini_pairs, tmp_path):
         assert json.load(f)["rows"]["tagger"]["bleu"] == row["bleu"]
     assert "| tagger |" in (tmp_path / "out" / "report.md").read_text()
     # a second run of the same formulation would overwrite its run folder: refused, with a message
-    code = main(["bakeoff", "--pairs", str(mini_pairs), "--formulations", "tagger", "--tagger-config", "toy",
+    code = main(["--pairs", str(mini_pairs), "--formulations", "tagger", "--tagger-config", "toy",
                  "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out"), "--train-windows", "40"])
     assert code == 2
 
@@ -70,5 +70,5 @@ def test_a_cpu_budget_row_beside_an_old_row(mini_pairs, tmp_path):
 
 
 def test_unknown_formulation_is_refused(mini_pairs, tmp_path, capsys):
-    assert main(["bakeoff", "--pairs", str(mini_pairs), "--formulations", "rnn", "--out", str(tmp_path)]) == 2
+    assert main(["--pairs", str(mini_pairs), "--formulations", "rnn", "--out", str(tmp_path)]) == 2
     assert "unknown ['rnn']" in capsys.readouterr().err

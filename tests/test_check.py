@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.text.check import check_documents
-from pipeline.text.forward import stem_text
+from destem.cli import main
+from destem.text.check import check_documents
+from destem.text.forward import stem_text
 
 PROSE = [
     "The comet was discovered in 1852. It is named after the goddess of the dawn.",

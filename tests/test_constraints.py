@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.model.labels import capitalize_sentences
-from pipeline.restore.constraints import choose_form, is_allowed_form
-from pipeline.restore.repair import WindowDraft, first_mismatch, repair_document
-from pipeline.text.detok import detokenize
-from pipeline.text.forward import stem_text
+from destem.model.labels import capitalize_sentences
+from destem.restore.constraints import choose_form, is_allowed_form
+from destem.restore.repair import WindowDraft, first_mismatch, repair_document
+from destem.text.detok import detokenize
+from destem.text.forward import stem_text
 
 
 @pytest.mark.parametrize("stem, form, allowed", [

@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.model.features import load_features
-from pipeline.text.documents import read_documents
-from pipeline.text.forward import stem_text
-from pipeline.text.pairs import PairConfig, build_pairs, split_of
-from pipeline.text.textio import InputError
-from pipeline.training import corpus_slice
-from pipeline.training.config import load_config
-from pipeline.training.train import prepare_run
+from destem.model.features import load_features
+from destem.text.documents import read_documents
+from destem.text.forward import stem_text
+from destem.text.pairs import PairConfig, build_pairs, split_of
+from destem.text.textio import InputError
+from destem.training import corpus_slice
+from destem.training.config import load_config
+from destem.training.train import prepare_run
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
@@ -126,7 +126,7 @@ def test_the_built_slice_is_what_training_from_its_first_window_prepares(packed,
         for a, b in zip(built, expected):
             for field in ("input_ids", "word_positions", "gap_ids", "form_ids", "case_ids"):
                 assert np.array_equal(getattr(a, field), getattr(b, field))
-    from pipeline.restore.lexicon import Lexicon
+    from destem.restore.lexicon import Lexicon
 
     lexicon = Lexicon.load(str(packed["carry"] / "init" / "lexicon.npz"))  # only what validation restores
     slice_stems = {s for line in (run / "features" / "validation_slice.jsonl").read_text().splitlines()
@@ -208,16 +208,16 @@ def test_three_steps_from_the_built_slice_give_a_model_folder_that_round_trips(p
     import torch
     from safetensors.torch import load_file
 
-    from pipeline.experiments.int8_weights import pack, unpack
-    from pipeline.experiments.weights_file import save_whole
-    from pipeline.model.tagger import DestemTagger
-    from pipeline.restore.restorer import Restorer
+    from destem.lab.int8_weights import pack, unpack
+    from destem.lab.weights_file import save_whole
+    from destem.model.tagger import DestemTagger
+    from destem.restore.restorer import Restorer
 
     carry = tmp_path / "carry"
     shutil.copytree(packed["carry"], carry)
     # the machine starts from the int8 weights that travelled, unpacked beside the carried config
     save_whole(unpack(pack(load_file(str(toy_model_dir / "model.safetensors")))), str(carry / "init" / "model.safetensors"))
-    run = subprocess.run([sys.executable, "-m", "pipeline.cli", "train", "--init", str(carry / "init"),
+    run = subprocess.run([sys.executable, "-m", "destem.cli", "train", "--init", str(carry / "init"),
                           "--out", str(carry / "run"), "--config", str(carry / corpus_slice.TRAIN_CONFIG),
                           "--max-steps", "3", "--device", "cpu"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -249,6 +249,6 @@ def test_carry_size_counts_what_travels(tmp_path):
     gitignore = len("/.gpu/\n/big.bin\n")  # models/ is set aside, big.bin and .gpu/other stay
     assert sizes == {"tree": 1000 + 200 + gitignore, "carry": 3000, "total": 1000 + 200 + gitignore + 3000}
     (tmp_path / ".gpu/carry/huge.bin").write_bytes(b"x" * (corpus_slice.CALL_LIMIT_BYTES))
-    done = subprocess.run([sys.executable, "-m", "pipeline.training.corpus_slice", "size", "--root", str(tmp_path)],
+    done = subprocess.run([sys.executable, "-m", "destem.training.corpus_slice", "size", "--root", str(tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 1 and "over the 64 MiB" in done.stderr

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.text.detect import CONTRACTIONS_TELL, NEXT_TO_APOSTROPHE, contraction_shape, detect_documents
-from pipeline.text.detect_rates import CONTRACTION_ARTICLE_TOKENS, CONTRACTION_DISPERSION
-from pipeline.text.forward import DEFAULT_PIPELINE, STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
+from destem.cli import main
+from destem.text.detect import CONTRACTIONS_TELL, NEXT_TO_APOSTROPHE, contraction_shape, detect_documents
+from destem.text.detect_rates import CONTRACTION_ARTICLE_TOKENS, CONTRACTION_DISPERSION
+from destem.text.forward import DEFAULT_PIPELINE, STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
 
 PROSE = [
     "The famous party won the election on a rainy day in May, and its leader quickly said that the "
@@ -182,7 +182,7 @@ def test_detect_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
 def test_detect_does_not_import_torch(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("\n".join(made_by(DEFAULT_PIPELINE)), encoding="utf-8")
-    code = ("import sys; from pipeline.cli import main; main(['detect', sys.argv[1]]); "
+    code = ("import sys; from destem.cli import main; main(['detect', sys.argv[1]]); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code, str(path)], check=True, capture_output=True)
 
@@ -228,7 +228,7 @@ def test_restore_warns_once_per_file_made_by_another_pipeline(default_model_dir,
 
 
 def test_restorer_refuses_a_model_of_another_pipeline(default_model_dir, tmp_path):
-    from pipeline.restore.restorer import Restorer
+    from destem.restore.restorer import Restorer
 
     for name in ("model.safetensors", "spiece.model", "tokenizer.json", "tokenizer_config.json", "lexicon.npz"):
         (tmp_path / name).symlink_to(default_model_dir / name)
@@ -243,8 +243,8 @@ def test_restorer_refuses_a_model_of_another_pipeline(default_model_dir, tmp_pat
 def test_the_fixed_lists_are_stemmed_as_the_installed_nltk_stems_them(stemmer):
     """detect reads Snowball's and Lancaster's stems of its lists from a table (restoring then never
     imports NLTK whole); the table must be what NLTK makes."""
-    from pipeline.text.detect import list_stemmer
-    from pipeline.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, stemmer_function
+    from destem.text.detect import list_stemmer
+    from destem.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, stemmer_function
 
     words = sorted(NLTK_127_STOPWORDS | CONTRACTION_STEMS)
     assert [list_stemmer(stemmer)(w) for w in words] == [stemmer_function(stemmer)(w) for w in words], \

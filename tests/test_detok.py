@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.text.detok import detokenize, detokenizer_agreement
-from pipeline.text.documents import read_documents
+from destem.text.detok import detokenize, detokenizer_agreement
+from destem.text.documents import read_documents
 from tests.conftest import MINI_CORPUS
 
 

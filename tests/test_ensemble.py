@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.experiments.ensemble import EnsembleRestorer
-from pipeline.restore.restorer import Restorer
-from pipeline.text.forward import stem_text
+from destem.lab.ensemble import EnsembleRestorer
+from destem.restore.restorer import Restorer
+from destem.text.forward import stem_text
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
@@ -21,7 +21,7 @@ PARAGRAPHS = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitline
 @pytest.fixture(scope="module")
 def second_seed_dir(train_mini_run) -> Path:
     """The toy model's recipe (conftest.py) with another seed."""
-    from pipeline.training.config import load_config
+    from destem.training.config import load_config
 
     return train_mini_run("toy-seed-1", dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48, seed=1))
 

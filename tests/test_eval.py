@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.evaluation.evaluate import REPO_ROOT, load_suite
-from pipeline.text.documents import read_documents
-from pipeline.text.forward import stem_text
+from destem.cli import main
+from destem.evaluation.evaluate import REPO_ROOT, load_suite
+from destem.text.documents import read_documents
+from destem.text.forward import stem_text
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 SYSTEMS = ["identity", "lexicon", "model"]
@@ -189,7 +189,7 @@ def test_bench_startup_rows_time_fresh_processes(toy_model_dir, tmp_path, capsys
 
 @pytest.mark.parametrize("stems", [1, 300, 7000])  # 7000 is more than the corpus has: it repeats
 def test_bench_inputs_have_exactly_the_size(stems):
-    from pipeline.evaluation.bench import bench_documents
+    from destem.evaluation.bench import bench_documents
 
     documents = bench_documents([str(MINI_CORPUS)], stems)
     assert sum(len(d.split()) for d in documents) == stems

@@ -16,19 +16,19 @@ import pytest
 from test_restore_cli import restore as run
 from test_restore_cli import write_lines
 
-from pipeline.cli import main
-from pipeline.restore.confidence import (
+from destem.cli import main
+from destem.restore.confidence import (
     HeadCalibration,
     expected_calibration_error,
     fit_head,
     local_scores,
     reliability_table,
 )
-from pipeline.restore.joint_decode import StemOptions
-from pipeline.restore.ngram import BOS, NgramLM
-from pipeline.restore.restorer import Restorer
-from pipeline.text.detok import detokenize
-from pipeline.text.forward import stem_text
+from destem.restore.joint_decode import StemOptions
+from destem.restore.ngram import BOS, NgramLM
+from destem.restore.restorer import Restorer
+from destem.text.detok import detokenize
+from destem.text.forward import stem_text
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.model.features import WindowFeatures, compact, load_features, save_features
+from destem.model.features import WindowFeatures, compact, load_features, save_features
 
 
 @pytest.mark.parametrize("values, dtype", [

@@ -9,10 +9,10 @@ import pytest
 import sacrebleu
 import torch
 
-from pipeline.experiments import forced_seq2seq as fs
-from pipeline.model.labels import IGNORE, capitalize_sentences
-from pipeline.text.align import PARAGRAPH
-from pipeline.text.detok import detokenize
+from destem.lab import forced_seq2seq as fs
+from destem.model.labels import IGNORE, capitalize_sentences
+from destem.text.align import PARAGRAPH
+from destem.text.detok import detokenize
 
 TINY = fs.ForcedSeq2SeqConfig(
     d_model=64, encoder_layers=2, decoder_layers=2, num_heads=2, d_ff=128, dropout=0.0, vocab_size=600,
@@ -47,8 +47,8 @@ def sp(records, tmp_path_factory):
 
 
 def test_target_forces_each_stem_before_its_words_without_loss(records, sp):
-    from pipeline.text.documents import Document
-    from pipeline.text.pairs import PairConfig, document_windows
+    from destem.text.documents import Document
+    from destem.text.pairs import PairConfig, document_windows
 
     # a document that ends in dropped words, so that its last window has a tail
     ending = list(document_windows(Document("t", "Trotsky lived in Mexico.\nIt was all he had, and more than that"),

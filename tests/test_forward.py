@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.text.forward import (
+from destem.text.forward import (
     STOPWORDS,
     is_stopword,
     sentence_spans,
@@ -181,7 +181,7 @@ def test_the_forward_pipeline_runs_nltk_without_importing_its_package():
     import subprocess
     import sys
 
-    code = ("import sys, pipeline.text.forward as f; print(f.stem_text('Trotsky died.')); "
+    code = ("import sys, destem.text.forward as f; print(f.stem_text('Trotsky died.')); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nltk', 'scipy'))); "
             "print(f.stemmer_function('lancaster')('quickly'), 'scipy.stats' in sys.modules); "
             "import nltk; print(nltk.stem.porter.PorterStemmer().stem('quickly'), "

@@ -1,4 +1,4 @@
-"""int8 packing of a model's weights for the trip to a GPU machine (pipeline/experiments/int8_weights.py)."""
+"""int8 packing of a model's weights for the trip to a GPU machine (pipeline/lab/int8_weights.py)."""
 from __future__ import annotations
 
 import subprocess
@@ -8,7 +8,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from pipeline.experiments.int8_weights import SCALE, pack, unpack
+from destem.lab.int8_weights import SCALE, pack, unpack
 
 
 def sample_weights() -> dict[str, torch.Tensor]:
@@ -48,7 +48,7 @@ def test_command_line_round_trip_halves_the_file(tmp_path):
     source, packed, unpacked = tmp_path / "w.safetensors", tmp_path / "p.safetensors", tmp_path / "u.safetensors"
     save_file(sample_weights(), str(source))
     for command, a, b in (("pack", source, packed), ("unpack", packed, unpacked)):
-        subprocess.run([sys.executable, "-m", "pipeline.experiments.int8_weights", command, str(a), str(b)], check=True)
+        subprocess.run([sys.executable, "-m", "destem.lab.int8_weights", command, str(a), str(b)], check=True)
     assert packed.stat().st_size < 0.6 * source.stat().st_size
     assert torch.equal(load_file(str(unpacked))["embeddings"], unpack(pack(sample_weights()))["embeddings"])
 
@@ -61,7 +61,7 @@ def test_command_line_round_trip_halves_the_file(tmp_path):
 ])
 def test_command_line_refuses_bad_arguments_without_a_traceback(tmp_path, args, message):
     save_file(sample_weights(), str(tmp_path / "same.safetensors"))
-    result = subprocess.run([sys.executable, "-m", "pipeline.experiments.int8_weights", *args], cwd=tmp_path,
+    result = subprocess.run([sys.executable, "-m", "destem.lab.int8_weights", *args], cwd=tmp_path,
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from pipeline.restore.lexicon import JSON_LEXICON_FILE, LEXICON_FILE, Lexicon, PackedStrings
-from pipeline.restore.ngram import NgramLM, prefetch
+from destem.restore.lexicon import JSON_LEXICON_FILE, LEXICON_FILE, Lexicon, PackedStrings
+from destem.restore.ngram import NgramLM, prefetch
 
 FORMS = {
     "trotski": {"Trotsky": 163, "trotsky": 2},
@@ -80,7 +80,7 @@ def old_folder(tmp_path, toy_model_dir):
 
 
 def test_an_old_json_folder_is_converted_on_load_and_restores_the_same(tmp_path, toy_model_dir, capsys):
-    from pipeline import Restorer
+    from destem import Restorer
 
     folder = old_folder(tmp_path, toy_model_dir)
     stems = ["trotski die next day ; news spread .", "# # earli life"]
@@ -116,7 +116,7 @@ def test_prefetched_language_model_is_the_one_load_reads(toy_model_dir, tmp_path
 
 @pytest.mark.parametrize("argv", [["--help"], ["restore", "--help"], ["stem", "-"], ["check", "-", "-"]])
 def test_commands_that_need_no_model_never_import_torch(argv):
-    code = ("import sys\nfrom pipeline.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    code = ("import sys\nfrom destem.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "print('torch' in sys.modules, file=sys.stderr)")
     result = subprocess.run([sys.executable, "-c", code, *argv], input="Trotsky died.\n", capture_output=True,
                             text=True)

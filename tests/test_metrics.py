@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.evaluation.metrics import (
+from destem.evaluation.metrics import (
     analyze,
     content_word_counts,
     document_bleu,

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from pipeline.restore.restorer import Restorer
-from pipeline.text.forward import stem_text
+from destem.restore.restorer import Restorer
+from destem.text.forward import stem_text
 
 
 def test_toy_training_lowers_validation_loss(toy_model_dir):

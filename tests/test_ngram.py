@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from pipeline.restore.joint_decode import StemOptions, joint_decode
-from pipeline.restore.ngram import (FOURGRAM_KEY_BITS, NgramLM, _hash_buckets, _lookup, _lookup_hashed, fourgram_key,
+from destem.restore.joint_decode import StemOptions, joint_decode
+from destem.restore.ngram import (FOURGRAM_KEY_BITS, NgramLM, _hash_buckets, _lookup, _lookup_hashed, fourgram_key,
                                     window_words)
 
 WINDOWS = [["the", "cat", "sat"], ["the", "cat", "ran"], ["a", "cat", "sat"]]  # 9 words + 3 <s>
@@ -218,7 +218,7 @@ DOCS = ["The comet was discovered in 1852. It is named after the goddess of the 
 
 @pytest.fixture()
 def lm_restorer(toy_model_dir):
-    from pipeline.restore.restorer import Restorer
+    from destem.restore.restorer import Restorer
 
     restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu")
     restorer.model.config.lm_weight, restorer.model.config.lm_word_bonus = 0.5, 2.0
@@ -231,8 +231,8 @@ def test_a_trained_model_folder_has_its_lm(toy_model_dir):
 
 
 def test_lm_weight_zero_restores_exactly_as_the_tagger_alone(lm_restorer):
-    from pipeline.restore.restorer import Restorer
-    from pipeline.text.forward import stem_text
+    from destem.restore.restorer import Restorer
+    from destem.text.forward import stem_text
 
     docs = [stem_text(d) for d in DOCS]
     lm_restorer.model.config.lm_weight = 0.0
@@ -241,8 +241,8 @@ def test_lm_weight_zero_restores_exactly_as_the_tagger_alone(lm_restorer):
 
 
 def test_restoring_with_the_lm_keeps_the_round_trip_and_survives_save_and_load(lm_restorer, tmp_path):
-    from pipeline.restore.restorer import Restorer
-    from pipeline.text.forward import stem_text
+    from destem.restore.restorer import Restorer
+    from destem.text.forward import stem_text
 
     docs = [stem_text(d) for d in DOCS] + ["", "zzyzxq qwxv .", "лев давидович троцкий ."]
     results = lm_restorer.restore_documents(docs)
@@ -257,8 +257,8 @@ def test_calibrate_scores_the_grid_and_writes_the_best(toy_model_dir, mini_pairs
     import json
     import shutil
 
-    from pipeline.cli import main
-    from pipeline.evaluation.bench import model_info
+    from destem.cli import main
+    from destem.evaluation.bench import model_info
 
     model = tmp_path / "model"
     shutil.copytree(toy_model_dir, model)
@@ -277,8 +277,8 @@ def test_calibrate_scores_the_grid_and_writes_the_best(toy_model_dir, mini_pairs
 def test_calibrating_lm_weights_without_an_lm_is_a_clear_error(toy_model_dir, mini_pairs, tmp_path, capsys):
     import shutil
 
-    from pipeline.cli import main
-    from pipeline.restore.ngram import NGRAM_FILE
+    from destem.cli import main
+    from destem.restore.ngram import NGRAM_FILE
 
     model = tmp_path / "model"
     shutil.copytree(toy_model_dir, model)

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.text.align import PARAGRAPH, align_document
-from pipeline.text.documents import Document, expand_paths, read_documents
-from pipeline.text.forward import sentence_spans, stem_text, tokenize
-from pipeline.text.pairs import (
+from destem.text.align import PARAGRAPH, align_document
+from destem.text.documents import Document, expand_paths, read_documents
+from destem.text.forward import sentence_spans, stem_text, tokenize
+from destem.text.pairs import (
     MERGE_LIMIT,
     PairConfig,
     build_pairs,
@@ -21,7 +21,7 @@ from pipeline.text.pairs import (
     split_documents,
     split_of,
 )
-from pipeline.text.windows import segment_bounds, window_bounds
+from destem.text.windows import segment_bounds, window_bounds
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
@@ -397,7 +397,7 @@ def test_build_pairs_without_files(tmp_path):
 def test_data_build_command(tmp_path, capsys):
     from datasets import DatasetDict
 
-    from pipeline.cli import main
+    from destem.cli import main
 
     out = tmp_path / "built"
     assert main(["data", "build", "--corpus", str(MINI_CORPUS), "--out", str(out), "--max-stems", "64",

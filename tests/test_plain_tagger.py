@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.model.features import WindowFeatures, collate
-from pipeline.model.plain_tagger import WEIGHTS_INDEX, PlainTagger
-from pipeline.model.tagger import DestemConfig, DestemTagger
-from pipeline.model.tokenizer import StemTokenizer
-from pipeline.text.forward import stem_text
-from pipeline.text.windows import window_bounds
+from destem.model.features import WindowFeatures, collate
+from destem.model.plain_tagger import WEIGHTS_INDEX, PlainTagger
+from destem.model.tagger import DestemConfig, DestemTagger
+from destem.model.tokenizer import StemTokenizer
+from destem.text.forward import stem_text
+from destem.text.windows import window_bounds
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
@@ -119,9 +119,9 @@ def test_restoring_never_imports_transformers(toy_model_dir, tmp_path):
     stems.write_text(stem_text(PROSE[0]) + "\n", encoding="utf-8")
     script = (
         "import sys\n"
-        "from pipeline import Restorer\n"
+        "from destem import Restorer\n"
         f"print(Restorer.from_pretrained({str(toy_model_dir)!r}, device='cpu').restore(['trotski die .'])[0])\n"
-        "from pipeline.cli import main\n"
+        "from destem.cli import main\n"
         f"code = main(['restore', '--model', {str(toy_model_dir)!r}, '--device', 'cpu', {str(stems)!r},"
         f" '-o', {str(tmp_path / 'out.txt')!r}])\n"
         "print(code, sorted(m for m in sys.modules if m.split('.')[0] in ('transformers', 'nltk')\n"

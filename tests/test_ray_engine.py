@@ -18,10 +18,10 @@ import torch
 
 ray = pytest.importorskip("ray")
 
-from pipeline.cli import main
-from pipeline.restore import batch
-from pipeline.restore.ray_engine import RestoreText
-from pipeline.text.check import check_documents
+from destem.cli import main
+from destem.restore import batch
+from destem.restore.ray_engine import RestoreText
+from destem.text.check import check_documents
 from tests.test_restore_cli import STEMS, summary_counts, write_lines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +109,7 @@ def test_jsonl_on_the_cluster_address_is_written_byte_for_byte_as_one_process_wr
                                                                                        tmp_path):
     source, one_process, err = jsonl_one_process
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-m", "pipeline.cli", "restore", "--device", "cpu", "--engine", "ray",
+    run = subprocess.run([sys.executable, "-m", "destem.cli", "restore", "--device", "cpu", "--engine", "ray",
                           "--ray-address", cluster, "--jsonl", str(source), "-o", str(tmp_path / "ray.jsonl")],
                          capture_output=True, text=True, env=env, timeout=300, check=False)
     assert run.returncode == 0, run.stderr

@@ -13,15 +13,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.cli import main
-from pipeline.model.tagger import DestemConfig, DestemTagger
-from pipeline.restore import batch
-from pipeline.restore.batch import looks_stemmed, restore_stream
-from pipeline.restore.lexicon import LEXICON_FILE
-from pipeline.restore.restorer import Restorer
-from pipeline.text.check import check_documents
-from pipeline.text.forward import stem_text
-from pipeline.text.textio import format_document, split_documents
+from destem.cli import main
+from destem.model.tagger import DestemConfig, DestemTagger
+from destem.restore import batch
+from destem.restore.batch import looks_stemmed, restore_stream
+from destem.restore.lexicon import LEXICON_FILE
+from destem.restore.restorer import Restorer
+from destem.text.check import check_documents
+from destem.text.forward import stem_text
+from destem.text.textio import format_document, split_documents
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()

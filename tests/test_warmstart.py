@@ -15,14 +15,14 @@ from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, process
 from tokenizers.models import WordPiece
 from transformers import AutoTokenizer, BertConfig, BertModel
 
-from pipeline.cli import main
-from pipeline.model.tagger import DestemConfig
-from pipeline.model.tokenizer import SPM_FILE, TOKENIZER_FILE, StemTokenizer
-from pipeline.restore.restorer import Restorer
-from pipeline.text.forward import stem_text
-from pipeline.text.textio import InputError
-from pipeline.training.config import load_config
-from pipeline.training.train import encoder_folder, make_model, prepare_run
+from destem.cli import main
+from destem.model.tagger import DestemConfig
+from destem.model.tokenizer import SPM_FILE, TOKENIZER_FILE, StemTokenizer
+from destem.restore.restorer import Restorer
+from destem.text.forward import stem_text
+from destem.text.textio import InputError
+from destem.training.config import load_config
+from destem.training.train import encoder_folder, make_model, prepare_run
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()

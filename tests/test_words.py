@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.restore.words import split_terms
-from pipeline.text.forward import stem_text, stem_token
+from destem.cli import main
+from destem.restore.words import split_terms
+from destem.text.forward import stem_text, stem_token
 
 LISTS = ["govern polit parti elect", "trotski, revolut,bolshevik", "", "  unit  state "]
 

@@ -28,7 +28,7 @@ import math
 import pprint
 from collections import Counter
 
-from pipeline.text.detect import (
+from destem.text.detect import (
     APOSTROPHE,
     NEXT_TO_APOSTROPHE,
     TELLS,
@@ -36,8 +36,8 @@ from pipeline.text.detect import (
     next_to_apostrophe,
     tell_counts,
 )
-from pipeline.text.documents import read_documents
-from pipeline.text.forward import (
+from destem.text.documents import read_documents
+from destem.text.forward import (
     CONTRACTION_STEMS,
     NLTK_127_STOPWORDS,
     STEMMERS,

@@ -16,7 +16,7 @@ import textwrap
 from importlib.metadata import version
 from pathlib import Path
 
-from pipeline.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, stemmer_function
+from destem.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, stemmer_function
 
 TABLED_STEMMERS = ("snowball-english", "lancaster")
 

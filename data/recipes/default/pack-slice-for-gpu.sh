@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs .gpu/carry for data/recipes/default/train-slice-on-gpu.sh (the path: data/recipes/default/README.md,
 # "Next"). Instead of encoded features (pack-for-gpu.sh), the call carries prose: int8 weights of the
-# model to continue (pipeline/experiments/int8_weights.py), the pinned nltk as a wheel and Punkt's English
+# model to continue (pipeline/lab/int8_weights.py), the pinned nltk as a wheel and Punkt's English
 # parameters, the features of the validation windows (made here: the same 4,664 windows and 200-window
 # slice every step of the model validated on), and then as many of the corpus's unseen training
 # documents, from the config's first_document on, as the call's 64 MiB still hold, as xz -9e prose
@@ -21,11 +21,11 @@ if [[ ! -f $NLTK_WHEEL || -z $PUNKT_WHEEL ]]; then
 fi
 rm -rf "$C"
 mkdir -p "$C/init" "$C/site"
-python -m pipeline.experiments.int8_weights pack "$INIT/model.safetensors" "$C/init-int8.safetensors"
+python -m destem.lab.int8_weights pack "$INIT/model.safetensors" "$C/init-int8.safetensors"
 cp "$INIT"/{config.json,spiece.model,tokenizer.json,tokenizer_config.json} "$C/init/"
 cp "$NLTK_WHEEL" "$C/"
 unzip -q -o "$PUNKT_WHEEL" 'punkt/*' -x 'punkt/data/*' -d "$C/site"
 unzip -q -o "$PUNKT_WHEEL" punkt/data/__init__.py punkt/data/curated.py punkt/data/prefixes.py punkt/data/english.py -d "$C/site"
-python -m pipeline.training.corpus_slice pack --config "$CONFIG" --init "$INIT" --carry "$C" \
+python -m destem.training.corpus_slice pack --config "$CONFIG" --init "$INIT" --carry "$C" \
   ${MAX_DOCUMENTS:+--max-documents "$MAX_DOCUMENTS"}
-python -m pipeline.training.corpus_slice size --carry "$C"  # exits 1 over 64 MiB
+python -m destem.training.corpus_slice size --carry "$C"  # exits 1 over 64 MiB

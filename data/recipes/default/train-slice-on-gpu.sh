@@ -16,9 +16,9 @@ mkdir -p "$OUT/model"
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$C"/nltk-*.whl
 export PYTHONPATH=/tmp/site:$PWD/$C/site:$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
-python3 -m pipeline.experiments.int8_weights unpack "$C/init-int8.safetensors" "$C/init/model.safetensors" &
+python3 -m destem.lab.int8_weights unpack "$C/init-int8.safetensors" "$C/init/model.safetensors" &
 UNPACK=$!
-python3 -m pipeline.training.corpus_slice build --carry "$C" --processes "${PROCESSES:-$(nproc)}" | tee "$OUT/build.json"
+python3 -m destem.training.corpus_slice build --carry "$C" --processes "${PROCESSES:-$(nproc)}" | tee "$OUT/build.json"
 wait "$UNPACK"
 cp "$C"/init/{spiece.model,tokenizer.json,tokenizer_config.json,lexicon.npz} "$C/run/"
 TRAIN_CONFIG=$C/train.json
@@ -30,19 +30,19 @@ fi
 LEFT=$(( CALL_SECONDS - AFTER_SECONDS - (SECONDS - START) ))
 MINUTES=$(python3 -c "
 import sys
-from pipeline.training.config import load_config
+from destem.training.config import load_config
 print(round(max(0.5, min(load_config(sys.argv[1]).max_minutes or 1e9, (int(sys.argv[2]) - int(sys.argv[3])) / 60)), 2))
 " "$TRAIN_CONFIG" "$LEFT" "$BEFORE_SECONDS")
 echo "built in $(( SECONDS - START )) s; training for $MINUTES min (stopped at $LEFT s whatever happens)"
 status=0
-timeout -s TERM -k 60 "$LEFT" python3 -m pipeline.cli train --init "$C/init" --out "$C/run" --config "$TRAIN_CONFIG" \
+timeout -s TERM -k 60 "$LEFT" python3 -m destem.cli train --init "$C/init" --out "$C/run" --config "$TRAIN_CONFIG" \
     --max-minutes "$MINUTES" "$@" 2>&1 \
   | tr '\r' '\n' | grep --line-buffered -v 'it/s\]$' | tee "$OUT/train.log" \
   | grep --line-buffered -E 'valid_|model:|ref:|hyp:|step=|"|rror|nterrupted' || status=$?
 # bf16 weights in shards under 16 MB (what can travel back) from the last checkpoint, plus the logs
 python3 -c "
 import sys, torch
-from pipeline.model.tagger import DestemTagger
+from destem.model.tagger import DestemTagger
 DestemTagger.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2], max_shard_size='15MB')
 " "$C/run" "$OUT/model"
 cp "$C/run/log.jsonl" "$C/run/prepared.json" "$C/slice.json" "$OUT/"

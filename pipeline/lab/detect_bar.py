@@ -2,7 +2,7 @@
 (and left as plain prose); detect must name the stemmer and the stopword list of each, and
 `matches_model` must hold only for the default model's own pipeline.
 
-    python data/recipes/detect_bar.py --corpus ../shared/corpus/wiki-0{0,2,3,4}.txt.gz --split validation \
+    python -m destem.lab.detect_bar --corpus ../shared/corpus/wiki-0{0,2,3,4}.txt.gz --split validation \
         --exclude eval/suites/data/wikitext2-test-detok.txt.gz --inputs 20 --per-input 5 \
         --out eval/results/detect/bar-validation.json
 
@@ -25,11 +25,11 @@ import sys
 from collections import Counter
 from dataclasses import replace
 
-import article_choice as chosen  # data/recipes/article_choice.py
+from destem.lab import article_choice as chosen
 
-from pipeline.restore import DEFAULT_MODEL_DIR
-from pipeline.text.detect import detect_documents
-from pipeline.text.forward import STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
+from destem.model.locate import locate_model
+from destem.text.detect import detect_documents
+from destem.text.forward import STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
 
 PLAIN_PROSE = "plain prose"
 
@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--per-input", type=int, default=5, help="consecutive articles in each input (default: 5)")
     parser.add_argument("--out", required=True, metavar="FILE.json")
     args = parser.parse_args()
-    model = pipeline_of_model(str(DEFAULT_MODEL_DIR))
+    model = pipeline_of_model(locate_model())
     count = args.inputs * args.per_input
     documents = chosen.select(args, count)
     if len(documents) < count:
@@ -79,7 +79,7 @@ def main() -> None:
         rows[name] = dict(tally)
         print(f"{name:>30}: {tally['both right']}/{tally['inputs']} right, matches_model {tally['matches_model']}")
     model_kind = f"{model.stemmer} / {model.stopwords}"
-    report = {"command": "python data/recipes/detect_bar.py " + " ".join(sys.argv[1:]),
+    report = {"command": "python -m destem.lab.detect_bar " + " ".join(sys.argv[1:]),
               "articles": chosen.described(args, documents), "articles_per_input": args.per_input, "kinds": rows,
               "all_right": sum(r["both right"] for r in rows.values()),
               "inputs": sum(r["inputs"] for r in rows.values()),

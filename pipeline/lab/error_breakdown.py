@@ -6,7 +6,7 @@
 - forms: the same for word forms (lowercase), by kind of confusion (plural -s, -ed, -ing, other),
   and whether the reference form was among the LM's candidates.
 
-    python data/recipes/error_breakdown.py --model models/default --pairs .cache/pairs-wiki --windows 1000
+    python -m destem.lab.error_breakdown --model models/default --pairs .cache/pairs-wiki --windows 1000
 """
 import argparse
 import random
@@ -14,7 +14,7 @@ from collections import Counter
 
 from datasets import load_from_disk
 
-from pipeline.restore.restorer import Restorer
+from destem.restore.restorer import Restorer
 
 
 def form_confusion(reference: str, chosen: str) -> str:

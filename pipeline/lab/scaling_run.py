@@ -1,7 +1,7 @@
 """One process vs `--workers 2` vs `--engine ray`: speed, peak memory of the whole process tree, byte
 identity, and Ray's start-up cost (the README's "Past one machine" table).
 
-    python data/recipes/scaling_run.py --files 5 --work /tmp/scaling
+    python -m destem.lab.scaling_run --files 5 --work /tmp/scaling
 
 The input is FILES copies of `data/examples/trotsky.stem.txt` (9,506 stems each, one group each).
 Each run is `destem restore` in a subprocess; every 0.25 s the RSS and PSS (`/proc/PID/smaps_rollup`)
@@ -77,8 +77,8 @@ def measure(command: list[str]) -> dict:
 def ray_start_up() -> str:
     """ray.init of a local cluster, then one actor's start and model load (a one-stem group), as
     `--engine ray` pays them."""
-    from pipeline.restore.batch import RestoreOptions
-    from pipeline.restore.ray_engine import RayBatchRestore
+    from destem.restore.batch import RestoreOptions
+    from destem.restore.ray_engine import RayBatchRestore
 
     with RayBatchRestore(RestoreOptions(engine="ray", device="cpu")) as run:
         start = time.perf_counter()
@@ -107,7 +107,7 @@ def main() -> None:
     (work / "in").mkdir(parents=True)
     for i in range(args.files):
         (work / "in" / f"part{i + 1}.txt").write_text(EXAMPLE.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    base = [sys.executable, "-m", "pipeline.cli", "restore", "--device", "cpu", str(work / "in")]
+    base = [sys.executable, "-m", "destem.cli", "restore", "--device", "cpu", str(work / "in")]
     print(f"load average {os.getloadavg()[0]:.1f}")
     for i, (name, flags) in enumerate(RUNS.items()):
         out = work / f"out-{i}"

@@ -2,7 +2,7 @@
 
 `--corpus` names corpus files (several allowed, read in the order given); `--split validation`
 keeps only the articles that `destem data build` holds out for validation (1% of the articles,
-by a hash of the title: `pipeline.text.pairs.split_of` with the default `PairConfig`, the split
+by a hash of the title: `destem.text.pairs.split_of` with the default `PairConfig`, the split
 the shipped model, its lexicon and its word LM were made with, so no part of it counted them);
 `--exclude` leaves out the articles whose titles are in other corpus files (the benchmark's);
 `--skip` then skips that many of what is left, in corpus order.
@@ -16,8 +16,8 @@ import argparse
 import itertools
 import os
 
-from pipeline.text.documents import Document
-from pipeline.text.pairs import SPLITS, document_ids, split_documents
+from destem.text.documents import Document
+from destem.text.pairs import SPLITS, document_ids, split_documents
 
 BENCHMARK = "eval/suites/data/wikitext2-test-detok.txt.gz"  # the public benchmark's articles
 

@@ -1,6 +1,6 @@
 """What the validation split of the shared corpus is, and what of the shipped model touched it.
 
-    python data/recipes/validation_split.py --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz \
+    python -m destem.lab.validation_split --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz \
         --out eval/results/validation-split/split.json
 
 The validation split is the articles `destem data build` holds out (`split_of(title, PairConfig())`:
@@ -30,13 +30,13 @@ import random
 import re
 from collections import Counter
 
-from pipeline.evaluation.calibrate import held_out_windows, split_by_article
-from pipeline.restore import DEFAULT_MODEL_DIR
-from pipeline.restore.lexicon import Lexicon
-from pipeline.restore.ngram import NgramLM
-from pipeline.text.documents import expand_paths, read_documents
-from pipeline.text.forward import stem_token
-from pipeline.text.pairs import PairConfig, document_ids, document_windows, split_of
+from destem.evaluation.calibrate import held_out_windows, split_by_article
+from destem.model.locate import locate_model
+from destem.restore.lexicon import Lexicon
+from destem.restore.ngram import NgramLM
+from destem.text.documents import expand_paths, read_documents
+from destem.text.forward import stem_token
+from destem.text.pairs import PairConfig, document_ids, document_windows, split_of
 
 WORD = re.compile(r"[A-Za-z]+")
 BENCHMARK = "eval/suites/data/wikitext2-test-detok.txt.gz"
@@ -45,7 +45,7 @@ BENCHMARK = "eval/suites/data/wikitext2-test-detok.txt.gz"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", nargs="+", required=True, help="the shared corpus files, in order")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
+    parser.add_argument("--model", default=locate_model())
     parser.add_argument("--out", required=True, metavar="FILE.json")
     args = parser.parse_args()
     config = PairConfig()
@@ -88,7 +88,7 @@ def main() -> None:
     decoding_articles = {r["article"] for r in decoding if r["verified"] and r["source"]}
 
     report = {
-        "command": "python data/recipes/validation_split.py --corpus " + " ".join(args.corpus) + f" --out {args.out}",
+        "command": "python -m destem.lab.validation_split --corpus " + " ".join(args.corpus) + f" --out {args.out}",
         "split": {"valid_fraction": config.valid_fraction, "seed": config.seed},
         "validation_articles": len(titles), "per_file": per_file,
         "validation_windows": len(windows),

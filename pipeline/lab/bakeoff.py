@@ -10,7 +10,7 @@ Candidates:
 - `tagger-smollm2`: the same tagger, its encoder the first layers of SmolLM2-135M made bidirectional,
   reading the stems with SmolLM2's byte-level BPE (pipeline/model/smollm2.py);
 - `forced-seq2seq`: a T5 encoder-decoder whose decoder is handed each stem before the words it
-  produces (pipeline/experiments/forced_seq2seq.py).
+  produces (pipeline/lab/forced_seq2seq.py).
 The budget is wall-clock minutes, or CPU minutes of the training process (`cpu_minutes`), which
 measure the same work on a machine that other jobs share. Results accumulate in OUT/results.json
 (one formulation can be run at a time, in parallel processes too) and OUT/report.md.
@@ -217,3 +217,45 @@ def report_markdown(report: dict) -> str:
         for sample in row["samples"]:
             lines += [f"- ref: {sample['reference'][:200]}", f"  hyp: {sample['restored'][:200]}"]
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train each formulation for the same budget on the same first training windows of built pairs,
+    restore the same validation windows, and score BLEU, chrF++ and content-word accuracy. Results
+    accumulate in OUT/results.json and OUT/report.md, one formulation at a time if you like."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m destem.lab.bakeoff", description=main.__doc__)
+    p.add_argument("--pairs", required=True, metavar="DIR", help="pairs built by `destem data build`")
+    p.add_argument("--formulations", default=",".join(FORMULATIONS), metavar="LIST",
+                   help="comma-separated, from: " + ", ".join(FORMULATIONS))
+    p.add_argument("--minutes", type=float, default=20.0, help="training budget of each (default: 20)")
+    p.add_argument("--cpu-minutes", type=float, default=0.0,
+                   help="a budget of CPU minutes of the training process instead (taggers; fair on a shared machine)")
+    p.add_argument("--train-windows", type=int, default=60_000, help="training windows (default: 60000)")
+    p.add_argument("--eval-windows", type=int, default=200, help="validation windows scored (default: 200)")
+    p.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
+    p.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
+    p.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
+    args = p.parse_args(argv)
+    names = [n.strip() for n in args.formulations.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(FORMULATIONS))
+    if unknown:
+        print(f"bakeoff: --formulations: unknown {unknown} (choose from {', '.join(FORMULATIONS)})", file=sys.stderr)
+        return 2
+    options = BakeoffOptions(pairs=args.pairs, out=args.out, work=args.work, formulations=names,
+                             minutes=args.minutes, cpu_minutes=args.cpu_minutes, train_windows=args.train_windows,
+                             eval_windows=args.eval_windows, tagger_config=args.tagger_config)
+    try:
+        run_bakeoff(options)
+    except InputError as e:
+        print(f"bakeoff: error: {e}", file=sys.stderr)
+        return 2
+    with open(os.path.join(args.out, "report.md")) as f:
+        print(f.read())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

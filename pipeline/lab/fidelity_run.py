@@ -1,6 +1,6 @@
 """Large-scale fidelity run: restore whole articles and count the ones that stem back exactly.
 
-    python data/recipes/fidelity_run.py --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz --split validation \
+    python -m destem.lab.fidelity_run --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz --split validation \
         --exclude eval/suites/data/wikitext2-test-detok.txt.gz --articles 2000 --out eval/results/fidelity/validation
 
 Each chosen article (`article_choice.py`: `--corpus` files in order, `--split`, `--exclude`, then
@@ -19,20 +19,20 @@ import os
 import sys
 import time
 
-import article_choice as chosen  # data/recipes/article_choice.py
+from destem.lab import article_choice as chosen
 from tqdm import tqdm
 
-from pipeline import Restorer, check_documents, stem_text
-from pipeline.evaluation.bench import machine_info
-from pipeline.restore import DEFAULT_MODEL_DIR
-from pipeline.restore.batch import restore_stream
+from destem import Restorer, check_documents, stem_text
+from destem.evaluation.bench import machine_info
+from destem.model.locate import locate_model
+from destem.restore.batch import restore_stream
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     chosen.add_options(parser)
     parser.add_argument("--articles", type=int, default=2000, help="articles to restore, at most (default: 2000)")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: models/default)")
+    parser.add_argument("--model", default=locate_model(), help="model folder (default: models/default)")
     parser.add_argument("--out", required=True, help="report folder")
     args = parser.parse_args()
 
@@ -46,7 +46,7 @@ def main() -> int:
     report = check_documents(stems, restored)
     failed = {m.document for m in report.mismatches}
     result = {
-        "command": "python data/recipes/fidelity_run.py " + " ".join(sys.argv[1:]),
+        "command": "python -m destem.lab.fidelity_run " + " ".join(sys.argv[1:]),
         "model": os.path.abspath(args.model), "articles": chosen.described(args, articles),
         "documents": report.documents, "documents_ok": report.documents_ok,
         "stems": report.stems, "stems_ok": report.stems_ok, "restore_seconds": round(seconds, 1),

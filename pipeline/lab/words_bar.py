@@ -1,7 +1,7 @@
 """The `destem words` bar: topic-style lists from held-out articles (each article's 10 most
 frequent content stems), turned back into words alone and with the articles as context.
 
-    python data/recipes/words_bar.py --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz --split validation \
+    python -m destem.lab.words_bar --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz --split validation \
         --exclude eval/suites/data/wikitext2-test-detok.txt.gz --articles 200 \
         --out eval/results/words --name bar-validation --cache .cache/words-validation.restored.txt
 
@@ -26,16 +26,16 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-import article_choice as chosen  # data/recipes/article_choice.py
+from destem.lab import article_choice as chosen
 
-from pipeline.evaluation.bench import machine_info
-from pipeline.restore import DEFAULT_MODEL_DIR
-from pipeline.restore.batch import restore_stream
-from pipeline.restore.lexicon import Lexicon
-from pipeline.restore.restorer import Restorer
-from pipeline.restore.words import choose_words, context_sample, form_counts_of_restorations
-from pipeline.text.forward import STOPWORDS, stem_text, stem_token, tokenize
-from pipeline.text.textio import split_lines
+from destem.evaluation.bench import machine_info
+from destem.model.locate import locate_model
+from destem.restore.batch import restore_stream
+from destem.restore.lexicon import Lexicon
+from destem.restore.restorer import Restorer
+from destem.restore.words import choose_words, context_sample, form_counts_of_restorations
+from destem.text.forward import STOPWORDS, stem_text, stem_token, tokenize
+from destem.text.textio import split_lines
 
 LIST_LENGTH = 10
 
@@ -90,7 +90,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200, help="held-out articles (default: 200)")
     parser.add_argument("--context-stems", type=int, default=400_000,
                         help="context stems restored at most (0: measure the lexicon alone)")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
+    parser.add_argument("--model", default=locate_model())
     parser.add_argument("--out", required=True, metavar="DIR")
     parser.add_argument("--cache", metavar="FILE", help="keep the context's restorations here, and reuse them")
     parser.add_argument("--name", default="bar", help="the report is OUT/NAME.json (default: bar)")
@@ -101,7 +101,7 @@ def main() -> None:
     lists, reference = topic_lists(articles)
     terms = [stem for stems in lists for stem in stems]
     lexicon = Lexicon.from_folder(args.model)
-    report = {"command": "python data/recipes/words_bar.py " + " ".join(sys.argv[1:]),
+    report = {"command": "python -m destem.lab.words_bar " + " ".join(sys.argv[1:]),
               "lists": len(lists), "machine": machine_info(["cpu"]),
               "alone": score(lists, choose_words(terms, lexicon), reference)}
     if args.context_stems > 0:

@@ -1,10 +1,10 @@
 """Issue 19's CPU levers, measured on held-out whole articles (never the benchmark): BLEU and
 stems/s of the shipped default with a decoding setting off and on.
 
-    python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 25 \
+    python -m destem.lab.cpu_levers --corpus ../shared/corpus/wiki-04.txt.gz --articles 25 \
         --setting lm_weight=0.2,0.25,0.3
-    python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 12 --two-cut
-    python data/recipes/cpu_levers.py --corpus ../shared/corpus/wiki-04.txt.gz --articles 12 \
+    python -m destem.lab.cpu_levers --corpus ../shared/corpus/wiki-04.txt.gz --articles 12 --two-cut
+    python -m destem.lab.cpu_levers --corpus ../shared/corpus/wiki-04.txt.gz --articles 12 \
         --model RUN_SEED_0 --ensemble RUN_SEED_1
 
 Articles are the validation split of pair building (no model here trained on them), each scored
@@ -18,12 +18,12 @@ import time
 
 import sacrebleu
 
-from pipeline.experiments.ensemble import EnsembleRestorer
-from pipeline.experiments.two_cut import TwoCutRestorer
-from pipeline.restore.restorer import Restorer
-from pipeline.text.documents import read_documents
-from pipeline.text.forward import stem_text
-from pipeline.text.pairs import PairConfig, split_of
+from destem.lab.ensemble import EnsembleRestorer
+from destem.lab.two_cut import TwoCutRestorer
+from destem.restore.restorer import Restorer
+from destem.text.documents import read_documents
+from destem.text.forward import stem_text
+from destem.text.pairs import PairConfig, split_of
 
 
 def held_out_articles(path: str, count: int) -> list[str]:
@@ -56,9 +56,9 @@ def main() -> None:
     lever = parser.add_mutually_exclusive_group(required=True)
     lever.add_argument("--setting", help="NAME=V1,V2,...: a config.json decoding setting and its values")
     lever.add_argument("--two-cut", action="store_true",
-                       help="the shipped restorer against pipeline/experiments/two_cut.py's")
+                       help="the shipped restorer against pipeline/lab/two_cut.py's")
     lever.add_argument("--ensemble", metavar="SECOND_MODEL",
-                       help="--model alone, SECOND_MODEL alone, and the two averaged (pipeline/experiments/ensemble.py)")
+                       help="--model alone, SECOND_MODEL alone, and the two averaged (pipeline/lab/ensemble.py)")
     args = parser.parse_args()
     references = held_out_articles(args.corpus, args.articles)
     sources = [stem_text(r) for r in references]

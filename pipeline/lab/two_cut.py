@@ -6,7 +6,7 @@ cuts most such stems sit inside a window. The second cut uses smaller windows, s
 fall at other sentence ends than the first's. Gaps at a window's edge (its first slot and its
 tail) keep the first cut's scores: the two cuts' edge slots do not name the same gap. Everything
 after the tagger (LM search, constraints, repair) is the shipped Restorer's.
-Measured by `data/recipes/cpu_levers.py --two-cut`; it is not part of restoring.
+Measured by `destem.lab.cpu_levers --two-cut`; it is not part of restoring.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Continuing the default model on fresh windows lowered its validation loss but no
 average of the weights before and after such a run beat both (see models/default/README.md). The
 copies must share a starting point: averaging unrelated models gives noise.
 
-    python -m pipeline.experiments.average_weights OUT.safetensors A.safetensors B.safetensors [C.safetensors ...]
+    python -m destem.lab.average_weights OUT.safetensors A.safetensors B.safetensors [C.safetensors ...]
 
 OUT holds the element-wise mean in bf16 (how models/default ships its weights).
 """
@@ -26,7 +26,7 @@ def average(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tenso
 
 def main(argv: list[str]) -> int:
     if len(argv) < 3:
-        print("usage: python -m pipeline.experiments.average_weights OUT.safetensors A.safetensors B.safetensors [...]",
+        print("usage: python -m destem.lab.average_weights OUT.safetensors A.safetensors B.safetensors [...]",
               file=sys.stderr)
         return 2
     target, sources = argv[0], argv[1:]

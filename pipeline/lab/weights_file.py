@@ -1,4 +1,4 @@
-"""What the small weight-file commands (`pipeline.experiments.int8_weights`, `pipeline.experiments.average_weights`) share:
+"""What the small weight-file commands (`destem.lab.int8_weights`, `destem.lab.average_weights`) share:
 refusing a missing input or an output that would overwrite one, and writing the output whole."""
 import os
 import sys

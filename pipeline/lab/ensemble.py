@@ -3,7 +3,7 @@ window, and their log-probabilities of gap, form and case are averaged per stem 
 
 Both taggers must share the tokenizer and the label sets (runs prepared from the same pairs with
 the same config do). Everything after the tagger (LM search, constraints, repair) is the first
-restorer's. Measured by `data/recipes/cpu_levers.py --ensemble SECOND`; it is not part of restoring.
+restorer's. Measured by `destem.lab.cpu_levers --ensemble SECOND`; it is not part of restoring.
 """
 from __future__ import annotations
 

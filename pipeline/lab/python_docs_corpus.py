@@ -1,7 +1,7 @@
 """A non-encyclopedic domain corpus for fine-tuning experiments: prose from the docstrings of
 Python's standard library (technical documentation; PSF licence), in destem's corpus format.
 
-    python data/recipes/python_docs_corpus.py OUT_DIR
+    python -m destem.lab.python_docs_corpus OUT_DIR
 
 writes OUT_DIR/train.txt and OUT_DIR/test.txt: one article per module or submodule (`# email.message`), a docstring
 paragraph a line; modules are split by a hash of their name (about 1 in 5 held out), so no

@@ -7,7 +7,7 @@ torch.set_num_threads(1), best of `--repeats`, and counts stems per CPU second o
 (time.process_time) beside stems per wall-clock second; on one thread the first is what a free core
 would give.
 
-    python data/recipes/bakeoff_speed.py --pairs .cache/bakeoff/pairs-60000 \
+    python -m destem.lab.bakeoff_speed --pairs .cache/bakeoff/pairs-60000 \
         --models .cache/bakeoff/tagger .cache/bakeoff/tagger-wide .cache/bakeoff/tagger-smollm2 models/default \
         --out eval/results/bakeoff/speed.json
 """
@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 
 import torch
 
-from pipeline.experiments.bakeoff import validation_windows
-from pipeline.restore.restorer import Restorer
+from destem.lab.bakeoff import validation_windows
+from destem.restore.restorer import Restorer
 
 
 def measure(model_dir: str, sources: list[str], repeats: int) -> dict:

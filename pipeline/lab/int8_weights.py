@@ -6,8 +6,8 @@ unpacked weights start the fine-tuning run, which repairs the rounding (on the d
 round trip moved validation loss 1.3853 -> 1.3855 and the 200-window BLEU 48.35 -> 48.21).
 Used by data/recipes/default/pack-for-gpu.sh and data/recipes/default/continue-on-gpu.sh:
 
-    python -m pipeline.experiments.int8_weights pack models/default/model.safetensors .gpu/init-int8.safetensors
-    python -m pipeline.experiments.int8_weights unpack .gpu/init-int8.safetensors OUT/model.safetensors
+    python -m destem.lab.int8_weights pack models/default/model.safetensors .gpu/init-int8.safetensors
+    python -m destem.lab.int8_weights unpack .gpu/init-int8.safetensors OUT/model.safetensors
 """
 import sys
 
@@ -45,7 +45,7 @@ def unpack(packed: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 def main(argv: list[str]) -> int:
     commands = {"pack": pack, "unpack": unpack}
     if len(argv) != 3 or argv[0] not in commands:
-        print("usage: python -m pipeline.experiments.int8_weights pack|unpack SOURCE.safetensors TARGET.safetensors",
+        print("usage: python -m destem.lab.int8_weights pack|unpack SOURCE.safetensors TARGET.safetensors",
               file=sys.stderr)
         return 2
     command, source, target = argv
