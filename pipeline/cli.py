@@ -155,6 +155,10 @@ def add_restore(sub) -> None:
                            "by a blank line instead of one a line")
     add_decoding_options(p)
     add_device_option(p)
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                   help="the tagger's arithmetic: auto runs bf16 where the hardware has it natively (AVX-512 BF16 or "
+                        "AMX CPUs, GPUs) and fp32 elsewhere; fp32 gives the same output on every CPU; bf16 and fp32 "
+                        "differ in rare near-ties (default: auto; the summary says which ran)")
     p.add_argument("--force", action="store_true", help="redo outputs that exist already")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
@@ -217,12 +221,14 @@ def cmd_restore(args) -> int:
         raise InputError("--ray-address, --actors and --gpus-per-actor go with --engine ray")
     if args.explain and args.mark_below is not None:
         raise InputError("--mark-below marks the text output; --explain records the plain text with its probabilities")
-    model_dir = model_folder(args)
     if args.workers == 1 and args.engine == "local":
-        prefetch(model_dir)  # the LM is read while torch is imported
+        try:
+            prefetch(model_folder(args))  # the LM is read while torch is imported
+        except InputError:
+            pass  # no such model: said once the inputs are checked, when the model is needed
     from .restore.batch import RestoreOptions, restore_files
 
-    options = RestoreOptions(model_dir=model_dir, device=args.device, jsonl=args.jsonl,
+    options = RestoreOptions(model_dir=args.model, device=args.device, precision=args.precision, jsonl=args.jsonl,
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
                              workers=args.workers, engine=args.engine, ray_address=args.ray_address,
@@ -573,9 +579,11 @@ def add_train(sub) -> None:
     p.add_argument("--hub-dataset", metavar="NAME", help="also train on this hub dataset's train split (needs a network)")
     add_pairs_option(p, required=False, help_suffix=" instead of --corpus")
     p.add_argument("--out", required=True, metavar="DIR", help="run folder (the trained model ends up here)")
-    p.add_argument("--config", default="cpu", help="cpu, gpu, toy, or a JSON file of overrides (default: cpu)")
-    p.add_argument("--init", metavar="DIR",
-                   help="fine-tune this model folder (keeps its tokenizer and labels, extends its lexicon)")
+    p.add_argument("--config", help="cpu, gpu, finetune, toy, or a JSON file of overrides (default: finetune "
+                                     "with --init, else cpu)")
+    p.add_argument("--init", metavar="MODEL",
+                   help="fine-tune this model (a folder or an installed model's name, e.g. default): its tokenizer, "
+                        "labels and word LM are kept, its lexicon extended")
     p.add_argument("--max-steps", type=int, help="train this many steps; alone, it replaces the config's minutes budget")
     p.add_argument("--max-minutes", type=float, help="stop after this many minutes (overrides the config)")
     p.add_argument("--max-cpu-minutes", type=float,
@@ -602,7 +610,12 @@ def cmd_train(args) -> int:
     from .training.config import load_config, with_budget
     from .training.train import PREPARED_FILE, fine_tuning_config, prepare_run, train
 
-    config = with_budget(load_config(args.config), args.max_steps, args.max_minutes, args.max_cpu_minutes)
+    if args.init:
+        from .model.locate import locate_model
+
+        args.init = locate_model(args.init)
+    config = load_config(args.config or ("finetune" if args.init else "cpu"))
+    config = with_budget(config, args.max_steps, args.max_minutes, args.max_cpu_minutes)
     if args.save_every_steps is not None:
         config = dataclasses.replace(config, save_every_steps=args.save_every_steps)
     if args.init:

@@ -210,7 +210,7 @@ def test_three_steps_from_the_built_slice_give_a_model_folder_that_round_trips(p
 
     from destem.lab.int8_weights import pack, unpack
     from destem.lab.weights_file import save_whole
-    from destem.model.tagger import DestemTagger
+    from destem.model.tagger import Tagger
     from destem.restore.restorer import Restorer
 
     carry = tmp_path / "carry"
@@ -223,7 +223,7 @@ def test_three_steps_from_the_built_slice_give_a_model_folder_that_round_trips(p
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout[run.stdout.index("{"):])["step"] == 3
     back = tmp_path / "back"
-    DestemTagger.from_pretrained(str(carry / "run")).to(torch.bfloat16).save_pretrained(str(back), max_shard_size="100KB")
+    Tagger.from_pretrained(str(carry / "run")).to(torch.bfloat16).save_pretrained(str(back), max_shard_bytes=100_000)
     assert len(list(back.glob("model-*.safetensors"))) > 1
     model_dir = tmp_path / "model"
     names = corpus_slice.assemble(str(back), str(toy_model_dir), str(model_dir))

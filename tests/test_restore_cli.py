@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from destem.cli import main
-from destem.model.tagger import DestemConfig, DestemTagger
+from destem.model.tagger import Tagger, TaggerConfig
 from destem.restore import batch
 from destem.restore.batch import looks_stemmed, restore_stream
 from destem.restore.lexicon import LEXICON_FILE
@@ -34,7 +34,7 @@ def random_model_dir(toy_model_dir, tmp_path_factory):
     """The toy model's shape, tokenizer and lexicon with random weights: a deliberately bad model."""
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("random") / "model"
-    DestemTagger(DestemConfig.from_pretrained(toy_model_dir)).save_pretrained(out)
+    Tagger.initialized(TaggerConfig.from_folder(str(toy_model_dir))).save_pretrained(str(out))
     for name in ("spiece.model", LEXICON_FILE):
         shutil.copy(toy_model_dir / name, out / name)
     return out
@@ -275,7 +275,7 @@ def test_missing_model_is_one_line(tmp_path, capsys, workers):
     source = write_lines(tmp_path / "in.txt", ["comet ."])
     code, _, err = restore(capsys, "--model", tmp_path / "no-model", "--workers", workers, source)
     assert code == 2
-    assert err.strip() == f"destem: error: no model folder at {tmp_path}/no-model (pass --model DIR)"
+    assert err.strip() == f"destem: error: no model folder at {tmp_path}/no-model"
 
 
 def test_errors_replace_restores_a_non_utf8_file_anyway(toy_model_dir, tmp_path, capsys):

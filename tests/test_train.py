@@ -18,7 +18,7 @@ import torch
 
 from destem.cli import main
 from destem.model.features import load_features
-from destem.model.tagger import DestemTagger
+from destem.model.tagger import Tagger
 from destem.restore.lexicon import LEXICON_FILE, Lexicon
 from destem.restore.restorer import Restorer
 from destem.text.check import check_documents
@@ -150,8 +150,8 @@ def test_a_trainer_state_that_is_not_plain_data_is_refused(toy_model_dir, tmp_pa
 def test_fine_tuning_lowers_validation_loss(finetuned, toy_model_dir):
     valid = load_features(str(finetuned / "features" / "validation.npz.xz"))
     device = torch.device("cpu")
-    before = training.validation_loss(DestemTagger.from_pretrained(toy_model_dir, dtype=torch.float32), valid, device, 2048)
-    after = training.validation_loss(DestemTagger.from_pretrained(finetuned, dtype=torch.float32), valid, device, 2048)
+    before = training.validation_loss(Tagger.from_pretrained(toy_model_dir, dtype=torch.float32), valid, device, 2048)
+    after = training.validation_loss(Tagger.from_pretrained(finetuned, dtype=torch.float32), valid, device, 2048)
     assert after["valid_loss"] < before["valid_loss"], (before, after)
 
 

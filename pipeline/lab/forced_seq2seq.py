@@ -36,7 +36,7 @@ from transformers import T5Config, T5ForConditionalGeneration
 
 from ..model.features import token_budget_batches
 from ..model.labels import IGNORE, capitalize_sentences
-from ..model.plain_tagger import pick_device
+from ..model.device import pick_device
 from ..model.tokenizer import SPM_FILE, train_sentencepiece
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize

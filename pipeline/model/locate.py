@@ -40,10 +40,12 @@ def locate_model(model: str | None = None) -> str:
             continue
         if os.path.isdir(value):
             return value
-        folder = installed_model(value)
+        folder = None if os.sep in value or value.startswith(".") else installed_model(value)
         if folder:
             return folder
-        raise InputError(f"{source} {value}: no such model folder, and no installed model of that name "
+        if folder is None and (os.sep in value or value.startswith(".")):
+            raise InputError(f"no model folder at {value}")
+        raise InputError(f"{source} {value}: no model folder at {value}, and no installed model of that name "
                          f"(a package {PACKAGE_PREFIX}{value.replace('-', '_')})")
     folder = installed_model(DEFAULT_MODEL)
     if folder is None:

@@ -26,6 +26,7 @@ from ..text.detect import detect_documents
 from ..text.detok import detokenize
 from ..text.forward import STOPWORDS, ForwardPipeline, pipeline_of_model
 from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
+from ..model.device import pick_device, use_bf16
 from ..model.locate import locate_model
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import Restoration, Restorer, RestoreStats
@@ -41,6 +42,7 @@ WARN_CONFIDENCE = 0.9  # below it, too few tells to rule out the model's pipelin
 class RestoreOptions:
     model_dir: str | None = None  # a model folder or an installed model's name; None: $DESTEM_MODEL or the default
     device: str = "auto"
+    precision: str = "auto"  # the tagger's: "auto" (bf16 where native), "bf16" or "fp32" (the same bytes on every CPU)
     jsonl: bool = False
     text_key: str = "text"
     output_key: str = "restored"
@@ -58,9 +60,6 @@ class RestoreOptions:
     explain: bool = False  # JSONL out: each document's text with every choice's probability and alternatives
     html: str | None = None  # also write the restorations as one page, shaded by confidence
     mark_below: float | None = None  # write choices less likely than this as [written|runner-up]
-
-    def __post_init__(self):
-        self.model_dir = locate_model(self.model_dir)  # one folder for every process and actor
 
     @property
     def needs_explanations(self) -> bool:
@@ -85,6 +84,7 @@ class RunTotals:
     seconds: float = 0.0  # time spent restoring and writing (loading the model excluded, starting workers not)
     skipped: int = 0  # outputs that existed already
     failed: int = 0  # inputs that could not be read
+    precision: str = ""  # the tagger's, in this machine's processes
 
     def summary(self) -> str:
         s = self.stats
@@ -96,6 +96,8 @@ class RunTotals:
             line += f"; skipped {self.skipped:,} finished outputs (--force redoes them)"
         if self.failed:
             line += f"; {self.failed:,} inputs failed"
+        if self.precision:
+            line += f"; precision: {self.precision}"
         return line
 
 
@@ -180,7 +182,8 @@ def _restore_group(options: RestoreOptions, group_stems: int, group: list[str]) 
 
 def load_restorer(options: RestoreOptions) -> Restorer:
     try:
-        return Restorer.from_pretrained(options.model_dir, device=options.device)
+        return Restorer.from_pretrained(locate_model(options.model_dir), device=options.device,
+                                        precision=options.precision)
     except FileNotFoundError as e:
         raise InputError(f"{e} (pass --model DIR)") from None
     except ValueError as e:  # --device cuda without a GPU
@@ -283,7 +286,7 @@ class BatchRestore:
     def __init__(self, options: RestoreOptions, progress=None):
         self.options = options
         self.progress = progress  # a tqdm bar over stems, or None
-        self.totals = RunTotals()
+        self.totals = RunTotals(precision="bf16" if use_bf16(pick_device(options.device), options.precision) else "fp32")
         self._restorer: Restorer | None = None
         self._pool = None  # the worker processes, with --workers N > 1
         self._model_pipeline: ForwardPipeline | None = None
@@ -423,7 +426,7 @@ class BatchRestore:
         """One warning for an input that another pipeline than the model's made (`destem detect`)."""
         if self._model_pipeline is None:
             try:
-                self._model_pipeline = pipeline_of_model(self.options.model_dir)
+                self._model_pipeline = pipeline_of_model(locate_model(self.options.model_dir))
             except FileNotFoundError as e:
                 raise InputError(f"{e} (pass --model DIR)") from None
         found = detect_documents(documents, expected=self._model_pipeline)

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields
 
+from ..model.locate import locate_model
 from ..text.textio import InputError
 from . import batch
 from .batch import BatchRestore, Job, RestoreOptions, document_groups, load_restorer, restore_group
@@ -178,8 +179,8 @@ class RayBatchRestore(BatchRestore):
         """One row per document of `groups`, in order, restored by the actor pool; Ray is started
         now, before any output is opened."""
         o = self.options
-        if not o.ray_address and not os.path.isdir(o.model_dir):  # a cluster's nodes may have it where we do not
-            raise InputError(f"no model folder at {o.model_dir} (pass --model DIR)")
+        if not o.ray_address:  # a cluster's nodes may have the model where we do not
+            locate_model(o.model_dir)
         ray, started = start_ray(o.ray_address)
         if started:
             self._ray = ray

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from typing import Iterator
 
 
@@ -80,3 +81,18 @@ def split_documents(text: str, markdown: bool = False) -> list[str]:
     if not text:
         return []
     return text.removesuffix("\n").split("\n\n")
+
+
+@contextmanager
+def atomic_path(target: str) -> Iterator[str]:
+    """A temporary path beside `target` to write the whole file to; renamed onto `target` when the block
+    ends, removed if it raises: a stopped write never leaves a half file under the real name."""
+    folder, name = os.path.split(os.path.abspath(target))
+    stem, dot, ext = name.rpartition(".")
+    partial = os.path.join(folder, f".{stem}.partial.{ext}" if dot else f".{name}.partial")  # keeps the suffix
+    try:
+        yield partial
+        os.replace(partial, target)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)

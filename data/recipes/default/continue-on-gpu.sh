@@ -17,8 +17,8 @@ python3 -m destem.cli train --init "$C/init" --out "$C/run" --config "${CONFIG:?
 # bf16 weights in shards under 16 MB (what can travel back), plus the training log
 python3 -c "
 import sys, torch
-from destem.model.tagger import DestemTagger
-DestemTagger.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2], max_shard_size='15MB')
+from destem.model.tagger import Tagger
+Tagger.from_pretrained(sys.argv[1]).to(torch.bfloat16).save_pretrained(sys.argv[2], max_shard_bytes=15_000_000)
 " "$C/run" "$OUT/model"
 cp "$C/run/log.jsonl" "$OUT/"
 ls -la "$OUT" "$OUT/model"
