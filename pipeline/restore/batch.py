@@ -14,19 +14,19 @@ import signal
 import sys
 import time
 from collections import deque
-from contextlib import ExitStack, contextmanager, nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Iterable, Iterator, TextIO
 
 import torch
 
+from ..model.locate import locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
 from ..text.forward import STOPWORDS, ForwardPipeline, pipeline_of_model
-from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
-from ..model.locate import locate_model
+from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import Restoration, Restorer, RestoreStats
 
@@ -218,7 +218,7 @@ def _check_page(jobs: list[Job], page: str | None) -> None:
     if page is None:
         return
     taken = {os.path.realpath(path) for job in jobs for path in (job.source, job.target) if path not in (None, "-")}
-    if os.path.realpath(page) in taken:
+    if {os.path.realpath(page), os.path.realpath(partial_path(page))} & taken:
         raise InputError(f"--html {page}: is an input or an output of this run; choose another name")
 
 
@@ -249,7 +249,7 @@ def _check_targets(jobs: list[Job], folders: list[str], out: str) -> None:
     writers: dict[str, str] = {}
     for job in jobs:
         target = os.path.realpath(job.target)
-        if target in sources:
+        if target in sources or os.path.realpath(partial_path(job.target)) in sources:
             raise InputError(f"{job.target}: the output would overwrite an input; choose another -o")
         if target in writers:
             raise InputError(f"{writers[target]} and {job.source} would both be written to {job.target}")
@@ -258,22 +258,6 @@ def _check_targets(jobs: list[Job], folders: list[str], out: str) -> None:
     for folder in folders:
         if out_dir.startswith(os.path.realpath(folder) + os.sep):
             raise InputError(f"-o {out}: is inside the input folder {folder}; a rerun would read the outputs as inputs")
-
-
-@contextmanager
-def atomic_output(target: str) -> Iterator[TextIO]:
-    """Write to a hidden temporary file beside `target`, renamed to it only once complete."""
-    folder, name = os.path.split(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    partial = os.path.join(folder, f".{name}.part")  # a rerun after a kill overwrites it
-    try:
-        with open(partial, "w", encoding="utf-8", newline="\n") as f:
-            yield f
-        os.replace(partial, target)
-    except BaseException:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
 
 
 class BatchRestore:
@@ -291,9 +275,9 @@ class BatchRestore:
         self._exit = ExitStack()
         self.page = None  # the --html page, open while the run lasts
 
-    def __enter__(self) -> "BatchRestore":
+    def __enter__(self) -> BatchRestore:
         if self.options.html is not None:
-            self.page = self._exit.enter_context(atomic_output(self.options.html))
+            self.page = self._exit.enter_context(atomic_write(self.options.html))
             self.page.write(page_head("Restored by destem"))
         return self
 
@@ -369,7 +353,7 @@ class BatchRestore:
         o = self.options
         start = time.perf_counter()
         written_before = self._stdout_documents if job.target is None else 0
-        with nullcontext(sys.stdout) if job.target is None else atomic_output(job.target) as out:
+        with nullcontext(sys.stdout) if job.target is None else atomic_write(job.target) as out:
             for index, restoration in enumerate(restorations):
                 if not restoration.roundtrip_ok:
                     self._name_failure(job, index, documents[index], restoration.text)
