@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from destem.restore.batch import plan_jobs
 from destem.text.textio import InputError, atomic_write, partial_path
 

@@ -19,6 +19,8 @@ import os
 import sys
 import time
 
+from tqdm import tqdm
+
 from destem.evaluation.bench import machine_info
 from destem.lab import article_choice as chosen
 from destem.model.locate import locate_model
@@ -26,7 +28,6 @@ from destem.restore.batch import restore_stream
 from destem.restore.restorer import Restorer
 from destem.text.check import check_documents
 from destem.text.forward import stem_text
-from tqdm import tqdm
 
 
 def main() -> int:
