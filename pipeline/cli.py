@@ -226,15 +226,21 @@ def cmd_restore(args) -> int:
             prefetch(model_folder(args))  # the LM is read while torch is imported
         except InputError:
             pass  # no such model: said once the inputs are checked, when the model is needed
-    from .restore.batch import RestoreOptions, restore_files
+    from .restore.batch import LocalEngine, RestoreOptions, restore_files
 
+    if args.engine == "ray":
+        from .restore.ray_engine import RayEngine, RayOptions
+
+        engine = RayEngine(RayOptions(address=args.ray_address, actors=args.actors,
+                                      gpus_per_actor=args.gpus_per_actor))
+    else:
+        engine = LocalEngine(workers=args.workers)
     options = RestoreOptions(model_dir=args.model, device=args.device, precision=args.precision, jsonl=args.jsonl,
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
-                             workers=args.workers, engine=args.engine, ray_address=args.ray_address,
-                             actors=args.actors, gpus_per_actor=args.gpus_per_actor, errors=args.errors,
-                             strict=args.strict, explain=args.explain, html=args.html, mark_below=args.mark_below)
-    return restore_files(args.inputs or ["-"], args.out, options)
+                             errors=args.errors, strict=args.strict, explain=args.explain, html=args.html,
+                             mark_below=args.mark_below)
+    return restore_files(args.inputs or ["-"], args.out, options, engine)
 
 
 def add_check(sub) -> None:

@@ -8,26 +8,32 @@ import sys
 import pytest
 
 from destem.cli import main
-from destem.text.detect import CONTRACTIONS_TELL, NEXT_TO_APOSTROPHE, contraction_shape, detect_documents
-from destem.text.detect_rates import CONTRACTION_ARTICLE_TOKENS, CONTRACTION_DISPERSION
+from destem.text.detect import (
+    CONTRACTION_ARTICLE_TOKENS,
+    CONTRACTION_DISPERSION,
+    CONTRACTIONS_TELL,
+    NEXT_TO_APOSTROPHE,
+    contraction_shape,
+    detect_documents,
+)
 from destem.text.forward import DEFAULT_PIPELINE, STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
 
 PROSE = [
-    "The famous party won the election on a rainy day in May, and its leader quickly said that the "
-    "country's new government would really govern differently. Nobody had expected that the status of the "
-    "old families would change so rapidly; most of them simply stayed away from the capital for the holiday.",
-    "In the following years the technology of the railway was generally improved: engineers designed "
-    "faster engines, the company's directors happily reported larger profits, and a 5 m bridge was built "
-    "across the valley. The journey from the city to the coast took one day instead of three.",
-    "Historians have argued that the reforms were politically motivated. The king's ministers, who were "
-    "mostly drawn from noble families, won the support of the army, but the peasants' grievances were "
-    "largely ignored until a famous essay by a young lawyer described their situation in detail.",
-    "He played the violin every day, and his son's music was eventually performed in the cathedral. "
-    "Critics were generally impressed by the way the choir sang; one reviewer wrote that the performance "
-    "was \"truly remarkable\" and that the composer had won a lasting place in the history of the country.",
-    "Scientists working on the theory of electricity carefully measured the currents in various metals. "
-    "Their results were published in the society's journal, and the methodology was later adopted by "
-    "laboratories in many countries, which quickly confirmed the surprising findings of the study.",
+    ("The famous party won the election on a rainy day in May, and its leader quickly said that the "
+     "country's new government would really govern differently. Nobody had expected that the status of the "
+     "old families would change so rapidly; most of them simply stayed away from the capital for the holiday."),
+    ("In the following years the technology of the railway was generally improved: engineers designed "
+     "faster engines, the company's directors happily reported larger profits, and a 5 m bridge was built "
+     "across the valley. The journey from the city to the coast took one day instead of three."),
+    ("Historians have argued that the reforms were politically motivated. The king's ministers, who were "
+     "mostly drawn from noble families, won the support of the army, but the peasants' grievances were "
+     "largely ignored until a famous essay by a young lawyer described their situation in detail."),
+    ("He played the violin every day, and his son's music was eventually performed in the cathedral. "
+     "Critics were generally impressed by the way the choir sang; one reviewer wrote that the performance "
+     "was \"truly remarkable\" and that the composer had won a lasting place in the history of the country."),
+    ("Scientists working on the theory of electricity carefully measured the currents in various metals. "
+     "Their results were published in the society's journal, and the methodology was later adopted by "
+     "laboratories in many countries, which quickly confirmed the surprising findings of the study."),
 ]
 PIPELINES = [ForwardPipeline(stopwords=stopwords, stemmer=stemmer)
              for stemmer in STEMMERS[:-1] for stopwords in STOPWORD_LISTS]

@@ -1,5 +1,6 @@
 """Measure the rates `destem detect` expects: how often each tell occurs per token under every
-(stemmer, stopword list) pair, on training prose; writes pipeline/text/detect_rates.py.
+(stemmer, stopword list) pair, on training prose; writes pipeline/text/detect_rates.json, which
+detect reads (`detect.FittedRates`: pairs keyed by stemmer and stopword-list ids, tells by their ids).
 
     python data/recipes/detect_rates.py --corpus ../shared/corpus/wiki-01.txt.gz --articles 300 \
         --contraction-articles 3000
@@ -25,13 +26,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import pprint
 from collections import Counter
+from pathlib import Path
 
 from destem.text.detect import (
     APOSTROPHE,
     NEXT_TO_APOSTROPHE,
     TELLS,
+    FittedRates,
     contraction_stems,
     next_to_apostrophe,
     tell_counts,
@@ -47,7 +49,7 @@ from destem.text.forward import (
     tokenize,
 )
 
-OUT = "pipeline/text/detect_rates.py"
+OUT = str(Path(__file__).resolve().parents[2] / "pipeline" / "text" / "detect_rates.json")  # this checkout's
 
 
 def contraction_rates(tokens: Counter, documents: list[list[str]],
@@ -114,7 +116,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=300, help="articles read from the start (default: 300)")
     parser.add_argument("--contraction-articles", type=int, default=3000,
                         help="articles read from the start for the contraction stems (default: 3000)")
-    parser.add_argument("--out", default=OUT, help=f"the module written (default: {OUT})")
+    parser.add_argument("--out", default=OUT, help="the file written (default: pipeline/text/detect_rates.json)")
     args = parser.parse_args()
     count = max(args.articles, args.contraction_articles)
     documents = [d.text for d in itertools.islice(read_documents(args.corpus), count)]
@@ -139,23 +141,11 @@ def main() -> None:
     article_tokens = round(sum(exposure) / len(exposure))
     print(f"own contraction tokens per article: negative binomial shape {shape} "
           f"({sum(not c for c in own):,} of {len(own):,} articles have none); x (tokens / {article_tokens})^{growth}")
-    name = args.corpus.split("/")[-1]
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(f'"""Per-token rates of `detect.TELLS` under each (stemmer, stopword list), measured by\n'
-                f'data/recipes/detect_rates.py on the first {args.articles} articles of {name}'
-                f' (training text);\nthe contraction stems\' on the first {args.contraction_articles}. '
-                f'Generated: do not edit."""\n'
-                f"RATES: dict[tuple[str, str], dict[str, float]] = {pprint.pformat(rates, width=118, sort_dicts=False)}\n"
-                f"# per pair and contraction stem: (rate other words stem to it, rate of its own tokens the list"
-                f" keeps)\n"
-                f"CONTRACTION_RATES: dict[tuple[str, str], dict[str, tuple[float, float]]] = "
-                f"{pprint.pformat(contractions, width=118, sort_dicts=False, compact=True)}\n"
-                f"CONTRACTION_DISPERSION = {shape}  # negative binomial shape of a stem's own tokens in an article\n"
-                f"CONTRACTION_ARTICLE_TOKENS = {article_tokens}  # an article's tokens on average, less the 127"
-                f" stopwords\n"
-                f"CONTRACTION_DISPERSION_GROWTH = {growth}  # a text of m articles' tokens: shape x m^this\n"
-                f"CONTRACTION_MIN_RATE = {float(f'{1 / min(measured):.3g}')}  # once in the tokens measured: "
-                f"a stem never seen may still turn up\n")
+    measured_on = {"corpus": args.corpus.split("/")[-1], "articles": args.articles,
+                   "contraction_articles": args.contraction_articles}
+    FittedRates(rates, contractions, contraction_dispersion=shape, contraction_article_tokens=article_tokens,
+                contraction_dispersion_growth=growth, contraction_min_rate=float(f"{1 / min(measured):.3g}"),
+                measured_on=measured_on).write(args.out)
     print(f"wrote {args.out}")
 
 

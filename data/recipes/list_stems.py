@@ -1,4 +1,4 @@
-"""Write pipeline/text/list_stems.py: the stems that Snowball's and Lancaster's stemmers make of the
+"""Write pipeline/text/list_stems.json: the stems that Snowball's and Lancaster's stemmers make of the
 words of `destem detect`'s fixed lists (the 127-word stopword list and the 153/179-word lists'
 additions), where a stem is not the word itself.
 
@@ -12,35 +12,33 @@ NLTK and says to run this when they differ.
 from __future__ import annotations
 
 import argparse
-import textwrap
+import json
 from importlib.metadata import version
 from pathlib import Path
 
 from destem.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, stemmer_function
+from destem.text.textio import atomic_write
 
 TABLED_STEMMERS = ("snowball-english", "lancaster")
+OUT = str(Path(__file__).resolve().parents[2] / "pipeline" / "text" / "list_stems.json")  # this checkout's
 
 
-def changed_stems(stemmer: str) -> str:
-    """"word=stem" for each listed word that `stemmer` changes, space-separated."""
+def changed_stems(stemmer: str) -> dict[str, str]:
+    """{word: stem} for each listed word that `stemmer` changes, in word order."""
     stem = stemmer_function(stemmer)
-    return " ".join(f"{w}={stem(w)}" for w in sorted(NLTK_127_STOPWORDS | CONTRACTION_STEMS) if stem(w) != w)
+    return {w: stem(w) for w in sorted(NLTK_127_STOPWORDS | CONTRACTION_STEMS) if stem(w) != w}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(Path(__file__).parents[2] / "pipeline" / "text" / "list_stems.py"))
+    parser.add_argument("--out", default=OUT, help="the file written (default: pipeline/text/list_stems.json)")
     args = parser.parse_args()
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(f'"""The stems Snowball\'s and Lancaster\'s stemmers make of detect\'s fixed lists, as NLTK {version("nltk")} '
-                'makes them,\nwhere a stem is not the word; written by data/recipes/list_stems.py. Generated: do not edit."""\n')
-        f.write("CHANGED_STEMS: dict[str, str] = {\n")
-        for stemmer in TABLED_STEMMERS:
-            lines = textwrap.wrap(changed_stems(stemmer), 100, break_on_hyphens=False)
-            f.write(f"    {stemmer!r}: (\n" + "".join(f"        {line + ' '!r}\n" for line in lines) + "    ),\n")
-        f.write("}\n")
-        f.write("LIST_STEMS = {stemmer: dict(pair.split(\"=\") for pair in pairs.split())\n"
-                "              for stemmer, pairs in CHANGED_STEMS.items()}\n")
+    document = {"about": "The stems Snowball's and Lancaster's stemmers make of detect's fixed lists, where a stem "
+                         "is not the word; written by data/recipes/list_stems.py. Generated: do not edit.",
+                "nltk": version("nltk"),
+                "changed_stems": {stemmer: changed_stems(stemmer) for stemmer in TABLED_STEMMERS}}
+    with atomic_write(args.out) as f:
+        f.write(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sacrebleu
 
-from ..text.textio import InputError
+from ..text.textio import InputError, atomic_write
 
 
 def validation_sample(pairs_dir: str, count: int, seed: int = 1) -> list[dict]:
@@ -56,10 +56,8 @@ def write_settings(model_dir: str, settings: dict) -> None:
     with open(path) as f:
         config = json.load(f)
     config.update(settings)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with atomic_write(path) as f:
         json.dump(config, f, indent=2, ensure_ascii=False)
-    os.replace(tmp, path)
 
 
 # Confidence: `destem calibrate --confidence` fits, per head, the temperature and "none of these"

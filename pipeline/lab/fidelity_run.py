@@ -19,13 +19,15 @@ import os
 import sys
 import time
 
-from destem.lab import article_choice as chosen
 from tqdm import tqdm
 
-from destem import Restorer, check_documents, stem_text
 from destem.evaluation.bench import machine_info
+from destem.lab import article_choice as chosen
 from destem.model.locate import locate_model
 from destem.restore.batch import restore_stream
+from destem.restore.restorer import Restorer
+from destem.text.check import check_documents
+from destem.text.forward import stem_text
 
 
 def main() -> int:

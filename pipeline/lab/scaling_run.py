@@ -78,11 +78,11 @@ def ray_start_up() -> str:
     """ray.init of a local cluster, then one actor's start and model load (a one-stem group), as
     `--engine ray` pays them."""
     from destem.restore.batch import RestoreOptions
-    from destem.restore.ray_engine import RayBatchRestore
+    from destem.restore.ray_engine import RayEngine
 
-    with RayBatchRestore(RestoreOptions(engine="ray", device="cpu")) as run:
+    with RayEngine() as engine:
         start = time.perf_counter()
-        rows = run.restored_rows([{"documents": ["comet"]}])
+        rows = engine.restored_rows([{"documents": ["comet"]}], RestoreOptions(device="cpu"))
         started = time.perf_counter()
         next(rows)
         loaded = time.perf_counter()

@@ -6,6 +6,8 @@ import sys
 import torch
 from safetensors.torch import save_file
 
+from ..text.textio import atomic_write
+
 
 def bad_paths(command: str, sources: list[str], target: str) -> bool:
     """True, after one line on stderr, when an input is missing or `target` is one of them."""
@@ -21,6 +23,5 @@ def bad_paths(command: str, sources: list[str], target: str) -> bool:
 
 def save_whole(weights: dict[str, torch.Tensor], target: str) -> None:
     """Save to a temporary name, then rename into place: a stopped run leaves no half-written file."""
-    partial = target + ".tmp"
-    save_file(weights, partial, metadata={"format": "pt"})
-    os.replace(partial, target)
+    with atomic_write(target, "path") as partial:
+        save_file(weights, partial, metadata={"format": "pt"})

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from ..text.textio import InputError
+
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
@@ -11,7 +13,7 @@ def pick_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
+        raise InputError("--device cuda: no CUDA device is available")
     return torch.device(device)
 
 

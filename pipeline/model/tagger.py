@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..text.forward import DEFAULT_PIPELINE
-from ..text.textio import atomic_path
+from ..text.textio import atomic_write
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -254,16 +254,16 @@ class Tagger(nn.Module):
         names = ([WEIGHTS_FILE] if len(shards) == 1 else
                  [f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors" for i in range(len(shards))])
         for name, shard in zip(names, shards):
-            with atomic_path(os.path.join(out_dir, name)) as tmp:
-                save_file(shard, tmp, metadata={"format": "pt"})
+            with atomic_write(os.path.join(out_dir, name), "path") as partial:
+                save_file(shard, partial, metadata={"format": "pt"})
         if len(shards) == 1 and os.path.exists(os.path.join(out_dir, WEIGHTS_INDEX)):
             os.remove(os.path.join(out_dir, WEIGHTS_INDEX))  # a stale index would be read before the new file
         if len(shards) > 1:
             index = {"weight_map": {t: name for name, shard in zip(names, shards) for t in shard}}
-            with atomic_path(os.path.join(out_dir, WEIGHTS_INDEX)) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            with atomic_write(os.path.join(out_dir, WEIGHTS_INDEX)) as f:
                 json.dump(index, f, indent=1)
         fields = self.config.to_dict() | {"dtype": str(next(iter(weights.values())).dtype).removeprefix("torch.")}
-        with atomic_path(os.path.join(out_dir, CONFIG_FILE)) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        with atomic_write(os.path.join(out_dir, CONFIG_FILE)) as f:
             json.dump(fields, f, indent=2, ensure_ascii=False)
 
 

@@ -1,9 +1,12 @@
 """Batch restoration (`destem restore`): files, stdin, folders and JSONL in; one restored document
 per input document out, in the same order. Each output is written to a temporary file and renamed
 into place when complete, so an interrupted folder run can be rerun and finishes only what is missing.
-With --workers N, N processes restore the same groups of documents the one process would, so the
-output is the same, and the main process writes them in order; with --engine ray, Ray actors do
-(ray_engine.py).
+
+A run (`BatchRestore`) reads the inputs and writes the outputs; what restores the documents in between
+is its engine (`RestoreEngine`). Engines plug in from outside this module, which imports none of them:
+`LocalEngine`, here, restores in this process, or with --workers N in N processes that restore the same
+groups of documents the one process would, so the output is the same, and the main process writes them
+in order; `ray_engine.RayEngine` (--engine ray) has Ray actors do it. The command line picks the engine.
 """
 from __future__ import annotations
 
@@ -13,23 +16,28 @@ import os
 import signal
 import sys
 import time
+from abc import ABC, abstractmethod
 from collections import deque
-from contextlib import ExitStack, contextmanager, nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Iterable, Iterator, TextIO
+from typing import TYPE_CHECKING
 
 import torch
 
+from ..model.device import pick_device, use_bf16
+from ..model.locate import locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
 from ..text.forward import STOPWORDS, ForwardPipeline, pipeline_of_model
-from ..text.textio import InputError, format_document, read_jsonl, read_text, split_lines
-from ..model.device import pick_device, use_bf16
-from ..model.locate import locate_model
+from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import Restoration, Restorer, RestoreStats
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 GROUP_STEMS = 20_000  # stems per model call: memory stays bounded whatever the document sizes
 SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
@@ -40,6 +48,8 @@ WARN_CONFIDENCE = 0.9  # below it, too few tells to rule out the model's pipelin
 
 @dataclass
 class RestoreOptions:
+    """What a run restores and writes, whatever its engine (an engine's own options are the engine's)."""
+
     model_dir: str | None = None  # a model folder or an installed model's name; None: $DESTEM_MODEL or the default
     device: str = "auto"
     precision: str = "auto"  # the tagger's: "auto" (bf16 where native), "bf16" or "fp32" (the same bytes on every CPU)
@@ -50,11 +60,6 @@ class RestoreOptions:
     constrained: bool = True
     batch_tokens: int = 8192
     force: bool = False  # redo outputs that already exist
-    workers: int = 1  # restoring processes; 1 restores in this process
-    engine: str = "local"  # "ray": a pool of Ray actors restores (ray_engine.py)
-    ray_address: str | None = None  # the Ray cluster to join; None starts one on this machine
-    actors: int | None = None  # Ray actors; None: one per node, or per gpus_per_actor GPUs
-    gpus_per_actor: float = 0.0  # 0: CPU actors
     errors: str = "strict"  # bytes that are not UTF-8: "strict" refuses the file, "replace" goes on
     strict: bool = False  # exit 1 when any document fails the round trip (the outputs are written all the same)
     explain: bool = False  # JSONL out: each document's text with every choice's probability and alternatives
@@ -75,6 +80,9 @@ class RestoreOptions:
 class Job:
     source: str  # an input file, or "-" for stdin
     target: str | None  # its output file; None: standard output
+
+
+ReadJob = tuple[Job, list[str], list[dict] | None]  # a job, its documents, and with --jsonl the records holding them
 
 
 @dataclass
@@ -221,7 +229,7 @@ def _check_page(jobs: list[Job], page: str | None) -> None:
     if page is None:
         return
     taken = {os.path.realpath(path) for job in jobs for path in (job.source, job.target) if path not in (None, "-")}
-    if os.path.realpath(page) in taken:
+    if {os.path.realpath(page), os.path.realpath(partial_path(page))} & taken:
         raise InputError(f"--html {page}: is an input or an output of this run; choose another name")
 
 
@@ -252,7 +260,7 @@ def _check_targets(jobs: list[Job], folders: list[str], out: str) -> None:
     writers: dict[str, str] = {}
     for job in jobs:
         target = os.path.realpath(job.target)
-        if target in sources:
+        if target in sources or os.path.realpath(partial_path(job.target)) in sources:
             raise InputError(f"{job.target}: the output would overwrite an input; choose another -o")
         if target in writers:
             raise InputError(f"{writers[target]} and {job.source} would both be written to {job.target}")
@@ -263,46 +271,101 @@ def _check_targets(jobs: list[Job], folders: list[str], out: str) -> None:
             raise InputError(f"-o {out}: is inside the input folder {folder}; a rerun would read the outputs as inputs")
 
 
-@contextmanager
-def atomic_output(target: str) -> Iterator[TextIO]:
-    """Write to a hidden temporary file beside `target`, renamed to it only once complete."""
-    folder, name = os.path.split(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    partial = os.path.join(folder, f".{name}.part")  # a rerun after a kill overwrites it
-    try:
-        with open(partial, "w", encoding="utf-8", newline="\n") as f:
-            yield f
-        os.replace(partial, target)
-    except BaseException:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
+class RestoreEngine(ABC):
+    """What restores the documents of a run: `BatchRestore` reads each input and writes its output, and
+    its engine turns each input's documents into restorations, in order. An engine is a context manager:
+    the run enters it, and on the way out it stops what it started (worker processes, Ray), so that it
+    can serve another run. `LocalEngine` is this process's; others plug in by subclassing this class
+    (`ray_engine.RayEngine`), and the command line picks one."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:  # an engine that starts nothing stops nothing
+        pass
+
+    @abstractmethod
+    def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
+                     progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
+        """Each of `jobs`, in order, with its documents' restorations, in order, to come as they are
+        iterated. The run writes a job's output (iterating all of them) before it takes the next job; an
+        engine may read ahead and start jobs before then. Loading the model happens before a job is
+        handed over (the run's seconds leave it out); `progress` (a tqdm bar, or None) is advanced by
+        each restored document's stems."""
+
+
+class LocalEngine(RestoreEngine):
+    """Restores in this process (`workers` 1) or in `workers` processes, each with its own copy of the
+    model and 1/`workers` of the CPU threads, restoring the same groups of documents as one process does.
+    The model is loaded once, by the first job that needs it."""
+
+    def __init__(self, workers: int = 1):
+        self.workers = workers
+        self._restorer: Restorer | None = None
+        self._pool = None  # the worker processes, with workers > 1
+
+    def __exit__(self, *exc_info) -> None:
+        if self._pool is not None:  # every result is in, or the run stops here
+            self._pool.terminate()
+        self._pool = self._restorer = None
+
+    def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
+                     progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
+        started = deque()  # jobs under way, handed over in order; up to one per worker, so small files overlap
+        for job in jobs:
+            started.append((job, self.start(job[1], options, progress)))
+            if len(started) >= self.workers:
+                yield started.popleft()
+        while started:
+            yield started.popleft()
+
+    def start(self, documents: list[str], options: RestoreOptions, progress=None) -> Iterator[Restoration]:
+        """The restorations of `documents`: in this process as they are iterated, or already under way
+        in the workers."""
+        if self.workers > 1:
+            return restore_in_workers(self.pool(), documents, options, GROUP_STEMS, progress)
+        return restore_stream(self.restorer(options), documents, GROUP_STEMS, progress=progress,
+                              **options.restore_kwargs())
+
+    def restorer(self, options: RestoreOptions) -> Restorer:
+        if self._restorer is None:
+            self._restorer = load_restorer(options)
+        return self._restorer
+
+    def pool(self):
+        """The worker processes, started on first use; each loads the model once, on its first group."""
+        if self._pool is None:
+            # not fork: a child forked after torch ran can hang; forked from a server that imported us, each
+            # worker starts at once (the server is started once, and serves every later run in this process)
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self._pool = context.Pool(self.workers, _start_worker, (max(1, os.cpu_count() // self.workers),))
+        return self._pool
 
 
 class BatchRestore:
-    """One `destem restore` run: the model is loaded once, on the first input that needs it. Used as a
-    context manager, it stops its worker processes on the way out."""
+    """One `destem restore` run: reads the inputs, has `engine` (default: `LocalEngine()`, this process)
+    restore them, and writes the outputs. Used as a context manager, it enters the engine, and stops it
+    on the way out."""
 
-    def __init__(self, options: RestoreOptions, progress=None):
+    def __init__(self, options: RestoreOptions, engine: RestoreEngine | None = None, progress=None):
         self.options = options
+        self.engine = engine if engine is not None else LocalEngine()
         self.progress = progress  # a tqdm bar over stems, or None
         self.totals = RunTotals(precision="bf16" if use_bf16(pick_device(options.device), options.precision) else "fp32")
-        self._restorer: Restorer | None = None
-        self._pool = None  # the worker processes, with --workers N > 1
         self._model_pipeline: ForwardPipeline | None = None
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
         self._exit = ExitStack()
         self.page = None  # the --html page, open while the run lasts
 
-    def __enter__(self) -> "BatchRestore":
+    def __enter__(self) -> Self:
         if self.options.html is not None:
-            self.page = self._exit.enter_context(atomic_output(self.options.html))
+            self.page = self._exit.enter_context(atomic_write(self.options.html))
             self.page.write(page_head("Restored by destem"))
+        self._exit.enter_context(self.engine)  # stopped first on the way out: every result is in, or the run stops
         return self
 
     def __exit__(self, exc_type, *exc_info) -> None:
-        if self._pool is not None:  # every result is in, or the run stops here
-            self._pool.terminate()
         if self.page is not None and exc_type is None:
             self.page.write(PAGE_TAIL)
         self._exit.__exit__(exc_type, *exc_info)  # a run that fails leaves no half-written page
@@ -315,9 +378,10 @@ class BatchRestore:
             return 2
         return 1 if self.options.strict and self.totals.stats.roundtrip_failures else 0
 
-    def read_jobs(self, jobs: list[Job]) -> Iterator[tuple[Job, list[str], list[dict] | None]]:
+    def read_jobs(self, jobs: list[Job]) -> Iterator[ReadJob]:
         """The jobs whose output is missing (every job with --force), read one at a time; one that
-        cannot be read is named on stderr and counted, and the others go on."""
+        cannot be read is named on stderr and counted, and the others go on. The progress bar's total
+        grows by each job's stems as it is read."""
         for job in jobs:
             if job.target is not None and os.path.exists(job.target) and not self.options.force:
                 self.totals.skipped += 1
@@ -329,17 +393,14 @@ class BatchRestore:
                 self.totals.failed += 1
                 continue
             self._warn_if_not_stemmed(job.source, documents)
+            self.expect_stems(documents)
             yield job, documents, records
 
-    def restore_jobs(self, read_jobs: Iterable[tuple[Job, list[str], list[dict] | None]]) -> None:
-        """Restore and write the jobs in order."""
-        started = deque()  # jobs under way, written in order; up to one per worker, so small files overlap
-        for job, documents, records in read_jobs:
-            started.append(self.start_job(job, documents, records))
-            if len(started) >= self.options.workers:
-                self.write_job(*started.popleft())
-        while started:
-            self.write_job(*started.popleft())
+    def restore_jobs(self, read_jobs: Iterable[ReadJob]) -> None:
+        """Restore (by the engine) and write the jobs, in order."""
+        for (job, documents, records), restorations in self.engine.restore_jobs(read_jobs, self.options,
+                                                                               self.progress):
+            self.write_job(job, documents, records, restorations)
 
     def read_job(self, job: Job) -> tuple[list[str], list[dict] | None]:
         """The input documents, and with --jsonl the records that hold them."""
@@ -348,18 +409,6 @@ class BatchRestore:
             return split_lines(read_text(job.source, o.errors)), None
         records = read_jsonl(job.source, o.text_key, o.errors)
         return [record[o.text_key] for record in records], records
-
-    def start_job(self, job: Job, documents: list[str], records: list[dict] | None) -> tuple:
-        """What `write_job` takes: the job, its documents, records, and restorations to come
-        (in this process as they are iterated, or already under way in the workers)."""
-        o = self.options
-        if o.workers > 1:
-            restorations = restore_in_workers(self.pool(), documents, o, GROUP_STEMS, self.progress)
-        else:
-            restorations = restore_stream(self.restorer(), documents, GROUP_STEMS, progress=self.progress,
-                                          **o.restore_kwargs())
-        self.expect_stems(documents)
-        return job, documents, records, restorations
 
     def expect_stems(self, documents: list[str]) -> None:
         """Add `documents`' stems to what the progress bar counts up to."""
@@ -372,7 +421,7 @@ class BatchRestore:
         o = self.options
         start = time.perf_counter()
         written_before = self._stdout_documents if job.target is None else 0
-        with nullcontext(sys.stdout) if job.target is None else atomic_output(job.target) as out:
+        with nullcontext(sys.stdout) if job.target is None else atomic_write(job.target) as out:
             for index, restoration in enumerate(restorations):
                 if not restoration.roundtrip_ok:
                     self._name_failure(job, index, documents[index], restoration.text)
@@ -406,22 +455,6 @@ class BatchRestore:
             mismatch.document = index + 1
             print(f"destem: warning: {name}: {mismatch.describe()}", file=sys.stderr)
 
-    def restorer(self) -> Restorer:
-        if self._restorer is None:
-            self._restorer = load_restorer(self.options)
-        return self._restorer
-
-    def pool(self):
-        """The worker processes, started on first use; each loads the model once, on its first group."""
-        if self._pool is None:
-            workers = self.options.workers
-            # not fork: a child forked after torch ran can hang; forked from a server that imported us, each
-            # worker starts at once (the server is started once, and serves every later run in this process)
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
-            self._pool = context.Pool(workers, _start_worker, (max(1, os.cpu_count() // workers),))
-        return self._pool
-
     def _warn_if_not_stemmed(self, source: str, documents: list[str]) -> None:
         """One warning for an input that another pipeline than the model's made (`destem detect`)."""
         if self._model_pipeline is None:
@@ -442,17 +475,15 @@ class BatchRestore:
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
 
 
-def restore_files(inputs: list[str], out: str | None, options: RestoreOptions) -> int:
-    """`destem restore`: plan, restore with a progress bar over stems, print the summary."""
+def restore_files(inputs: list[str], out: str | None, options: RestoreOptions,
+                  engine: RestoreEngine | None = None) -> int:
+    """`destem restore`: plan, restore by `engine` (default: `LocalEngine()`) with a progress bar over
+    stems, print the summary."""
     from tqdm import tqdm
 
     jobs = plan_jobs(inputs, out, options.jsonl, options.explain, options.html)
-    if options.engine == "ray":
-        from .ray_engine import RayBatchRestore as batch_class
-    else:
-        batch_class = BatchRestore
     with (tqdm(total=0, unit=" stems", unit_scale=True, file=sys.stderr, disable=None) as progress,
-          batch_class(options, progress) as batch):
+          BatchRestore(options, engine, progress) as batch):
         status = batch.run(jobs)
     if batch.totals.stats.documents or batch.totals.skipped or not batch.totals.failed:
         print(batch.totals.summary(), file=sys.stderr)

@@ -25,6 +25,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from ..text.align import PARAGRAPH
+from ..text.textio import atomic_write
 
 NGRAM_FILE = "ngram.npz"
 UNK, BOS = 0, 1  # ids of unknown words and of the window start
@@ -84,7 +85,7 @@ class NgramLM:
         return 3 if self.fourgram_keys is None else 4
 
     @classmethod
-    def build(cls, read_windows, min_word_count: int = 2, min_ngram_count: int = 2, order: int = DEFAULT_ORDER) -> "NgramLM":
+    def build(cls, read_windows, min_word_count: int = 2, min_ngram_count: int = 2, order: int = DEFAULT_ORDER) -> NgramLM:
         """Count word sequences: `read_windows()` yields each window's lowercased words and is
         called twice (vocabulary, then counts), so a corpus never has to sit in memory. Words seen
         fewer than `min_word_count` times become UNK; n-grams seen fewer than `min_ngram_count`
@@ -151,24 +152,22 @@ class NgramLM:
         return scores
 
     def save(self, folder: str) -> None:
-        path = os.path.join(folder, NGRAM_FILE)
-        tmp = path + ".tmp.npz"
-        np.savez_compressed(tmp, vocab=np.array("\n".join(self.vocab)), unigrams=self.unigrams.astype(np.int64),
-                            bigram_keys=_deltas(self.bigram_keys), bigram_counts=_narrow(self.bigram_counts),
-                            trigram_keys=_deltas(self.trigram_keys), trigram_counts=_narrow(self.trigram_counts),
-                            **({} if self.fourgram_keys is None else
-                               {"fourgram_keys": _narrow(_deltas(self.fourgram_keys)),
-                                "fourgram_counts": _narrow(self.fourgram_counts)}))
-        os.replace(tmp, path)
+        with atomic_write(os.path.join(folder, NGRAM_FILE), "wb") as f:  # a file: np.savez adds .npz to a name
+            np.savez_compressed(f, vocab=np.array("\n".join(self.vocab)), unigrams=self.unigrams.astype(np.int64),
+                                bigram_keys=_deltas(self.bigram_keys), bigram_counts=_narrow(self.bigram_counts),
+                                trigram_keys=_deltas(self.trigram_keys), trigram_counts=_narrow(self.trigram_counts),
+                                **({} if self.fourgram_keys is None else
+                                   {"fourgram_keys": _narrow(_deltas(self.fourgram_keys)),
+                                    "fourgram_counts": _narrow(self.fourgram_counts)}))
 
     @classmethod
-    def load(cls, folder: str) -> "NgramLM | None":
+    def load(cls, folder: str) -> NgramLM | None:
         """The model folder's language model, or None where it has none (taken from `prefetch` if it ran)."""
         prefetched = _PREFETCHED.pop(os.path.realpath(folder), None)
         return prefetched.result() if prefetched is not None else cls.read(folder)
 
     @classmethod
-    def read(cls, folder: str) -> "NgramLM | None":
+    def read(cls, folder: str) -> NgramLM | None:
         path = os.path.join(folder, NGRAM_FILE)
         if not os.path.exists(path):
             return None
@@ -195,7 +194,7 @@ def prefetch(folder: str) -> None:
     def read() -> None:
         try:
             future.set_result(NgramLM.read(key))
-        except BaseException as e:  # handed to the caller of load(), which raises it there
+        except BaseException as e:  # noqa: BLE001 - handed to the caller of load(), which raises it there
             future.set_exception(e)
 
     threading.Thread(target=read, name="ngram-prefetch", daemon=True).start()

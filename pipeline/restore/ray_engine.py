@@ -11,7 +11,9 @@ not the input paths, and so that the documents and their group boundaries are th
 the byte (its decoding, line ends, JSONL checks and per-file errors); the price is that the driver holds
 the text of one run's unfinished inputs at once.
 
-Ray is imported inside functions: `import destem` works without it.
+`RayEngine` is a `batch.RestoreEngine`: the run (`batch.BatchRestore`) is the one process's, and only the
+restoring is Ray's. Its own options (the cluster, the actors, their GPUs) are `RayOptions`; batch.py knows
+nothing of Ray. Ray is imported inside functions: `import destem` works without it.
 """
 from __future__ import annotations
 
@@ -19,15 +21,24 @@ import logging
 import os
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 
 from ..model.locate import locate_model
 from ..text.textio import InputError
 from . import batch
-from .batch import BatchRestore, Job, RestoreOptions, document_groups, load_restorer, restore_group
+from .batch import ReadJob, RestoreEngine, RestoreOptions, document_groups, load_restorer, restore_group
 from .restorer import Restoration, RestoreStats
 
 RAY_MISSING = 'ray is not installed; install the extra: pip install -e ".[ray]"'
+
+
+@dataclass
+class RayOptions:
+    """`--engine ray`'s own options."""
+
+    address: str | None = None  # the Ray cluster to join (--ray-address); None starts one on this machine
+    actors: int | None = None  # restoring actors (--actors); None: one per node, or per gpus_per_actor GPUs
+    gpus_per_actor: float = 0.0  # (--gpus-per-actor) 0: CPU actors
 
 
 def import_ray():
@@ -132,7 +143,7 @@ def start_ray(address: str | None) -> tuple[object, bool]:
     return ray, started
 
 
-def actor_resources(ray, options: RestoreOptions) -> tuple[int, float, float]:
+def actor_resources(ray, options: RayOptions) -> tuple[int, float, float]:
     """(actors, CPUs each, GPUs each) for the pool; refuses a pool the cluster cannot hold, which Ray
     would wait for forever."""
     cluster = ray.cluster_resources()
@@ -151,47 +162,46 @@ def actor_resources(ray, options: RestoreOptions) -> tuple[int, float, float]:
     return actors, max(1, min(cpus // actors, max(node_cpus))), 0
 
 
-class RayBatchRestore(BatchRestore):
-    """`destem restore --engine ray`: `BatchRestore` with the restoring done by Ray actors. Ray starts
-    only if some output is missing; on the way out a Ray this run started is shut down (a cluster it
-    joined is only left)."""
+class RayEngine(RestoreEngine):
+    """`destem restore --engine ray`: the restoring done by a pool of Ray actors. Ray starts only if
+    some output is missing; on the way out a Ray this run started is shut down (a cluster it joined is
+    only left)."""
 
-    def __init__(self, options: RestoreOptions, progress=None):
-        super().__init__(options, progress)
+    def __init__(self, ray_options: RayOptions | None = None):
+        self.ray_options = ray_options if ray_options is not None else RayOptions()
         self._ray = None  # the ray module, once this run has started or joined Ray
 
     def __exit__(self, *exc_info) -> None:
-        super().__exit__(*exc_info)
         if self._ray is not None:
             self._ray.shutdown()  # a local cluster stops; from a cluster, this process only disconnects
+            self._ray = None
 
-    def restore_jobs(self, read_jobs: Iterable[tuple[Job, list[str], list[dict] | None]]) -> None:
-        jobs = list(read_jobs)  # all read first: the dataset is made of every job's groups
+    def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
+                     progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
+        jobs = list(jobs)  # all read first: the dataset is made of every job's groups
         groups = [{"documents": group} for _, documents, _ in jobs
                   for group in document_groups(documents, batch.GROUP_STEMS)]
-        for _, documents, _ in jobs:
-            self.expect_stems(documents)
-        rows = self.restored_rows(groups) if groups else iter(())
-        for job, documents, records in jobs:
-            self.write_job(job, documents, records, (self._restoration(next(rows)) for _ in documents))
+        rows = self.restored_rows(groups, options) if groups else iter(())
+        for job in jobs:
+            yield job, (self._restoration(next(rows), progress) for _ in job[1])
 
-    def restored_rows(self, groups: list[dict]) -> Iterator[dict]:
+    def restored_rows(self, groups: list[dict], options: RestoreOptions) -> Iterator[dict]:
         """One row per document of `groups`, in order, restored by the actor pool; Ray is started
         now, before any output is opened."""
-        o = self.options
-        if not o.ray_address:  # a cluster's nodes may have the model where we do not
-            locate_model(o.model_dir)
-        ray, started = start_ray(o.ray_address)
+        r = self.ray_options
+        if not r.address:  # a cluster's nodes may have the model where we do not
+            locate_model(options.model_dir)
+        ray, started = start_ray(r.address)
         if started:
             self._ray = ray
-        actors, cpus, gpus = actor_resources(ray, o)
+        actors, cpus, gpus = actor_resources(ray, r)
         with warnings.catch_warnings():
             # Ray 2.60 deprecates passing actor options such as max_restarts here, and names no other way yet
             warnings.simplefilter("ignore", DeprecationWarning)
             dataset = ray.data.from_items(groups, override_num_blocks=len(groups)).map_batches(
                 RestoreGroups, batch_size=1, compute=ray.data.ActorPoolStrategy(size=min(actors, len(groups))),
                 num_cpus=cpus, num_gpus=gpus or None,
-                fn_constructor_kwargs={"group_stems": batch.GROUP_STEMS, **asdict(o)},
+                fn_constructor_kwargs={"group_stems": batch.GROUP_STEMS, **asdict(options)},
                 # an actor that dies fails the run, which a rerun finishes (finished outputs are kept); Ray's
                 # default, restarting it forever, also prints a warning on every run
                 max_restarts=0, max_task_retries=0)
@@ -205,8 +215,8 @@ class RayBatchRestore(BatchRestore):
             lines = [line.strip() for line in str(e).splitlines() if line.strip()]
             raise InputError(f"a Ray actor failed: {lines[-1] if lines else type(e).__name__}") from None
 
-    def _restoration(self, row: dict) -> Restoration:
-        if self.progress is not None:
-            self.progress.update(row["stems"])
+    @staticmethod
+    def _restoration(row: dict, progress=None) -> Restoration:
+        if progress is not None:
+            progress.update(row["stems"])
         return Restoration(row["text"], bool(row["roundtrip"]), RestoreStats(*(int(row[n]) for n in STAT_NAMES)))
-

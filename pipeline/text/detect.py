@@ -7,8 +7,8 @@ Each stemmer leaves tells: Porter keeps "-ly" as "-li" (`quickli`) where Snowbal
 Lancaster keeps "y" after a consonant (`party`, not `parti`); text nobody stemmed keeps "-ing"
 and "-ed". Stopword lists leave the words they keep (`the`, `of`; `won`, `isn` kept by the
 127-word list only). Each tell is counted, and every (stemmer, stopword list) pair expects each
-count at the rate measured on training prose (`detect_rates.py`); the pair under which the counts
-are likeliest (negative binomial) is the answer.
+count at the rate measured on training prose (`detect_rates.json`, written by data/recipes/detect_rates.py);
+the pair under which the counts are likeliest (negative binomial) is the answer.
 
 The 127- and 179-word lists differ only in the contraction stems (`won`, `m`, `d`, `o`, `y`, ...),
 about one token in 1,350, and some of them are also stems of other words (Porter's original
@@ -24,23 +24,20 @@ is lower (`stemmer_confidence`, `stopwords_confidence`).
 """
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Callable, Iterable
 
-from .detect_rates import (
-    CONTRACTION_ARTICLE_TOKENS,
-    CONTRACTION_DISPERSION,
-    CONTRACTION_DISPERSION_GROWTH,
-    CONTRACTION_MIN_RATE,
-    CONTRACTION_RATES,
-    RATES,
-)
 from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline, stemmer_function
-from .list_stems import LIST_STEMS
+from .textio import atomic_write
+
+RATES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "detect_rates.json")
+LIST_STEMS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "list_stems.json")
 
 SNIFF_TOKENS = 20_000  # tokens read: enough for every rate, a fraction of a second
 MIN_RATE = 1e-5  # per token: a tell never seen under a pipeline may still turn up once
@@ -57,27 +54,30 @@ day way may play say stay key boy today away essay journey valley survey money h
 monday tuesday wednesday thursday friday saturday sunday railway highway subway gateway relay array
 spray tray pray bay ray hay jersey turkey kidney hockey jockey alley volley trolley chimney attorney
 monkey donkey convoy envoy employ destroy enjoy deploy obey convey guy buy grey prey
-""".split())
+""".split())  # noqa: SIM905 - word lists read as text
 Y_TO_I_WORDS = frozenset(word[:-1] + "i" for word in VOWEL_Y_WORDS)
 # Stopwords left in, as Porter cuts them and as Snowball, which leaves short words whole, keeps them.
-CUT_STOPWORDS = frozenset("wa ha thi hi doe veri onli ani becaus dure abov befor".split())
-WHOLE_STOPWORDS = frozenset("was has this his does very only any because during above before".split())
+CUT_STOPWORDS = frozenset("wa ha thi hi doe veri onli ani becaus dure abov befor".split())  # noqa: SIM905
+WHOLE_STOPWORDS = frozenset("was has this his does very only any because during above before".split())  # noqa: SIM905
 
-# Tells of the stemmer, as patterns over lowercase tokens: name -> pattern.
-STEMMER_TELLS: dict[str, re.Pattern] = {name: re.compile(pattern) for name, pattern in {
-    "-ing/-ed endings (governing)": r"^[a-z]{3,}(ing|ed)$",
-    "consonant + y endings (party)": r"^[a-z]+[^aeiouy]y$",
-    "consonant + i endings (parti)": r"^[a-z]+[^aeiou]i$",
-    "-li endings Snowball removes (quickli)": r"^[a-z]{3,}[cdeghkmnrt]li$",
-    "-u endings Porter leaves of -us (statu, famou)": r"^[a-z]{2,}[iot]u$",
-    "-us endings (status, famous)": r"^[a-z]{2,}[iot]us$",
-    "-ral/-rat endings Porter cuts (general, generat)": r"^[a-z]{2,}r(al|at)$",
-    "-logi/-bli endings (technologi)": r"^[a-z]+(logi|bli)$",
-    "-log/-bl endings (technolog)": r"^[a-z]+(log|bl)$",
-    "-e endings (agre)": r"^[a-z]{2,}e$",
-    "'s tokens": r"^'s$",
-    "' tokens": r"^'$",
-}.items()}
+# Each tell has a name, which `destem detect` shows (its evidence), and an id, which detect_rates.json keys
+# its rates by: the name may be reworded, the id stays.
+# Tells of the stemmer, as patterns over lowercase tokens: id -> (name, pattern).
+_STEMMER_TELLS = {
+    "ing_ed_endings": ("-ing/-ed endings (governing)", r"^[a-z]{3,}(ing|ed)$"),
+    "consonant_y_endings": ("consonant + y endings (party)", r"^[a-z]+[^aeiouy]y$"),
+    "consonant_i_endings": ("consonant + i endings (parti)", r"^[a-z]+[^aeiou]i$"),
+    "li_endings": ("-li endings Snowball removes (quickli)", r"^[a-z]{3,}[cdeghkmnrt]li$"),
+    "u_endings": ("-u endings Porter leaves of -us (statu, famou)", r"^[a-z]{2,}[iot]u$"),
+    "us_endings": ("-us endings (status, famous)", r"^[a-z]{2,}[iot]us$"),
+    "ral_rat_endings": ("-ral/-rat endings Porter cuts (general, generat)", r"^[a-z]{2,}r(al|at)$"),
+    "logi_bli_endings": ("-logi/-bli endings (technologi)", r"^[a-z]+(logi|bli)$"),
+    "log_bl_endings": ("-log/-bl endings (technolog)", r"^[a-z]+(log|bl)$"),
+    "e_endings": ("-e endings (agre)", r"^[a-z]{2,}e$"),
+    "apostrophe_s_tokens": ("'s tokens", r"^'s$"),
+    "apostrophe_tokens": ("' tokens", r"^'$"),
+}
+STEMMER_TELLS: dict[str, re.Pattern] = {name: re.compile(pattern) for name, pattern in _STEMMER_TELLS.values()}
 VOWEL_Y_TELL = "vowel + y words (day, way, may)"
 Y_TO_I_TELL = "their y made i (dai, wai, mai)"
 CUT_STOPWORDS_TELL = "stopwords cut (wa, ha, thi)"
@@ -85,7 +85,7 @@ WHOLE_STOPWORDS_TELL = "stopwords whole (was, has, this)"
 STOPWORDS_127_TELL = "stopwords of the 127-word list (the, of)"
 CONTRACTIONS_TELL = "contraction stems of the 153/179-word lists (won, isn, y)"
 TELLS = [*STEMMER_TELLS, VOWEL_Y_TELL, Y_TO_I_TELL, CUT_STOPWORDS_TELL, WHOLE_STOPWORDS_TELL, STOPWORDS_127_TELL,
-         CONTRACTIONS_TELL]  # the keys of each pair's rates in detect_rates.RATES
+         CONTRACTIONS_TELL]  # the keys of each pair's rates in RATES
 COUNTED_TELLS = TELLS[:-1]  # the negative binomial's; the contraction stems are weighed one by one
 # Treebank splits "isn't" into "is" "n't", but "isn’t" (a typographic apostrophe) into "isn" "’" "t", "I’m" into
 # "I" "’" "m", "O’Brien" into "O" "’" "Brien": a word of the 153/179-word lists' additions on its side of that
@@ -93,9 +93,86 @@ COUNTED_TELLS = TELLS[:-1]  # the negative binomial's; the contraction stems are
 # is weighed as one more stem, under NEXT_TO_APOSTROPHE. (The plain ' is no such sign: Treebank splits contractions
 # with it, and it is left of "players'", and of "'s" by Porter's original algorithm.)
 APOSTROPHE = "’"
-AFTER_APOSTROPHE = frozenset("d ll m re ve".split())  # I’m, we’ve, they’re, you’ll, he’d
+AFTER_APOSTROPHE = frozenset("d ll m re ve".split())  # noqa: SIM905 - I’m, we’ve, they’re, you’ll, he’d
 BEFORE_APOSTROPHE = CONTRACTION_STEMS - {"ll", "m", "re", "ve"}  # isn’t, won’t, ma’am, y’all, O’Brien, d’Artagnan
 NEXT_TO_APOSTROPHE = "contraction stems next to ’ (isn ’ t, i ’ m, o ’ brien)"
+TELL_IDS: dict[str, str] = {  # name -> id, for every tell with a rate in detect_rates.json
+    **{name: tell_id for tell_id, (name, _) in _STEMMER_TELLS.items()},
+    VOWEL_Y_TELL: "vowel_y_words",
+    Y_TO_I_TELL: "y_to_i_words",
+    CUT_STOPWORDS_TELL: "stopwords_cut",
+    WHOLE_STOPWORDS_TELL: "stopwords_whole",
+    STOPWORDS_127_TELL: "stopwords_127",
+    CONTRACTIONS_TELL: "contraction_stems",
+    NEXT_TO_APOSTROPHE: "contraction_stems_next_to_apostrophe",  # a key of the contraction stems' rates
+}
+TELL_NAMES = {tell_id: name for name, tell_id in TELL_IDS.items()}
+
+
+@dataclass(frozen=True)
+class FittedRates:
+    """What data/recipes/detect_rates.py measured on training prose, as detect weighs it: keyed by
+    (stemmer, stopword list) and by the tells' names."""
+
+    rates: dict[tuple[str, str], dict[str, float]]  # per token, of each of TELLS
+    # per contraction stem (and NEXT_TO_APOSTROPHE): (rate other words stem to it, rate of its own tokens the
+    # list keeps)
+    contraction_rates: dict[tuple[str, str], dict[str, tuple[float, float]]]
+    contraction_dispersion: float  # negative binomial shape of a stem's own tokens in an article
+    contraction_article_tokens: int  # an article's tokens on average, less the 127 stopwords
+    contraction_dispersion_growth: float  # a text of m articles' tokens: shape x m^this
+    contraction_min_rate: float  # once in the tokens measured: a stem never seen may still turn up
+    measured_on: dict = field(default_factory=dict)  # the corpus and how many of its articles
+
+    def to_json(self) -> dict:
+        """The document detect_rates.json holds: pairs nested as stemmer -> stopword list, tells by id."""
+        pairs: dict[str, dict] = {}
+        for (stemmer, stopwords), rates in self.rates.items():
+            contractions = self.contraction_rates[(stemmer, stopwords)]
+            stems = [TELL_IDS.get(s, s) for s in contractions]
+            pairs.setdefault(stemmer, {})[stopwords] = {
+                "tells": {TELL_IDS[name]: rate for name, rate in rates.items()},
+                "contraction_stems": {  # own tokens: those the list keeps, where it keeps them
+                    "other_words": dict(zip(stems, (a for a, _ in contractions.values()))),
+                    "own_tokens": dict(zip(stems, (b for _, b in contractions.values())))}}
+        return {"about": "Per-token rates of detect's tells under each (stemmer, stopword list) pair, measured on "
+                         "training prose by data/recipes/detect_rates.py. Generated: do not edit.",
+                "measured_on": self.measured_on,
+                "contraction_dispersion": self.contraction_dispersion,
+                "contraction_article_tokens": self.contraction_article_tokens,
+                "contraction_dispersion_growth": self.contraction_dispersion_growth,
+                "contraction_min_rate": self.contraction_min_rate,
+                "pairs": pairs}
+
+    @classmethod
+    def from_json(cls, document: dict) -> FittedRates:
+        rates, contraction_rates = {}, {}
+        for stemmer, lists in document["pairs"].items():
+            for stopwords, pair in lists.items():
+                rates[(stemmer, stopwords)] = {TELL_NAMES[t]: rate for t, rate in pair["tells"].items()}
+                other, own = pair["contraction_stems"]["other_words"], pair["contraction_stems"]["own_tokens"]
+                contraction_rates[(stemmer, stopwords)] = {TELL_NAMES.get(s, s): (a, own[s]) for s, a in other.items()}
+        return cls(rates, contraction_rates, document["contraction_dispersion"],
+                   document["contraction_article_tokens"], document["contraction_dispersion_growth"],
+                   document["contraction_min_rate"], document.get("measured_on", {}))
+
+    def write(self, path: str = RATES_FILE) -> None:
+        with atomic_write(path) as f:
+            f.write(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n")
+
+
+def read_rates(path: str = RATES_FILE) -> FittedRates:
+    with open(path, encoding="utf-8") as f:
+        return FittedRates.from_json(json.load(f))
+
+
+FITTED = read_rates()  # read once, at import: a few thousand numbers, well under a millisecond
+RATES = FITTED.rates
+CONTRACTION_RATES = FITTED.contraction_rates
+CONTRACTION_DISPERSION = FITTED.contraction_dispersion
+CONTRACTION_ARTICLE_TOKENS = FITTED.contraction_article_tokens
+CONTRACTION_DISPERSION_GROWTH = FITTED.contraction_dispersion_growth
+CONTRACTION_MIN_RATE = FITTED.contraction_min_rate
 TREEBANK_QUOTES = ("``", "''")  # Treebank tokens turn " into these
 OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank: " or "don't" whole
 
@@ -142,11 +219,20 @@ class Detection:
 
 
 @cache
+def list_stems() -> dict[str, dict[str, str]]:
+    """stemmer -> {word: stem}: the stems Snowball's and Lancaster's stemmers make of the fixed lists' words,
+    where a stem is not the word (list_stems.json, written by data/recipes/list_stems.py)."""
+    with open(LIST_STEMS_FILE, encoding="utf-8") as f:
+        return json.load(f)["changed_stems"]
+
+
+@cache
 def list_stemmer(stemmer: str) -> Callable[[str], str]:
     """How `stemmer` stems the words of the fixed lists here: Snowball's and Lancaster's stems come from a
     table, since their NLTK modules import NLTK whole (0.5-1.2 s of every restore); Porter's are computed."""
-    if stemmer in LIST_STEMS:
-        return lambda word, table=LIST_STEMS[stemmer]: table.get(word, word)
+    table = list_stems().get(stemmer)
+    if table is not None:
+        return lambda word: table.get(word, word)
     return stemmer_function(stemmer)
 
 
@@ -205,7 +291,7 @@ def next_to_apostrophe(tokens: list[str], stemmer: str) -> list[int]:
 
 def contraction_shape(n: int) -> float:
     """The negative binomial shape of a contraction stem's own tokens in a text of n tokens: an
-    article's, grown as measured on runs of consecutive articles (`data/recipes/detect_rates.py`)."""
+    article's, grown as measured on runs of consecutive articles (data/recipes/detect_rates.py)."""
     return CONTRACTION_DISPERSION * max(1.0, n / CONTRACTION_ARTICLE_TOKENS) ** CONTRACTION_DISPERSION_GROWTH
 
 

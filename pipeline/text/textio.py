@@ -1,11 +1,13 @@
-"""Reading users' input files safely: one clear error for missing, binary or non-UTF-8 input."""
+"""Reading users' input files safely (one clear error for missing, binary or non-UTF-8 input), and
+writing any file whole (`atomic_write`)."""
 from __future__ import annotations
 
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
+from typing import IO, Literal
 
 
 class InputError(Exception):
@@ -83,16 +85,33 @@ def split_documents(text: str, markdown: bool = False) -> list[str]:
     return text.removesuffix("\n").split("\n\n")
 
 
-@contextmanager
-def atomic_path(target: str) -> Iterator[str]:
-    """A temporary path beside `target` to write the whole file to; renamed onto `target` when the block
-    ends, removed if it raises: a stopped write never leaves a half file under the real name."""
+def partial_path(target: str) -> str:
+    """Where `atomic_write` writes `target` before it is complete: a hidden file beside it, `.NAME.part`. The
+    name is fixed, so that a rerun after a kill overwrites what the killed run left; it ends in .part, so that
+    no reader of NAME's kind of file (a folder's *.txt, *.npz) takes it for one."""
     folder, name = os.path.split(os.path.abspath(target))
-    stem, dot, ext = name.rpartition(".")
-    partial = os.path.join(folder, f".{stem}.partial.{ext}" if dot else f".{name}.partial")  # keeps the suffix
+    return os.path.join(folder, f".{name}.part")
+
+
+@contextmanager
+def atomic_write(target: str, mode: Literal["w", "wb", "path"] = "w") -> Iterator[IO | str]:
+    """Write `target` whole or not at all: the block writes to `partial_path(target)`, in the target's own
+    folder (made if missing), which replaces `target` in one `os.replace` when the block completes, and is
+    removed when it raises. Yields the partial file open for writing: mode "w" as UTF-8 text with "\n" line
+    ends, "wb" as bytes; or with "path" its path, for a writer that opens the file itself. (numpy's `savez`
+    adds .npz to a path that does not end so: give it the open "wb" file.)"""
+    if mode not in ("w", "wb", "path"):
+        raise ValueError(f"atomic_write: mode {mode!r} is not 'w', 'wb' or 'path'")
+    partial = partial_path(target)
+    os.makedirs(os.path.dirname(partial), exist_ok=True)
     try:
-        yield partial
+        if mode == "path":
+            yield partial
+        else:
+            with open(partial, mode, **({"encoding": "utf-8", "newline": "\n"} if mode == "w" else {})) as f:
+                yield f
         os.replace(partial, target)
-    finally:
+    except BaseException:
         if os.path.exists(partial):
-            os.remove(partial)
+            os.unlink(partial)
+        raise

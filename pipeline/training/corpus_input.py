@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..restore.batch import looks_stemmed
 from ..text.documents import expand_paths, read_documents
-from ..text.textio import InputError, read_jsonl
+from ..text.textio import InputError, atomic_write, read_jsonl
 from .config import TrainConfig
 
 SAVED_DATASET_FILES = ("dataset_dict.json", "dataset_info.json")  # what `save_to_disk` writes
@@ -101,7 +101,7 @@ def _hub_texts(name: str, text_key: str) -> Iterator[str]:
 
     try:
         dataset = datasets.load_dataset(name, split="train")
-    except Exception as e:  # no network, no such dataset, no access: the library's reasons vary
+    except Exception as e:  # noqa: BLE001 - no network, no such dataset, no access: the library's reasons vary
         reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise InputError(f"--hub-dataset {name}: could not load its train split ({reason})") from None
     if text_key not in dataset.column_names:
@@ -114,10 +114,9 @@ def _write_records(texts: Iterable[str], source: str, out_dir: str, index: int) 
     name = os.path.basename(os.path.normpath(source))
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, f"{index:03d}-{name}.txt")  # the index keeps same-named sources apart
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
+    with atomic_write(path) as f:
         for number, text in enumerate(texts):
             lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
             if lines:
                 f.write(f"# {name}:{number}\n" + "\n".join(lines) + "\n")
-    os.replace(path + ".tmp", path)
     return path

@@ -31,12 +31,12 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from ..text.documents import Document, expand_paths, read_documents
 from ..text.pairs import PairConfig, document_ids, document_windows, split_documents, split_of
-from ..text.textio import InputError
+from ..text.textio import InputError, atomic_write
 
 SLICE_FILE = "slice.txt.xz"  # in the carry: the documents, corpus format
 SLICE_INFO = "slice.json"  # in the carry: where they come from
@@ -237,9 +237,8 @@ def write_within(docs: list[Document], path: str, budget_bytes: int, preset: int
     while count:
         data = lzma.compress(b"".join(texts[:count]), format=lzma.FORMAT_XZ, preset=preset)
         if len(data) <= budget_bytes:
-            with open(path + ".tmp", "wb") as f:
+            with atomic_write(path, "wb") as f:
                 f.write(data)
-            os.replace(path + ".tmp", path)
             return count
         raw, keep = sum(len(t) for t in texts[:count]), 0.99 * budget_bytes / len(data)
         total = 0
