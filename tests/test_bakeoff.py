@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from destem.lab.bakeoff import main
-from destem.lab.bakeoff import BakeoffOptions, run_bakeoff, score_windows, validation_windows
+from destem.lab.bakeoff import BakeoffOptions, main, run_bakeoff, score_windows, validation_windows
 from destem.text.textio import InputError
 
 

@@ -7,8 +7,15 @@ import numpy as np
 import pytest
 
 from destem.restore.joint_decode import StemOptions, joint_decode
-from destem.restore.ngram import (FOURGRAM_KEY_BITS, NgramLM, _hash_buckets, _lookup, _lookup_hashed, fourgram_key,
-                                    window_words)
+from destem.restore.ngram import (
+    FOURGRAM_KEY_BITS,
+    NgramLM,
+    _hash_buckets,
+    _lookup,
+    _lookup_hashed,
+    fourgram_key,
+    window_words,
+)
 
 WINDOWS = [["the", "cat", "sat"], ["the", "cat", "ran"], ["a", "cat", "sat"]]  # 9 words + 3 <s>
 

@@ -80,7 +80,7 @@ def test_several_files_and_stdin_in_order(tmp_path, capsys, monkeypatch):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_text("Trotsky died the next day; the news spread.\n\n", encoding="utf-8")
     b.write_text("## Early life\n", encoding="utf-8")
-    code, out, err = run_stem([str(a), "-", str(b)], capsys, monkeypatch, stdin="The cats ran.\n".encode())
+    code, out, err = run_stem([str(a), "-", str(b)], capsys, monkeypatch, stdin=b"The cats ran.\n")
     assert (code, err) == (0, "")
     assert out == "trotski die next day ; news spread .\n\ncat ran .\n# # earli life\n"
 
@@ -192,7 +192,7 @@ def test_console_script_stems_stdin_and_files(tmp_path):
     path = tmp_path / "odd.txt"
     path.write_bytes("The\u00a0cat sat.\n\n\t😀 ok\n".encode("utf-8"))
     result = subprocess.run(destem_command() + ["stem", "-", str(path)], capture_output=True, timeout=120,
-                            input="Trotsky died the next day; the news spread.\n## Early life\n".encode())
+                            input=b"Trotsky died the next day; the news spread.\n## Early life\n")
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode("utf-8") == (
         "trotski die next day ; news spread .\n# # earli life\ncat sat .\n\n😀 ok\n"

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+from tokenizers.models import WordPiece
+from transformers import AutoTokenizer, BertConfig, BertModel
+
 from destem.cli import main
 from destem.model.tokenizer import SPM_FILE, TOKENIZER_FILE, StemTokenizer
 from destem.restore.restorer import Restorer
@@ -18,9 +22,6 @@ from destem.text.forward import stem_text
 from destem.text.textio import InputError
 from destem.training.config import load_config
 from destem.training.train import bert_folder, make_model, prepare_run
-from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
-from tokenizers.models import WordPiece
-from transformers import AutoTokenizer, BertConfig, BertModel
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 PARAGRAPHS = [line.strip() for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()

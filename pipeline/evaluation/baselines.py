@@ -20,7 +20,7 @@ class LexiconBaseline:
         self.lexicon = lexicon
 
     @classmethod
-    def from_model_dir(cls, model_dir: str) -> "LexiconBaseline":
+    def from_model_dir(cls, model_dir: str) -> LexiconBaseline:
         return cls(Lexicon.from_folder(model_dir))  # FileNotFoundError names the folder
 
     def restore_document(self, stems: str) -> str:

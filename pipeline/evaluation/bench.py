@@ -26,7 +26,7 @@ class PeakMemory:
     high-water mark through /proc/self/clear_refs; elsewhere `reset` is False and the peak
     counts from the process start."""
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self.reset = _reset_peak_rss()
         self.mib: float | None = None
         return self

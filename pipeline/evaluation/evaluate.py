@@ -8,16 +8,15 @@ DIR/report.md (one table), two charts, and per system DIR/<system>/{sources,hypo
 from __future__ import annotations
 
 import dataclasses
-
 import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 import tomllib
 

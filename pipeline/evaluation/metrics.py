@@ -102,7 +102,7 @@ class TextCounts:
     wer_deletions: int = 0
     wer_insertions: int = 0
 
-    def __iadd__(self, other: "TextCounts") -> "TextCounts":
+    def __iadd__(self, other: TextCounts) -> TextCounts:
         for f in fields(self):
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         return self

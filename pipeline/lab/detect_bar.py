@@ -26,7 +26,6 @@ from collections import Counter
 from dataclasses import replace
 
 from destem.lab import article_choice as chosen
-
 from destem.model.locate import locate_model
 from destem.text.detect import detect_documents
 from destem.text.forward import STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model

@@ -34,9 +34,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 from transformers import T5Config, T5ForConditionalGeneration
 
+from ..model.device import pick_device
 from ..model.features import token_budget_batches
 from ..model.labels import IGNORE, capitalize_sentences
-from ..model.device import pick_device
 from ..model.tokenizer import SPM_FILE, train_sentencepiece
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize

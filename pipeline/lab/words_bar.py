@@ -26,9 +26,8 @@ import sys
 import time
 from collections import Counter, defaultdict
 
-from destem.lab import article_choice as chosen
-
 from destem.evaluation.bench import machine_info
+from destem.lab import article_choice as chosen
 from destem.model.locate import locate_model
 from destem.restore.batch import restore_stream
 from destem.restore.lexicon import Lexicon

@@ -117,7 +117,7 @@ class LabelVocab:
         self.form_index = {f: i for i, f in enumerate(self.forms)}
 
     @classmethod
-    def from_counts(cls, gap_counts: Counter, form_counts: Counter, max_gaps: int, max_forms: int) -> "LabelVocab":
+    def from_counts(cls, gap_counts: Counter, form_counts: Counter, max_gaps: int, max_forms: int) -> LabelVocab:
         gaps = [""] + [g for g, _ in gap_counts.most_common(max_gaps) if g != ""][: max_gaps - 1]
         forms = ["0:"] + [f for f, _ in form_counts.most_common(max_forms) if f != "0:"][: max_forms - 1]
         return cls(gaps, forms)

@@ -63,7 +63,7 @@ class TaggerConfig(SimpleNamespace):
         self.pipeline = getattr(self, "pipeline", None) or DEFAULT_PIPELINE.to_config()
 
     @classmethod
-    def from_folder(cls, model_dir: str) -> "TaggerConfig":
+    def from_folder(cls, model_dir: str) -> TaggerConfig:
         with open(os.path.join(model_dir, CONFIG_FILE), encoding="utf-8") as f:
             return cls(**json.load(f))
 
@@ -209,7 +209,7 @@ class Tagger(nn.Module):
                 "case_logits": self.case_head(slots)}
 
     @classmethod
-    def initialized(cls, config: TaggerConfig) -> "Tagger":
+    def initialized(cls, config: TaggerConfig) -> Tagger:
         """A new model with BERT's initialization: normal(0, INIT_STD) weights, zero biases, unit norms."""
         model = cls(config)
         for module in model.modules():
@@ -224,7 +224,7 @@ class Tagger(nn.Module):
 
     @classmethod
     def from_pretrained(cls, model_dir: str, dtype: torch.dtype = torch.float32,
-                        bf16_linears: bool = False) -> "Tagger":
+                        bf16_linears: bool = False) -> Tagger:
         """The folder's model in `dtype`, in eval mode; with `bf16_linears`, for running under bf16 autocast,
         the linear layers' weights in bf16 instead: autocast casts them to bf16 anyway, so the logits are
         the same, and loading skips widening the shipped bf16 weights and back."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from typing import Iterable
+from collections.abc import Iterable
 
 import sentencepiece as spm
 from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
@@ -63,7 +63,7 @@ class StemTokenizer:
         return self.tokenizer.get_vocab_size()
 
     @classmethod
-    def load(cls, folder: str) -> "StemTokenizer":
+    def load(cls, folder: str) -> StemTokenizer:
         """From a model folder, or a BERT folder with tokenizer.json and tokenizer_config.json."""
         spm_file = os.path.join(folder, SPM_FILE)
         if not os.path.exists(os.path.join(folder, TOKENIZER_FILE)):
@@ -76,14 +76,14 @@ class StemTokenizer:
                    spm_file if os.path.exists(spm_file) else None)
 
     @classmethod
-    def from_sentencepiece(cls, spm_file: str) -> "StemTokenizer":
+    def from_sentencepiece(cls, spm_file: str) -> StemTokenizer:
         sp = spm.SentencePieceProcessor(model_file=spm_file)
         special_tokens = {"pad_token": sp.id_to_piece(sp.pad_id()), "bos_token": sp.id_to_piece(sp.bos_id()),
                           "eos_token": sp.id_to_piece(sp.eos_id()), "unk_token": sp.id_to_piece(sp.unk_id())}
         return cls(sentencepiece_tokenizer(spm_file), special_tokens, spm_file)
 
     @classmethod
-    def train(cls, stem_lines: Iterable[str], out_dir: str, vocab_size: int = 16000) -> "StemTokenizer":
+    def train(cls, stem_lines: Iterable[str], out_dir: str, vocab_size: int = 16000) -> StemTokenizer:
         os.makedirs(out_dir, exist_ok=True)
         return cls.from_sentencepiece(train_sentencepiece(stem_lines, os.path.join(out_dir, SPM_FILE), vocab_size))
 

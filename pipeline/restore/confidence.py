@@ -47,7 +47,7 @@ class ConfidenceCalibration:
     fitted_on: str = ""  # what the fit saw; "" for the uncalibrated softmax
 
     @classmethod
-    def from_config(cls, config) -> "ConfidenceCalibration":
+    def from_config(cls, config) -> ConfidenceCalibration:
         stored = getattr(config, "confidence_calibration", None)
         if not stored:
             return cls()

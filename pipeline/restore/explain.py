@@ -67,7 +67,7 @@ class DocumentExplanation:
                 "tail_gap_alternatives": [[g, round(p, 4)] for g, p in self.tail_alternatives]}
 
     @classmethod
-    def joined(cls, pieces: list["DocumentExplanation"]) -> "DocumentExplanation":
+    def joined(cls, pieces: list[DocumentExplanation]) -> DocumentExplanation:
         """One explanation of pieces restored apart and joined by a space (a long document): a
         piece's tail goes into the gap before the next piece's first stem."""
         stems, tokens, owners = [], [], []

@@ -18,7 +18,6 @@ nothing of Ray. Ray is imported inside functions: `import destem` works without 
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields

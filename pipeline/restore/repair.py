@@ -12,8 +12,8 @@ fail the round trip pay for it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..model.labels import TITLE, apply_case, case_of
 from ..text.align import PARAGRAPH

@@ -41,7 +41,7 @@ class RestoreStats:
     repairs: int = 0  # edits made by the repair search in documents that failed the round trip
     roundtrip_failures: int = 0  # documents whose restoration does not stem back to the input
 
-    def add(self, other: "RestoreStats") -> None:
+    def add(self, other: RestoreStats) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -88,7 +88,7 @@ class Restorer:
         return self.lm is not None and getattr(self.model.config, "lm_weight", 0.0) > 0
 
     @classmethod
-    def from_pretrained(cls, model_dir: str, device: str = "auto", precision: str = "auto") -> "Restorer":
+    def from_pretrained(cls, model_dir: str, device: str = "auto", precision: str = "auto") -> Restorer:
         if not os.path.isdir(model_dir):
             raise FileNotFoundError(f"no model folder at {model_dir}")
         model = Tagger.from_pretrained(model_dir, bf16_linears=use_bf16(pick_device(device), precision))

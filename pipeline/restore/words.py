@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from ..text.documents import expand_paths
 from ..text.forward import STOPWORDS, stem_token, tokenize

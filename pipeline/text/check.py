@@ -2,9 +2,9 @@
 It needs no original text, so it applies to any restoration of any input (`destem check`)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Iterable
 
 from .forward import DEFAULT_PIPELINE, STOPWORD_LISTS, ForwardPipeline, tokenize
 from .textio import InputError, read_text, split_documents, split_lines

@@ -9,8 +9,8 @@ import glob
 import gzip
 import lzma
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.metadata import version
-from typing import Callable
 
 from .nltk_import import nltk_leaf_modules, nltk_without_scipy_stats
 from .textio import InputError
@@ -124,7 +124,7 @@ def stem_text(text: str) -> str:
 STEMMERS = ("porter-nltk", "porter-martin", "porter-original", "snowball-english", "lancaster", "none")
 
 
-@lru_cache(maxsize=None)
+@cache
 def stemmer_function(name: str, lowercase: bool = True) -> Callable[[str], str]:
     """The stem function of one of `STEMMERS`, cached per token; "none" keeps the token (lowercased).
     Snowball's and Lancaster's NLTK modules import NLTK whole, so only they import it."""
@@ -159,7 +159,7 @@ class ForwardPipeline:
     lowercase: bool = True
 
     @classmethod
-    def from_config(cls, config: dict, source: str) -> "ForwardPipeline":
+    def from_config(cls, config: dict, source: str) -> ForwardPipeline:
         """From a config.json "pipeline" object; refuses, in one line, a pipeline that is not implemented."""
         known = {name for name in cls.__dataclass_fields__}
         pipeline = cls(**{k: v for k, v in config.items() if k in known})  # the rest are library versions

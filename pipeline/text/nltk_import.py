@@ -18,8 +18,8 @@ import importlib.util
 import os
 import sys
 import types
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 def nltk_leaf_modules(*names: str) -> list[types.ModuleType]:
