@@ -80,7 +80,8 @@ def add_model_option(parser, required: bool = False,
 
 
 def add_device_option(parser) -> None:
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: auto (cuda if present)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                        help="default: auto (cuda if present)")
 
 
 def add_decoding_options(parser) -> None:
@@ -92,13 +93,15 @@ def add_decoding_options(parser) -> None:
 
 
 def add_jsonl_options(parser, text_help: str) -> None:
-    parser.add_argument("--jsonl", action="store_true", help="read and write JSONL records, keeping id and every other field")
+    parser.add_argument("--jsonl", action="store_true",
+                        help="read and write JSONL records, keeping id and every other field")
     parser.add_argument("--text-key", default="text", help=f"JSONL field holding {text_help} (default: text)")
 
 
 def add_errors_option(parser) -> None:
     parser.add_argument("--errors", choices=["strict", "replace"], default="strict",
-                        help="bytes that are not UTF-8: strict refuses the file (default), replace reads them as U+FFFD")
+                        help="bytes that are not UTF-8: strict refuses the file (default), "
+                             "replace reads them as U+FFFD")
 
 
 def add_corpus_option(parser, required: bool, what: str = ".txt/.txt.gz files, globs or folders") -> None:
@@ -106,7 +109,8 @@ def add_corpus_option(parser, required: bool, what: str = ".txt/.txt.gz files, g
 
 
 def add_pairs_option(parser, required: bool = True, help_suffix: str = "") -> None:
-    parser.add_argument("--pairs", required=required, metavar="DIR", help="pairs built by `destem data build`" + help_suffix)
+    parser.add_argument("--pairs", required=required, metavar="DIR",
+                        help="pairs built by `destem data build`" + help_suffix)
 
 
 def add_markdown_option(parser, help_text: str) -> None:
@@ -279,7 +283,8 @@ def cmd_check(args) -> int:
 
 def add_words(sub) -> None:
     p = add_command(sub, "words", cmd_words)
-    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="keyword lists, one a line (default: - for stdin)")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE",
+                   help="keyword lists, one a line (default: - for stdin)")
     p.add_argument("--context", metavar="CORPUS",
                    help="the stemmed corpus the terms came from: a file of one document a line, or a folder of "
                         ".txt files; each stem becomes the form its restorations use most")
@@ -465,7 +470,8 @@ def cmd_bench(args) -> int:
     text = args.text or load_suite("wikitext2-test").data
     model_dir = model_folder(args)
     result = bench.run_bench(model_dir, text, bench.parse_counts(args.sizes, "--sizes"),
-                             bench.parse_counts(args.batch_tokens, "--batch-tokens"), bench.resolve_devices(args.device))
+                             bench.parse_counts(args.batch_tokens, "--batch-tokens"),
+                             bench.resolve_devices(args.device))
     print(bench.bench_table(result))
     if args.startup_runs > 0:
         with tempfile.TemporaryDirectory() as work:
@@ -527,7 +533,8 @@ def cmd_calibrate(args) -> int:
     print("  ".join(f"{name:>14}" for name in grid) + f"  {'BLEU':>6}  {'length ratio':>12}   "
           f"({len(sources)} validation windows)")
     for row in rows:
-        print("  ".join(f"{row[name]:>14.2f}" for name in grid) + f"  {row['bleu']:>6.2f}  {row['length_ratio']:>12.3f}")
+        print("  ".join(f"{row[name]:>14.2f}" for name in grid)
+              + f"  {row['bleu']:>6.2f}  {row['length_ratio']:>12.3f}")
     best_row = max(rows, key=lambda row: row["bleu"])
     best = {name: best_row[name] for name in grid}
     if args.write:
@@ -566,7 +573,8 @@ def calibrate_confidence(args) -> int:
     after = calibration_errors(observe_confidence(explain_windows(restorer, check_records), check_records))
     print(f"fitted on {fitted_on}; checked on the other {len(check_records)} windows "
           f"({len({r['article'] for r in check_records})} articles)")
-    print(f"{'head':>5}  {'temperature':>11}  {'none of these':>13}  {'right':>6}  {'ECE before':>10}  {'ECE after':>9}")
+    print(f"{'head':>5}  {'temperature':>11}  {'none of these':>13}  {'right':>6}  "
+          f"{'ECE before':>10}  {'ECE after':>9}")
     for head in ("gap", "word"):
         fitted = getattr(calibration, head)
         print(f"{head:>5}  {fitted.temperature:>11.3f}  {fitted.other:>13.2f}  {after[head]['accuracy']:>6.3f}  "
@@ -582,7 +590,8 @@ def add_train(sub) -> None:
     add_corpus_option(p, required=False, what="prose: .txt/.txt.gz files (corpus format or plain text), folders or "
                                               "globs of them, .jsonl files, or a `datasets` dataset saved to disk")
     p.add_argument("--text-key", default="text", help="text field of JSONL records and datasets (default: text)")
-    p.add_argument("--hub-dataset", metavar="NAME", help="also train on this hub dataset's train split (needs a network)")
+    p.add_argument("--hub-dataset", metavar="NAME",
+                   help="also train on this hub dataset's train split (needs a network)")
     add_pairs_option(p, required=False, help_suffix=" instead of --corpus")
     p.add_argument("--out", required=True, metavar="DIR", help="run folder (the trained model ends up here)")
     p.add_argument("--config", help="cpu, gpu, finetune, toy, or a JSON file of overrides (default: finetune "
@@ -590,7 +599,8 @@ def add_train(sub) -> None:
     p.add_argument("--init", metavar="MODEL",
                    help="fine-tune this model (a folder or an installed model's name, e.g. default): its tokenizer, "
                         "labels and word LM are kept, its lexicon extended")
-    p.add_argument("--max-steps", type=int, help="train this many steps; alone, it replaces the config's minutes budget")
+    p.add_argument("--max-steps", type=int,
+                   help="train this many steps; alone, it replaces the config's minutes budget")
     p.add_argument("--max-minutes", type=float, help="stop after this many minutes (overrides the config)")
     p.add_argument("--max-cpu-minutes", type=float,
                    help="stop after this many CPU minutes of the training process (fair on a shared machine); "

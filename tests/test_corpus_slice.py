@@ -161,7 +161,8 @@ def test_benchmark_titles_are_left_out(two_files, window_rows, toy_model_dir, tm
 def test_a_slice_is_cut_to_the_longest_prefix_that_fits(tmp_path):
     docs = list(read_documents(str(MINI_CORPUS)))
     path = str(tmp_path / "s.txt.xz")
-    whole = len(lzma.compress("".join(corpus_slice.corpus_text(d) for d in docs).encode(), preset=corpus_slice.XZ_PRESET))
+    whole = len(lzma.compress("".join(corpus_slice.corpus_text(d) for d in docs).encode(),
+                              preset=corpus_slice.XZ_PRESET))
     kept = corpus_slice.write_within(docs, path, whole - 1)
     assert 0 < kept < len(docs) and os.path.getsize(path) <= whole - 1
     assert [d.doc_id for d in read_documents(path)] == [d.doc_id for d in docs[:kept]]
@@ -216,7 +217,8 @@ def test_three_steps_from_the_built_slice_give_a_model_folder_that_round_trips(p
     carry = tmp_path / "carry"
     shutil.copytree(packed["carry"], carry)
     # the machine starts from the int8 weights that travelled, unpacked beside the carried config
-    save_whole(unpack(pack(load_file(str(toy_model_dir / "model.safetensors")))), str(carry / "init" / "model.safetensors"))
+    save_whole(unpack(pack(load_file(str(toy_model_dir / "model.safetensors")))),
+               str(carry / "init" / "model.safetensors"))
     run = subprocess.run([sys.executable, "-m", "destem.cli", "train", "--init", str(carry / "init"),
                           "--out", str(carry / "run"), "--config", str(carry / corpus_slice.TRAIN_CONFIG),
                           "--max-steps", "3", "--device", "cpu"], capture_output=True, text=True, cwd=ROOT, check=False)

@@ -161,8 +161,10 @@ def test_plain_prose_is_neither_stemmed_nor_stripped_nor_lowercased():
 
 
 def test_tells_are_counted_in_the_evidence():
-    porter, original = (detect_documents(made_by(ForwardPipeline(stemmer=s))) for s in ("porter-nltk", "porter-original"))
-    assert porter.evidence["vowel + y words (day, way, may)"] >= 5 and "their y made i (dai, wai, mai)" not in porter.evidence
+    porter, original = (detect_documents(made_by(ForwardPipeline(stemmer=s)))
+                        for s in ("porter-nltk", "porter-original"))
+    assert (porter.evidence["vowel + y words (day, way, may)"] >= 5
+            and "their y made i (dai, wai, mai)" not in porter.evidence)
     assert original.evidence["their y made i (dai, wai, mai)"] >= 5 and "'s tokens" not in original.evidence
     assert porter.tokens == "nltk-treebank" and 0 < porter.confidence <= 1
 
@@ -176,7 +178,8 @@ def test_detect_json_and_matches_model(tmp_path, capsys):
     default, snowball = (json.loads(line) for line in capsys.readouterr().out.splitlines())
     assert {"stemmer", "stopwords", "lowercased", "matches_model", "confidence", "evidence"} <= set(default)
     assert (default["stemmer"], default["matches_model"]) == ("porter-nltk", True)
-    assert (snowball["stemmer"], snowball["stopwords"], snowball["matches_model"]) == ("snowball-english", "nltk-179", False)
+    assert ((snowball["stemmer"], snowball["stopwords"], snowball["matches_model"])
+            == ("snowball-english", "nltk-179", False))
 
 
 def test_detect_bad_input_is_one_line_and_exit_2(tmp_path, capsys):

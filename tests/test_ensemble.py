@@ -15,7 +15,8 @@ from destem.restore.restorer import Restorer
 from destem.text.forward import stem_text
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
-PARAGRAPHS = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+PARAGRAPHS = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines()
+              if line and not line.startswith("#")]
 
 
 @pytest.fixture(scope="module")

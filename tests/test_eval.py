@@ -89,7 +89,8 @@ def test_eval_reports_the_models_calibration_error_on_the_windows(toy_eval):
         table = result["table"]
         assert result["bins"] == len(table) == 10 and 0 < result["count"] <= stems
         assert sum(row["count"] for row in table) == result["count"]
-        assert result["ece"] == pytest.approx(sum(row["count"] / result["count"] * abs(row["accuracy"] - row["confidence"])
+        assert result["ece"] == pytest.approx(sum(row["count"] / result["count"]
+                                                  * abs(row["accuracy"] - row["confidence"])
                                                   for row in table if row["count"]))
     assert f"of p_gap {confidence['gap']['ece']:.3f}" in (out / "report.md").read_text()
 

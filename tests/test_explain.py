@@ -281,7 +281,8 @@ def test_html_page_holds_every_restored_word_and_needs_no_network(toy_model_dir,
 def test_html_page_renders_every_word_in_headless_chromium(toy_model_dir, tmp_path, capsys):
     source = write_lines(tmp_path / "in.txt", STEMS[:3])
     page = tmp_path / "page.html"
-    assert run(capsys, source, "--model", toy_model_dir, "--markdown", "--html", page, "-o", tmp_path / "out.txt")[0] == 0
+    assert run(capsys, source, "--model", toy_model_dir, "--markdown", "--html", page,
+               "-o", tmp_path / "out.txt")[0] == 0
     flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              f"--user-data-dir={tmp_path / 'profile'}"]

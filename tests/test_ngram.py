@@ -202,7 +202,8 @@ def test_windows_searched_together_choose_as_they_would_alone_with_either_order(
 
     def random_window(length):
         return [StemOptions([0, 1, 2, 3], sorted(rng.normal(-2, 1, 4).tolist(), reverse=True),
-                            lm.word_ids(["founded", "founds", "1990"]), sorted(rng.normal(-1, 1, 3).tolist(), reverse=True))
+                            lm.word_ids(["founded", "founds", "1990"]),
+                            sorted(rng.normal(-1, 1, 3).tolist(), reverse=True))
                 for _ in range(length)] + [StemOptions([0, 1], [-0.1, -3.0], [-1], [0.0])]
 
     windows = [random_window(n) for n in (5, 1, 0, 8, 3)]

@@ -274,7 +274,8 @@ def _split_corpus(tmp_path, titles_per_file: int = 40) -> list[Path]:
     paths = []
     for f in range(2):
         path = tmp_path / f"c{f}.txt"
-        path.write_text("".join(f"# F{f} A{k}\nArticle {k} of file {f} says little.\n\n" for k in range(titles_per_file)),
+        path.write_text("".join(f"# F{f} A{k}\nArticle {k} of file {f} says little.\n\n"
+                                for k in range(titles_per_file)),
                         encoding="utf-8")
         paths.append(path)
     return paths
@@ -303,7 +304,8 @@ def test_split_documents_is_the_split_that_build_pairs_makes(tmp_path):
     paths = [str(p) for p in _split_corpus(tmp_path, 12)]
     config = PairConfig(valid_fraction=0.3, seed=2)
     splits = build_pairs(paths, str(tmp_path / "pairs"), config, num_proc=1)
-    assert sorted(set(splits["validation"]["article"])) == sorted(d.doc_id for d in split_documents(paths, "validation", config))
+    assert (sorted(set(splits["validation"]["article"]))
+            == sorted(d.doc_id for d in split_documents(paths, "validation", config)))
     assert sorted(set(splits["train"]["article"])) == sorted(d.doc_id for d in split_documents(paths, "train", config))
 
 

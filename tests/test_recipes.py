@@ -65,4 +65,5 @@ def test_without_split_every_article_counts(tmp_path):
     done = _run("detect_bar", "--corpus", *paths, "--skip", "198", "--inputs", "4", "--per-input", "1",
                 "--out", str(out))
     assert done.returncode == 0, done.stderr
-    assert json.loads(out.read_text())["articles"]["titles"] == ["Bridge 0-198", "Bridge 0-199", "Bridge 1-0", "Bridge 1-1"]
+    assert json.loads(out.read_text())["articles"]["titles"] == ["Bridge 0-198", "Bridge 0-199",
+                                                                 "Bridge 1-0", "Bridge 1-1"]

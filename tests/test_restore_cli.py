@@ -107,7 +107,8 @@ ONE_LINE_DOCUMENTS = [["a", "", "b"], [""], ["", ""], []]
 
 
 @pytest.mark.parametrize("documents, markdown", [(d, False) for d in ONE_LINE_DOCUMENTS]
-                         + [(d, True) for d in ONE_LINE_DOCUMENTS + [["p1\np2", "x", ""], ["Title\n\n\nHe said: \"yes.\"\n\n\"No,\" she said.\n"]]])
+                         + [(d, True) for d in ONE_LINE_DOCUMENTS
+                            + [["p1\np2", "x", ""], ["Title\n\n\nHe said: \"yes.\"\n\n\"No,\" she said.\n"]]])
 def test_written_documents_read_back_the_same(documents, markdown):
     text = "".join(format_document(d, i == 0, markdown) for i, d in enumerate(documents))
     blank_lines_dropped = [re.sub(r"\n+", "\n", d).strip("\n") for d in documents]
@@ -238,7 +239,8 @@ def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, capsys, case):
 
 RAY_MISUSES = {  # name: (arguments, the one line)
     "stdin": (["--engine", "ray"], "--engine ray restores files and folders, not stdin"),
-    "- among the inputs": (["--engine", "ray", "{d}/in.txt", "-"], "--engine ray restores files and folders, not stdin"),
+    "- among the inputs": (["--engine", "ray", "{d}/in.txt", "-"],
+                           "--engine ray restores files and folders, not stdin"),
     "with --workers": (["--engine", "ray", "--workers", "2", "{d}/in.txt"],
                        "--engine ray and --workers do not combine; --actors N sets the number of restorers"),
     "ray options without --engine ray": (["--actors", "2", "{d}/in.txt"],

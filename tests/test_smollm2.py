@@ -69,8 +69,10 @@ def toy_llama(tmp_path_factory):
         for gguf_kind, hf_kind, shape in [
                 ("attn_norm", "input_layernorm", (c.hidden_size,)),
                 ("ffn_norm", "post_attention_layernorm", (c.hidden_size,)),
-                ("attn_q", "self_attn.q_proj", (c.hidden_size, c.hidden_size)), ("attn_k", "self_attn.k_proj", (kv, c.hidden_size)),
-                ("attn_v", "self_attn.v_proj", (kv, c.hidden_size)), ("attn_output", "self_attn.o_proj", (c.hidden_size, c.hidden_size)),
+                ("attn_q", "self_attn.q_proj", (c.hidden_size, c.hidden_size)),
+                ("attn_k", "self_attn.k_proj", (kv, c.hidden_size)),
+                ("attn_v", "self_attn.v_proj", (kv, c.hidden_size)),
+                ("attn_output", "self_attn.o_proj", (c.hidden_size, c.hidden_size)),
                 ("ffn_gate", "mlp.gate_proj", (c.intermediate_size, c.hidden_size)),
                 ("ffn_up", "mlp.up_proj", (c.intermediate_size, c.hidden_size)),
                 ("ffn_down", "mlp.down_proj", (c.hidden_size, c.intermediate_size))]:
@@ -193,7 +195,8 @@ def test_the_encoder_starts_from_the_first_layers(mini_pairs, smol_config, llama
     assert (model.config.encoder_type, model.config.num_hidden_layers, model.config.hidden_size) == ("llama", 1, 32)
     pretrained = load_file(llama_dir / smollm2.WEIGHTS_FILE)
     encoder = model.encoder.state_dict()
-    assert torch.equal(encoder["layers.0.self_attn.q_proj.weight"], pretrained["model.layers.0.self_attn.q_proj.weight"])
+    assert torch.equal(encoder["layers.0.self_attn.q_proj.weight"],
+                       pretrained["model.layers.0.self_attn.q_proj.weight"])
     assert torch.equal(encoder["norm.weight"], pretrained["model.norm.weight"])
     assert not any(k.startswith("layers.1.") for k in encoder)
     rows = smollm2.pretrained_ids(str(llama_dir), StemTokenizer.load(str(out)))

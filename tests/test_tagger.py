@@ -39,7 +39,8 @@ def reference_bert(model_dir) -> BertModel:
     c = TaggerConfig.from_folder(str(model_dir))
     bert = BertModel(BertConfig(vocab_size=c.vocab_size, hidden_size=c.hidden_size,
                                 num_hidden_layers=c.num_hidden_layers, num_attention_heads=c.num_attention_heads,
-                                intermediate_size=c.intermediate_size, max_position_embeddings=c.max_position_embeddings,
+                                intermediate_size=c.intermediate_size,
+                                max_position_embeddings=c.max_position_embeddings,
                                 type_vocab_size=c.type_vocab_size, pad_token_id=c.pad_token_id,
                                 attn_implementation="sdpa"), add_pooling_layer=False)
     encoder = Tagger.from_pretrained(str(model_dir)).encoder.state_dict()
@@ -172,8 +173,9 @@ def test_an_unknown_precision_is_refused():
 
 def test_restoring_never_imports_transformers_or_the_lab(toy_model_dir, tmp_path):
     """The product path holds only the product (no lab module), and what keeps a one-line restore's
-    start-up near the bare torch import (`destem bench`): no transformers, no torch._dynamo (which initializing an embedding on the meta device imports), and
-    no NLTK package import (the forward pipeline loads its three modules alone)."""
+    start-up near the bare torch import (`destem bench`): no transformers, no torch._dynamo (which
+    initializing an embedding on the meta device imports), and no NLTK package import (the forward
+    pipeline loads its three modules alone)."""
     stems = tmp_path / "in.stem.txt"
     stems.write_text(stem_text(PROSE[0]) + "\n", encoding="utf-8")
     script = (

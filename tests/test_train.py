@@ -178,7 +178,8 @@ def test_run_folder_is_a_model_folder_with_log_and_curve(finetuned, tmp_path, ca
     assert (finetuned / "curve.png").stat().st_size > 0
     stems = tmp_path / "stems.txt"
     stems.write_text(stem_text("Quokkas live on the islands. Foxes hunt them on the mainland.") + "\n")
-    assert main(["restore", "--model", str(finetuned), "--device", "cpu", str(stems), "-o", str(tmp_path / "o.txt")]) == 0
+    assert main(["restore", "--model", str(finetuned), "--device", "cpu", str(stems),
+                 "-o", str(tmp_path / "o.txt")]) == 0
     assert stem_text((tmp_path / "o.txt").read_text().strip()) == stems.read_text().strip()
     assert main(["eval", "--prose", str(MINI_CORPUS), "--model", str(finetuned), "--systems", "model",
                  "--limit-words", "150", "--device", "cpu", "--out", str(tmp_path / "report")]) == 0

@@ -83,7 +83,8 @@ def package_versions() -> dict[str, str]:
     return {"python": platform.python_version()} | {name: package_version(name) for name in PACKAGES}
 
 
-MODEL_FILES = ("model.safetensors", "config.json", LEXICON_FILE, JSON_LEXICON_FILE, NGRAM_FILE)  # what decides the output
+# what decides the output
+MODEL_FILES = ("model.safetensors", "config.json", LEXICON_FILE, JSON_LEXICON_FILE, NGRAM_FILE)
 
 
 def model_info(model_dir: str) -> dict:

@@ -143,7 +143,8 @@ def load_eval_set(paths: list[str], limit_words: int | None) -> EvalSet:
                    sum(len(d.text.split()) for d in documents))
 
 
-Restore = Callable[[list[str], object], list[str]]  # (stem documents, progress bar) -> texts (the model's also takes explain=True)
+# (stem documents, progress bar) -> texts (the model's also takes explain=True)
+Restore = Callable[[list[str], object], list[str]]
 
 
 def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, str, Callable | None]:

@@ -29,7 +29,8 @@ def add_options(parser: argparse.ArgumentParser, skip: int = 0) -> None:
                              "(validation: text the shipped model never trained on)")
     parser.add_argument("--exclude", nargs="+", default=[], metavar="CORPUS",
                         help=f"leave out the articles titled as those of these corpus files (e.g. {BENCHMARK})")
-    parser.add_argument("--skip", type=int, default=skip, help=f"articles skipped first, of those kept (default: {skip})")
+    parser.add_argument("--skip", type=int, default=skip,
+                        help=f"articles skipped first, of those kept (default: {skip})")
 
 
 def select(args: argparse.Namespace, count: int) -> list[Document]:

@@ -172,7 +172,8 @@ def run_bakeoff(options: BakeoffOptions) -> dict:
                         "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads()}
         report = load_results(options.out)  # read again: a bake-off in another process may have added rows
         report["rows"][row_key(name, options)] = row
-        with open(os.path.join(options.out, "results.json"), "w") as f:  # after each: a long bake-off keeps what it finished
+        # after each: a long bake-off keeps what it finished
+        with open(os.path.join(options.out, "results.json"), "w") as f:
             json.dump(report, f, indent=1, ensure_ascii=False)
         with open(os.path.join(options.out, "report.md"), "w") as f:
             f.write(report_markdown(report))
@@ -207,7 +208,8 @@ def report_markdown(report: dict) -> str:
     lines = [header, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row in report["rows"].values():
         lines.append(f"| {row['formulation']} | {budget(row['setup'])} | {row['parameters'] / 1e6:.1f}M | "
-                     f"{row['step']:,} | {row['tokens']:,} | {row['minutes']:.1f} | {number(row, 'cpu_minutes', '.1f')} | "
+                     f"{row['step']:,} | {row['tokens']:,} | {row['minutes']:.1f} | "
+                     f"{number(row, 'cpu_minutes', '.1f')} | "
                      f"{row['bleu']:.1f} | {row['chrf++']:.1f} | {number(row, 'function_f1', '.1f')} | "
                      f"{row['content_accuracy']:.1f} | {number(row, 'restore_stems_per_s', ',.0f')} |")
     for row in report["rows"].values():
@@ -238,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval-windows", type=int, default=200, help="validation windows scored (default: 200)")
     p.add_argument("--tagger-config", default="cpu", metavar="NAME|FILE", help="config of the taggers (default: cpu)")
     p.add_argument("--work", default=".cache/bakeoff", metavar="DIR", help="run folders (default: .cache/bakeoff)")
-    p.add_argument("--out", default="eval/results/bakeoff", metavar="DIR", help="results (default: eval/results/bakeoff)")
+    p.add_argument("--out", default="eval/results/bakeoff", metavar="DIR",
+                   help="results (default: eval/results/bakeoff)")
     args = p.parse_args(argv)
     names = [n.strip() for n in args.formulations.split(",") if n.strip()]
     unknown = sorted(set(names) - set(FORMULATIONS))

@@ -62,7 +62,8 @@ def main() -> int:
     chose, threads = result["articles"], result["machine"]["torch_threads"]
     which = (f"{len(articles):,} of the {'' if chose['split'] == 'all' else chose['split'] + ' split of '}"
              f"{', '.join(chose['corpus'])} in corpus order, skipping the first {chose['skip']:,}"
-             + (f", titles of {', '.join(chose['excluded_titles_of'])} left out" if chose["excluded_titles_of"] else ""))
+             + (f", titles of {', '.join(chose['excluded_titles_of'])} left out"
+                if chose["excluded_titles_of"] else ""))
     lines = [f"# Fidelity run: {report.documents:,} whole articles", "",
              f"`{result['command']}`", "",
              f"- documents that round-trip: {report.documents_ok:,} of {report.documents:,}",

@@ -48,7 +48,8 @@ OPEN_ID, CLOSE_ID, PARA_ID = 4, 5, 6  # user-defined pieces right after <pad> <s
 MARKS = (OPEN, CLOSE, PARAGRAPH)
 CONFIG_FILE = "forced_seq2seq.json"
 # transformers 5 renamed `past_key_values` to `cache` (4.x only knows the old name)
-CACHE_ARG = "cache" if "cache" in inspect.signature(T5ForConditionalGeneration.forward).parameters else "past_key_values"
+CACHE_ARG = ("cache" if "cache" in inspect.signature(T5ForConditionalGeneration.forward).parameters
+             else "past_key_values")
 LOG_FILE = "log.jsonl"
 
 
@@ -172,7 +173,7 @@ def forced_loss(model: T5ForConditionalGeneration, batch: dict[str, torch.Tensor
     return F.cross_entropy(model.lm_head(hidden).float(), batch["labels"][scored])
 
 
-def train_forced_seq2seq(train_records, out_dir: str, config: ForcedSeq2SeqConfig = ForcedSeq2SeqConfig(),
+def train_forced_seq2seq(train_records, out_dir: str, config: ForcedSeq2SeqConfig | None = None,
                          max_minutes: float = 20.0, device: str = "auto") -> dict:
     """Train on pair records (the first `config.max_train_windows` verified, non-empty windows of
     any iterable of dicts, e.g. a `datasets` split in corpus order) for `max_minutes`
@@ -180,6 +181,7 @@ def train_forced_seq2seq(train_records, out_dir: str, config: ForcedSeq2SeqConfi
     learning-rate schedule follows the same budget), and save a model folder in `out_dir`:
     T5 `save_pretrained` files, spiece.model, forced_seq2seq.json and log.jsonl.
     The tokenizer and encoding time is reported apart, as `prep_minutes`."""
+    config = config if config is not None else ForcedSeq2SeqConfig()
     started = time.time()
     os.makedirs(out_dir, exist_ok=True)
     device = pick_device(device)

@@ -5,8 +5,8 @@ Python's standard library (technical documentation; PSF licence), in destem's co
 
 writes OUT_DIR/train.txt and OUT_DIR/test.txt: one article per module or submodule (`# email.message`), a docstring
 paragraph a line; modules are split by a hash of their name (about 1 in 5 held out), so no
-module is in both, and no test paragraph occurs in the training file. Only paragraphs that read as prose are kept (at least 6 words, ending in a
-period, mostly letters, no code or doctest lines).
+module is in both, and no test paragraph occurs in the training file. Only paragraphs that read as
+prose are kept (at least 6 words, ending in a period, mostly letters, no code or doctest lines).
 """
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def module_docs(name: str):
     seen = set()
     objects = [module] + [obj for _, obj in inspect.getmembers(module) if getattr(obj, "__module__", None) == name]
     for obj in objects:
-        members = [obj] + ([m for _, m in inspect.getmembers(obj) if inspect.isfunction(m)] if inspect.isclass(obj) else [])
+        members = [obj] + ([m for _, m in inspect.getmembers(obj) if inspect.isfunction(m)]
+                           if inspect.isclass(obj) else [])
         for member in members:
             for paragraph in prose_paragraphs(inspect.getdoc(member) or ""):
                 if paragraph not in seen:
@@ -55,7 +56,8 @@ def main(out_dir: str) -> None:
     names = sorted(m.name for m in pkgutil.walk_packages([stdlib], onerror=lambda name: None)
                    if not any(part.startswith("_") or part in ("test", "tests") for part in m.name.split("."))
                    and not m.name.startswith("encodings.")  # generated codec tables, one docstring repeated
-                   and not m.name.startswith(("test", "idlelib", "tkinter", "turtle", "antigravity", "this", "lib2to3")))
+                   and not m.name.startswith(("test", "idlelib", "tkinter", "turtle", "antigravity", "this",
+                                              "lib2to3")))
     articles = {"train": [], "test": []}
     for name in names:
         try:
@@ -67,7 +69,8 @@ def main(out_dir: str) -> None:
             articles[split].append((name, paragraphs))
     # inherited and shared docstrings repeat across modules: the test set keeps none seen in training
     seen_in_train = {p for _, paragraphs in articles["train"] for p in paragraphs}
-    articles["test"] = [(name, [p for p in paragraphs if p not in seen_in_train]) for name, paragraphs in articles["test"]]
+    articles["test"] = [(name, [p for p in paragraphs if p not in seen_in_train])
+                        for name, paragraphs in articles["test"]]
     for split, items in articles.items():
         with open(os.path.join(out_dir, f"{split}.txt"), "w", encoding="utf-8") as f:
             for name, paragraphs in items:

@@ -395,7 +395,8 @@ def load_lm(folder: str) -> tuple[LlamaEncoder, object]:
 
     with open(os.path.join(folder, "config.json")) as f:
         model = LlamaEncoder(SimpleNamespace(**json.load(f)))
-    model.load_state_dict({k.removeprefix("model."): v for k, v in load_file(os.path.join(folder, WEIGHTS_FILE)).items()})
+    model.load_state_dict({k.removeprefix("model."): v
+                           for k, v in load_file(os.path.join(folder, WEIGHTS_FILE)).items()})
     return model.eval(), Tokenizer.from_file(os.path.join(folder, TOKENIZER_FILE))
 
 

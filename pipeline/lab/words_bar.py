@@ -62,7 +62,8 @@ def score(lists: list[list[str]], choices: list, reference: dict[str, Counter]) 
     terms = [stem for stems in lists for stem in stems]
     agree = sum(choice.word.lower() == reference[stem].most_common(1)[0][0] for stem, choice in zip(terms, choices))
     stems_back = sum(stem_token(choice.word) == stem for stem, choice in zip(terms, choices))
-    return {"terms": len(terms), "agreement": round(agree / len(terms), 4), "roundtrip": round(stems_back / len(terms), 4),
+    return {"terms": len(terms), "agreement": round(agree / len(terms), 4),
+            "roundtrip": round(stems_back / len(terms), 4),
             "sources": dict(Counter(choice.source for choice in choices))}
 
 

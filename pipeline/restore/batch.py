@@ -281,8 +281,9 @@ class RestoreEngine(ABC):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc_info) -> None:  # an engine that starts nothing stops nothing
-        pass
+    def __exit__(self, *exc_info) -> None:
+        """An engine that starts nothing stops nothing."""
+        return None
 
     @abstractmethod
     def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
@@ -352,7 +353,8 @@ class BatchRestore:
         self.options = options
         self.engine = engine if engine is not None else LocalEngine()
         self.progress = progress  # a tqdm bar over stems, or None
-        self.totals = RunTotals(precision="bf16" if use_bf16(pick_device(options.device), options.precision) else "fp32")
+        self.totals = RunTotals(precision="bf16" if use_bf16(pick_device(options.device), options.precision)
+                                else "fp32")
         self._model_pipeline: ForwardPipeline | None = None
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
         self._exit = ExitStack()

@@ -320,7 +320,8 @@ def _log_likelihood(counts: dict[str, int], rates: dict[str, float], n: int) -> 
     for name in COUNTED_TELLS:
         k = counts[name]
         expected = max(rates[name], MIN_RATE) * n
-        total += DISPERSION * math.log(DISPERSION / (DISPERSION + expected)) + k * math.log(expected / (DISPERSION + expected))
+        total += (DISPERSION * math.log(DISPERSION / (DISPERSION + expected))
+                  + k * math.log(expected / (DISPERSION + expected)))
     return total
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .align import PARAGRAPH
 
-NO_SPACE_BEFORE = frozenset(", . ; : ! ? % ) ] } '' n't 's 'S 're 've 'll 'm 'd N'T 'RE 'VE 'LL 'M 'D ’ ” » ...".split())
+NO_SPACE_BEFORE = frozenset(", . ; : ! ? % ) ] } '' n't 's 'S 're 've 'll 'm 'd "
+                            "N'T 'RE 'VE 'LL 'M 'D ’ ” » ...".split())
 NO_SPACE_AFTER = frozenset("( [ { `` $ “ « ‘".split())
 APOSTROPHE_SUFFIXES = frozenset({"s", "t", "re", "ve", "ll", "d", "m"})
 CLINGING_MARKS = ".,;:!?"  # a token that starts with two of these (".:594", ",;") was glued to the word before

@@ -91,7 +91,8 @@ def document_windows(doc: Document, config: PairConfig) -> Iterator[dict]:
         span[4] = False
         spans.append(span)
     for index, (start, end, t_start, t_end, verified) in enumerate(spans):
-        yield _record(doc, split, index, aligned, start, end, doc.text[t_start:t_end], index == len(spans) - 1, verified)
+        yield _record(doc, split, index, aligned, start, end, doc.text[t_start:t_end], index == len(spans) - 1,
+                      verified)
     if not bounds:  # a document with no stems: one empty-source window keeps it whole
         yield _record(doc, split, 0, aligned, 0, 0, doc.text, True, True)
 

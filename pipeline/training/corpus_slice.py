@@ -500,7 +500,8 @@ def _locate(args) -> int:
           f"({windows / max(seconds, 1e-9) / max(1, args.processes):.0f} windows/s per process)")
     if args.until_window is not None:
         row = first_unseen(read_map(args.out), args.until_window)
-        print(json.dumps({"file": row.file, "index": row.index, "title": row.title, "first_train_window": row.first_window}))
+        print(json.dumps({"file": row.file, "index": row.index, "title": row.title,
+                          "first_train_window": row.first_window}))
     return 0
 
 
