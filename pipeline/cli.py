@@ -117,21 +117,33 @@ def add_markdown_option(parser, help_text: str) -> None:
     parser.add_argument("--markdown", action="store_true", help=help_text)
 
 
+PIPELINE_NAMES = ("destem", "snowball")  # forward.PIPELINES' keys, here so that --help needs no import
+
+
+def add_pipeline_option(parser, help_text: str, auto: bool = False) -> None:
+    choices = ("auto", *PIPELINE_NAMES) if auto else PIPELINE_NAMES
+    parser.add_argument("--pipeline", choices=choices, default=choices[0], help=help_text)
+
+
 def add_stem(sub) -> None:
     p = add_command(sub, "stem", cmd_stem)
     p.add_argument("files", nargs="+", metavar="FILE", help="text files, or - for stdin")
     add_jsonl_options(p, "the text")
     add_errors_option(p)
+    add_pipeline_option(p, "destem: Punkt + Treebank tokens, NLTK's 179 stopwords, NLTK's Porter (default); "
+                           "snowball: the same with NLTK's Snowball English stemmer")
 
 
 def cmd_stem(args) -> int:
-    """prose -> stems (the forward pipeline), one line per line
+    """prose -> stems (a forward pipeline), one line per line
 
-    Run the forward pipeline on each input line (or JSONL record) and write one stemmed line per input line, in
-    order.
+    Run the forward pipeline (--pipeline) on each input line (or JSONL record) and write one stemmed line per input
+    line, in order.
     """
-    from .text.forward import stem_text
+    from .text.forward import PIPELINES
     from .text.textio import iter_input_lines, read_jsonl
+
+    stem_text = PIPELINES[args.pipeline].stem_text
 
     out = sys.stdout
     for path in args.files:
@@ -160,13 +172,17 @@ def add_restore(sub) -> None:
     add_decoding_options(p)
     add_device_option(p)
     p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-                   help="the tagger's arithmetic: auto runs bf16 where the hardware has it natively (AVX-512 BF16 or "
-                        "AMX CPUs, GPUs) and fp32 elsewhere; fp32 gives the same output on every CPU; bf16 and fp32 "
-                        "differ in rare near-ties (default: auto; the summary says which ran)")
+                   help="the tagger's arithmetic: auto runs bf16 where it is faster (GPUs, CPUs with AMX) and fp32 "
+                        "elsewhere; fp32 gives the same output on every CPU; bf16 and fp32 differ in rare near-ties "
+                        "(default: auto; the summary says which ran)")
+    add_pipeline_option(p, "what made the input: auto (default) restores each input as the pipeline `destem detect` "
+                           "finds in it where restoring supports that pipeline (destem's own, or the same with "
+                           "Snowball stems), and as the model's otherwise; destem or snowball: every input as that",
+                        auto=True)
     p.add_argument("--force", action="store_true", help="redo outputs that exist already")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
-                        "threads; the output is the same, but for a rare near-tie that bf16 (AVX-512 CPUs) breaks "
+                        "threads; the output is the same, but for a rare near-tie that bf16 (GPUs, AMX CPUs) breaks "
                         "the other way with fewer threads (default: 1, in this process)")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="local: restore in this process, or in --workers processes (default); ray: restore on a "
@@ -243,7 +259,7 @@ def cmd_restore(args) -> int:
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
                              errors=args.errors, strict=args.strict, explain=args.explain, html=args.html,
-                             mark_below=args.mark_below)
+                             mark_below=args.mark_below, pipeline=args.pipeline)
     return restore_files(args.inputs or ["-"], args.out, options, engine)
 
 
@@ -254,6 +270,8 @@ def add_check(sub) -> None:
     add_markdown_option(p, "RESTORED was written by restore --markdown")
     add_model_option(p, help_text="model folder whose config.json names the forward pipeline to check with "
                                   "(default: as for restore)")
+    add_pipeline_option(p, "the forward pipeline that made STEMS: auto, the model's (default); destem; or "
+                           "snowball", auto=True)
 
 
 def cmd_check(args) -> int:
@@ -264,7 +282,7 @@ def cmd_check(args) -> int:
     round-trips, 1 otherwise.
     """
     from .text.check import check_files
-    from .text.forward import pipeline_of_model
+    from .text.forward import PIPELINES, pipeline_of_model
 
     if args.against is not None:
         if len(args.files) != 1:
@@ -274,7 +292,8 @@ def cmd_check(args) -> int:
         stems_path, restored_path = args.files
     else:
         raise InputError("check takes two files: STEMS RESTORED (or RESTORED --against STEMS)")
-    report = check_files(stems_path, restored_path, args.markdown, pipeline_of_model(model_folder(args)))
+    pipeline = PIPELINES[args.pipeline] if args.pipeline != "auto" else pipeline_of_model(model_folder(args))
+    report = check_files(stems_path, restored_path, args.markdown, pipeline)
     for mismatch in report.mismatches:
         print(mismatch.describe())
     print(report.summary())

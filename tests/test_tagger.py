@@ -152,17 +152,16 @@ def test_an_unknown_encoder_type_is_refused(toy_model_dir):
         Tagger(config)
 
 
-@pytest.mark.parametrize("capability, has_bf16, precision, expected", [
-    ("AVX512", True, "auto", True),  # AVX-512 with native bf16
-    ("AVX512", False, "auto", False),  # AVX-512 without bf16 (Skylake)
+@pytest.mark.parametrize("capability, amx, precision, expected", [
+    ("AMX", True, "auto", True),  # AMX tiles: bf16 pays
+    ("AVX512", False, "auto", False),  # AVX-512 (with or without its BF16 instructions): fp32 is faster
     ("AVX2", True, "auto", False),  # forced down with ATEN_CPU_CAPABILITY=avx2
-    ("AVX512", True, "fp32", False),
+    ("AMX", True, "fp32", False),
     ("AVX2", False, "bf16", True),
 ])
-def test_bf16_only_where_the_hardware_has_it(monkeypatch, capability, has_bf16, precision, expected):
+def test_bf16_only_where_it_pays(monkeypatch, capability, amx, precision, expected):
     monkeypatch.setattr(device_module.torch.backends.cpu, "get_cpu_capability", lambda: capability)
-    monkeypatch.setattr(device_module.torch.cpu, "_is_avx512_bf16_supported", lambda: has_bf16)
-    monkeypatch.setattr(device_module.torch.cpu, "_is_amx_tile_supported", lambda: False)
+    monkeypatch.setattr(device_module.torch.cpu, "_is_amx_tile_supported", lambda: amx)
     assert use_bf16(torch.device("cpu"), precision) is expected
 
 

@@ -6,7 +6,7 @@ bf16 is no longer native, so training runs fp32).
         --steps 60 --out eval/results/train-step-rate.json
 
 Each variant runs `destem train --init default --corpus ...` (the `finetune` config; once more with
-bf16 off, for the fp32 rate of this CPU) in a fresh process,
+bf16 forced, to see whether it would pay on this CPU) in a fresh process,
 one after the other, on the same prepared pairs; its seconds per step are the median of the logged
 windows after the first (which holds oneDNN's kernel compilation).
 """
@@ -27,9 +27,9 @@ from datetime import datetime, timezone
 from destem.evaluation.bench import machine_info
 
 FORCE_AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
-FP32_CONFIG = {"base": "finetune", "bf16": False}
-# name -> (environment, config overrides or None for the default `finetune`)
-VARIANTS = {"native": ({}, None), "native, fp32": ({}, FP32_CONFIG), "forced AVX2": (FORCE_AVX2, None)}
+BF16_CONFIG = {"base": "finetune", "precision": "bf16"}
+# name -> (environment, config overrides or None for the default `finetune`, whose precision is "auto")
+VARIANTS = {"native": ({}, None), "native, bf16 forced": ({}, BF16_CONFIG), "forced AVX2": (FORCE_AVX2, None)}
 
 
 def first_articles(path: str, count: int, out: str) -> None:

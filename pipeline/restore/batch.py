@@ -10,6 +10,7 @@ in order; `ray_engine.RayEngine` (--engine ray) has Ray actors do it. The comman
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -31,7 +32,7 @@ from ..model.locate import locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
-from ..text.forward import STOPWORDS, ForwardPipeline, pipeline_of_model
+from ..text.forward import PIPELINES, STOPWORDS, ForwardPipeline, pipeline_of_model, restorable_input
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import Restoration, Restorer, RestoreStats
@@ -52,7 +53,7 @@ class RestoreOptions:
 
     model_dir: str | None = None  # a model folder or an installed model's name; None: $DESTEM_MODEL or the default
     device: str = "auto"
-    precision: str = "auto"  # the tagger's: "auto" (bf16 where native), "bf16" or "fp32" (the same bytes on every CPU)
+    precision: str = "auto"  # the tagger's: "auto" (bf16 where it pays), "bf16" or "fp32" (the same bytes on every CPU)
     jsonl: bool = False
     text_key: str = "text"
     output_key: str = "restored"
@@ -65,6 +66,9 @@ class RestoreOptions:
     explain: bool = False  # JSONL out: each document's text with every choice's probability and alternatives
     html: str | None = None  # also write the restorations as one page, shaded by confidence
     mark_below: float | None = None  # write choices less likely than this as [written|runner-up]
+    # what made the input: "auto", the pipeline `destem detect` finds in each input where restoring supports
+    # it (else the model's); or a name of forward.PIPELINES for every input
+    pipeline: str = "auto"
 
     @property
     def needs_explanations(self) -> bool:
@@ -73,13 +77,15 @@ class RestoreOptions:
     def restore_kwargs(self) -> dict:
         """What Restorer.restore_documents takes from these options."""
         return {"batch_tokens": self.batch_tokens, "markdown": self.markdown, "constrained": self.constrained,
-                "explain": self.needs_explanations}
+                "explain": self.needs_explanations, "pipeline": PIPELINES["destem" if self.pipeline == "auto"
+                                                                          else self.pipeline]}
 
 
 @dataclass(frozen=True)
 class Job:
     source: str  # an input file, or "-" for stdin
     target: str | None  # its output file; None: standard output
+    pipeline: str = "destem"  # the forward.PIPELINES name its input is restored as (decided once it is read)
 
 
 ReadJob = tuple[Job, list[str], list[dict] | None]  # a job, its documents, and with --jsonl the records holding them
@@ -314,7 +320,8 @@ class LocalEngine(RestoreEngine):
                      progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
         started = deque()  # jobs under way, handed over in order; up to one per worker, so small files overlap
         for job in jobs:
-            started.append((job, self.start(job[1], options, progress)))
+            started.append((job, self.start(job[1], dataclasses.replace(options, pipeline=job[0].pipeline),
+                                            progress)))
             if len(started) >= self.workers:
                 yield started.popleft()
         while started:
@@ -394,7 +401,7 @@ class BatchRestore:
                 print(f"destem: error: {e}", file=sys.stderr)
                 self.totals.failed += 1
                 continue
-            self._warn_if_not_stemmed(job.source, documents)
+            job = dataclasses.replace(job, pipeline=self.input_pipeline(job.source, documents))
             self.expect_stems(documents)
             yield job, documents, records
 
@@ -453,21 +460,33 @@ class BatchRestore:
     def _name_failure(self, job: Job, index: int, stems: str, text: str) -> None:
         """One stderr line for a document that keeps its best text but does not stem back."""
         name = "<stdin>" if job.source == "-" else job.source
-        for mismatch in check_documents([stems], [text]).mismatches[:1]:
+        for mismatch in check_documents([stems], [text], PIPELINES[job.pipeline]).mismatches[:1]:
             mismatch.document = index + 1
             print(f"destem: warning: {name}: {mismatch.describe()}", file=sys.stderr)
 
-    def _warn_if_not_stemmed(self, source: str, documents: list[str]) -> None:
-        """One warning for an input that another pipeline than the model's made (`destem detect`)."""
+    def input_pipeline(self, source: str, documents: list[str]) -> str:
+        """The PIPELINES name an input is restored as: --pipeline's; or, with "auto", the pipeline that
+        `destem detect` finds where restoring supports it (said on stderr when it is not the model's),
+        else the model's, with one warning for an input that another pipeline made."""
+        if self.options.pipeline != "auto":
+            return self.options.pipeline
         if self._model_pipeline is None:
             try:
                 self._model_pipeline = pipeline_of_model(locate_model(self.options.model_dir))
             except FileNotFoundError as e:
                 raise InputError(f"{e} (pass --model DIR)") from None
-        found = detect_documents(documents, expected=self._model_pipeline)
-        if found.matches(self._model_pipeline) or found.confidence_against(self._model_pipeline) < WARN_CONFIDENCE:
-            return
+        model = self._model_pipeline
+        found = detect_documents(documents, expected=model)
+        if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
+            return "destem"
         name = "<stdin>" if source == "-" else source
+        made_by = ForwardPipeline(stopwords=found.stopwords, stemmer=found.stemmer, lowercase=found.lowercased)
+        supported = [n for n, p in PIPELINES.items() if p == made_by and restorable_input(p, model)]
+        if supported and found.tokens != "other":
+            print(f"destem: {name}: input made with {found.describe()} (detected, confidence "
+                  f"{found.confidence:.2f}); restored and round-trip checked as such (--pipeline {supported[0]})",
+                  file=sys.stderr)
+            return supported[0]
         if found.stemmer == "none":
             what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
                     f"through `destem stem` first if it is plain English")
@@ -475,6 +494,7 @@ class BatchRestore:
             what = (f"input looks made by another pipeline (found: {found.describe()}; the model inverts "
                     f"{self._model_pipeline.describe()}); restoring anyway, expect a poor restoration")
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
+        return "destem"
 
 
 def restore_files(inputs: list[str], out: str | None, options: RestoreOptions,

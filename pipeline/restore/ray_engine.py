@@ -17,6 +17,7 @@ nothing of Ray. Ray is imported inside functions: `import destem` works without 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from collections.abc import Iterable, Iterator
@@ -91,11 +92,13 @@ class RestoreText:
         return {**columns, o.output_key: np.array([r.text for r in restorations], dtype=object),
                 "roundtrip": np.array([r.roundtrip_ok for r in restorations], dtype=bool)}
 
-    def restore(self, group: list[str]) -> list[Restoration]:
-        """One group of `document_groups`, as one process restores it."""
-        o = self.options
+    def restore(self, group: list[str], pipeline: str | None = None) -> list[Restoration]:
+        """One group of `document_groups`, as one process restores it; `pipeline`: the PIPELINES name
+        that made it, if not the options' ("auto": the model's)."""
+        o = dataclasses.replace(self.options, pipeline=pipeline or self.options.pipeline)
+        kwargs = o.restore_kwargs()
         return restore_group(self.restorer, group, self.group_stems, batch_tokens=o.batch_tokens,
-                             markdown=o.markdown, constrained=o.constrained)
+                             markdown=o.markdown, constrained=o.constrained, pipeline=kwargs["pipeline"])
 
 
 STAT_NAMES = [f.name for f in fields(RestoreStats)]
@@ -108,7 +111,8 @@ class RestoreGroups(RestoreText):
     def __call__(self, columns: dict) -> dict:
         import numpy as np
 
-        restorations = [r for group in columns["documents"] for r in self.restore([str(d) for d in group])]
+        restorations = [r for group, pipeline in zip(columns["documents"], columns["pipeline"])
+                        for r in self.restore([str(d) for d in group], str(pipeline))]
         out = {"text": np.array([r.text for r in restorations], dtype=object),
                "roundtrip": np.array([r.roundtrip_ok for r in restorations], dtype=bool)}
         for name in STAT_NAMES:
@@ -178,7 +182,7 @@ class RayEngine(RestoreEngine):
     def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
                      progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
         jobs = list(jobs)  # all read first: the dataset is made of every job's groups
-        groups = [{"documents": group} for _, documents, _ in jobs
+        groups = [{"documents": group, "pipeline": job.pipeline} for job, documents, _ in jobs
                   for group in document_groups(documents, batch.GROUP_STEMS)]
         rows = self.restored_rows(groups, options) if groups else iter(())
         for job in jobs:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..model.labels import TITLE, apply_case, case_of
 from ..text.align import PARAGRAPH
 from ..text.detok import GLUE, PILCROW_WORD, SPACE
+from ..text.forward import DEFAULT_PIPELINE
 from .constraints import is_allowed_form
 
 # stopwords that Punkt's English parameters read as sentence starters; stemming drops them
@@ -53,9 +54,11 @@ def first_mismatch(got: list[str], want: list[str]) -> int | None:
     return None if len(got) == len(want) else min(len(got), len(want))
 
 
-def repair_document(drafts: list[WindowDraft], stems_of: Callable[[list[str]], list[str]]) -> int:
+def repair_document(drafts: list[WindowDraft], stems_of: Callable[[list[str]], list[str]],
+                    stemmer: str = DEFAULT_PIPELINE.stemmer) -> int:
     """Edit `drafts` in place until the document stems back (or no edit helps); returns the
-    number of edits made. `stems_of(tokens)` renders tokens and runs the forward pipeline."""
+    number of edits made. `stems_of(tokens)` renders tokens and runs the input's forward pipeline,
+    whose stemmer is `stemmer`."""
     source = [s for d in drafts for s in d.stems]
     starts, total = [], 0
     for draft in drafts:
@@ -69,13 +72,13 @@ def repair_document(drafts: list[WindowDraft], stems_of: Callable[[list[str]], l
         w = max(i for i, s in enumerate(starts) if s <= k) if k < total else len(drafts) - 1
         lo, hi = max(0, w - 1), min(len(drafts), w + 2)  # the window and its neighbours
         local = drafts[lo:hi]
-        if not _improve(local, k - starts[lo], stems_of):
+        if not _improve(local, k - starts[lo], stems_of, stemmer):
             break
         edits += 1
     return edits
 
 
-def _improve(local: list[WindowDraft], k: int, stems_of) -> bool:
+def _improve(local: list[WindowDraft], k: int, stems_of, stemmer: str) -> bool:
     """Apply the first edit that moves the first mismatch of `local` past stem `k`."""
     source = [s for d in local for s in d.stems]
     slots = [(d, i) for d in local for i in range(len(d.stems))]
@@ -84,7 +87,7 @@ def _improve(local: list[WindowDraft], k: int, stems_of) -> bool:
         got = first_mismatch(stems_of([t for d in local for t in d.tokens()]), source)
         return got is None or got > k
 
-    for edit in _edits(slots, k):
+    for edit in _edits(slots, k, stemmer):
         undo = edit()
         if better():
             return True
@@ -92,7 +95,7 @@ def _improve(local: list[WindowDraft], k: int, stems_of) -> bool:
     return False
 
 
-def _edits(slots, k):
+def _edits(slots, k, stemmer: str):
     """Candidate edits near stem k, most conservative first; each returns its undo."""
     for j in (k, k - 1, k + 1):
         if 0 <= j < len(slots):
@@ -100,7 +103,7 @@ def _edits(slots, k):
             case = case_of(draft.words[i])
             for form in draft.alternatives[i]:
                 cased = apply_case(form, case)
-                if cased != draft.words[i] and is_allowed_form(draft.stems[i], form):
+                if cased != draft.words[i] and is_allowed_form(draft.stems[i], form, stemmer):
                     yield _set(draft.words, i, cased)
     for j in (k, k - 1, k + 1):  # the case: NLTK's Porter keeps "news" and "sky" whole, not "News", "Sky"
         if 0 <= j < len(slots):

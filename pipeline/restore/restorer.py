@@ -15,7 +15,7 @@ from ..model.tagger import Tagger
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
-from ..text.forward import DEFAULT_PIPELINE, ForwardPipeline, stem_text
+from ..text.forward import DEFAULT_PIPELINE, RESTORABLE_STEMMERS, ForwardPipeline, restorable_input, stem_token
 from ..text.windows import DEFAULT_MAX_STEMS, window_bounds
 from .confidence import ConfidenceCalibration, local_scores
 from .constraints import choose_form, is_allowed_form
@@ -69,8 +69,9 @@ class Restoration:
 class Restorer:
     def __init__(self, model: Tagger, tokenizer: StemTokenizer, lexicon: Lexicon, device: str = "auto",
                  max_stems: int = DEFAULT_MAX_STEMS, lm: NgramLM | None = None, precision: str = "auto"):
-        """`precision`: "auto" runs the tagger under bf16 autocast where the hardware has native bf16 (about
-        1.7x faster) and in fp32 elsewhere; "fp32" gives the same output on every CPU; "bf16" forces it."""
+        """`precision`: "auto" runs the tagger under bf16 autocast where that is faster (GPUs, AMX CPUs) and
+        in fp32 elsewhere (model.device.native_bf16); "fp32" gives the same output on every CPU; "bf16"
+        forces it."""
         self.device = pick_device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
@@ -126,14 +127,19 @@ class Restorer:
                 for r in self.restore_documents(documents, explain=True, **options)]
 
     def restore_documents(self, documents: list[str], batch_tokens: int = 8192, markdown: bool = False,
-                          constrained: bool = True, progress=None, explain: bool = False) -> list[Restoration]:
+                          constrained: bool = True, progress=None, explain: bool = False,
+                          pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> list[Restoration]:
         """Restorations in order; with `explain`, each holds the probability of every choice (the
-        text is the same either way)."""
+        text is the same either way). `pipeline` made the input: the model's, or one that differs only
+        in a stemmer of RESTORABLE_STEMMERS, whose stems the words are chosen for and checked with."""
+        if not restorable_input(pipeline, DEFAULT_PIPELINE):
+            raise ValueError(f"input made by {pipeline.describe()}: this model restores "
+                             f"{DEFAULT_PIPELINE.describe()}, or the same with another of {RESTORABLE_STEMMERS}")
         stem_lists = [doc.split() for doc in documents]
         windows = [(d, s, e) for d, stems in enumerate(stem_lists) for s, e in window_bounds(stems, self.max_stems)]
         predicted = self._tag_windows([stem_lists[d][s:e] for d, s, e in windows], batch_tokens, progress)
         forms_needed = self.uses_lm or explain
-        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed)
+        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline.stemmer)
                    for (d, s, e), prediction in zip(windows, predicted)]
         options = [self._stem_options(p, forms) for p, (_, _, forms) in zip(predicted, drafted)] if forms_needed else []
         choices = self._choose_with_lm(options, drafted) if self.uses_lm else None
@@ -143,7 +149,7 @@ class Restorer:
             draft.words = [apply_case(form, case, self.lexicon.mixed_spelling(form))
                            for form, case in zip(draft.words, prediction.cases)]
             per_doc[d].append((draft, stats, confidence))
-        return [self._assemble(stems, parts, markdown, constrained, explain)
+        return [self._assemble(stems, parts, markdown, constrained, explain, pipeline)
                 for stems, parts in zip(stem_lists, per_doc)]
 
     def words(self, stems: list[str], context: list[str] | None = None, top: int = 1) -> list[WordChoice]:
@@ -213,7 +219,8 @@ class Restorer:
                                  top_gap_log_probs[row, : n + 1].tolist())
                 for row, n in enumerate(lengths)]
 
-    def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool, options: bool):
+    def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool, options: bool,
+                      stemmer: str):
         """A window's draft with lowercase words (cased once the LM has chosen), its stats, and
         (with `options`) the forms the LM may choose among per stem."""
         stats = RestoreStats(stems=len(stems))
@@ -221,9 +228,9 @@ class Restorer:
         forms_per_stem = []  # per stem: (lowercase form, log-prob), for the language model
         for stem, ranked, log_probs in zip(stems, prediction.forms, prediction.form_log_probs):
             candidates = [apply_edit(stem, self.form_labels[j]) for j in ranked]
-            lexicon_forms = [f.lower() for f in self.lexicon.candidates(stem)]
+            lexicon_forms = [f.lower() for f in self._lexicon_candidates(stem, stemmer)]
             if constrained:
-                form, from_model = choose_form(stem, candidates, lexicon_forms)
+                form, from_model = choose_form(stem, candidates, lexicon_forms, stemmer)
                 stats.model_forms += from_model
                 stats.lexicon_forms += not from_model
             else:
@@ -232,10 +239,21 @@ class Restorer:
             draft.words.append(form)
             draft.alternatives.append(list(dict.fromkeys(candidates + lexicon_forms)))
             if options:
-                forms_per_stem.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained))
+                forms_per_stem.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained,
+                                                     stemmer))
         return draft, stats, forms_per_stem
 
-    def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained) -> list[tuple[str, float]]:
+    def _lexicon_candidates(self, stem: str, stemmer: str) -> list[str]:
+        """The lexicon's forms for a stem of `stemmer`. The lexicon is keyed by Porter stems; another
+        stemmer's stem of a word is mostly its Porter stem, or has it as its own Porter stem
+        ("generous" of "generously", both "gener"), so both entries are read (the constraints then keep
+        the forms that stem back)."""
+        if stemmer == DEFAULT_PIPELINE.stemmer:
+            return self.lexicon.candidates(stem)
+        return list(dict.fromkeys(self.lexicon.candidates(stem) + self.lexicon.candidates(stem_token(stem))))
+
+    def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained,
+                  stemmer: str) -> list[tuple[str, float]]:
         """The forms the language model may pick for a stem, with the model's log-probs: the chosen
         form and the model's other allowed forms that the lexicon knows (invented words stay out).
         The chosen form ranks first among them: it is the first allowed one the lexicon knows, so the
@@ -245,7 +263,7 @@ class Restorer:
         known = set(lexicon_forms)
         forms: dict[str, float] = {}
         for form, log_prob in zip(candidates, log_probs):
-            if form == chosen or (constrained and form in known and is_allowed_form(stem, form)):
+            if form == chosen or (constrained and form in known and is_allowed_form(stem, form, stemmer)):
                 forms.setdefault(form, log_prob)
                 if len(forms) == LM_FORMS:
                     break
@@ -294,7 +312,8 @@ class Restorer:
             out.append(window)
         return out
 
-    def _assemble(self, stems: list[str], parts, markdown: bool, constrained: bool, explain: bool) -> Restoration:
+    def _assemble(self, stems: list[str], parts, markdown: bool, constrained: bool, explain: bool,
+                  pipeline: ForwardPipeline) -> Restoration:
         stats = RestoreStats(documents=1)
         drafts = []
         for draft, window_stats, _ in parts:
@@ -306,11 +325,12 @@ class Restorer:
             return detokenize(capitalize_sentences(tokens), paragraph=paragraph)
 
         text = render([t for d in drafts for t in d.tokens()])
-        roundtrip_ok = stem_text(text) == " ".join(stems)
+        roundtrip_ok = pipeline.stem_text(text) == " ".join(stems)
         if not roundtrip_ok and constrained:
-            stats.repairs += repair_document(drafts, lambda tokens: stem_text(render(tokens)).split())
+            stats.repairs += repair_document(drafts, lambda tokens: pipeline.stem_text(render(tokens)).split(),
+                                             pipeline.stemmer)
             text = render([t for d in drafts for t in d.tokens()])
-            roundtrip_ok = stem_text(text) == " ".join(stems)
+            roundtrip_ok = pipeline.stem_text(text) == " ".join(stems)
         stats.roundtrip_failures += not roundtrip_ok
         explanation = None
         if explain:

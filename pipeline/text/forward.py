@@ -13,6 +13,7 @@ English model), loaded into NLTK's own ``PunktSentenceTokenizer`` so the algorit
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -192,6 +193,16 @@ class ForwardPipeline:
 
 
 DEFAULT_PIPELINE = ForwardPipeline()  # the pipeline above, which destem's models invert
+# Input stemmers that a model of NLTK's Porter stems restores: Snowball's English stems are Porter's in
+# most words, and the constraints, repairs and round trip run with the input's own stemmer.
+RESTORABLE_STEMMERS = ("porter-nltk", "snowball-english")
+# `destem stem --pipeline NAME` and `destem restore --pipeline NAME`: the pipelines restoring supports
+PIPELINES = {"destem": DEFAULT_PIPELINE, "snowball": ForwardPipeline(stemmer="snowball-english")}
+
+
+def restorable_input(found: ForwardPipeline, model: ForwardPipeline) -> bool:
+    """Whether a model that inverts `model` restores input that `found` made, round trip included."""
+    return found.stemmer in RESTORABLE_STEMMERS and found == dataclasses.replace(model, stemmer=found.stemmer)
 MODEL_CONFIG_FILE = "config.json"
 
 

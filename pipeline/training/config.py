@@ -49,7 +49,7 @@ class TrainConfig:
     # CPU-time budget of the training loop (0: none), time.process_time() of the training process: on a
     # machine shared with other jobs it measures the same work where the wall clock does not
     max_cpu_minutes: float = 0.0
-    bf16: bool = True  # bf16 autocast where the hardware has native bf16 (about 2x faster); fp32 elsewhere
+    precision: str = "auto"  # "auto": bf16 autocast where it pays (GPUs, AMX CPUs), else fp32; or "bf16", "fp32"
     seed: int = 0  # data order and initialisation
     # bookkeeping
     eval_every_minutes: float = 5.0  # validation loss, BLEU and samples this often
@@ -75,7 +75,7 @@ CONFIGS: dict[str, TrainConfig] = {
     "toy": TrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
                        dropout=0.0, vocab_size=1000, max_gap_labels=256, max_form_labels=128, lexicon_min_count=1,
                        batch_tokens=2048, learning_rate=3e-3, warmup_steps=10, max_steps=150, max_minutes=0.0,
-                       bf16=False, eval_every_minutes=60.0, eval_windows=20, save_every_minutes=60.0,
+                       precision="fp32", eval_every_minutes=60.0, eval_windows=20, save_every_minutes=60.0,
                        log_every_steps=25),
 }
 

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 import torch
 from tqdm import tqdm
 
-from ..model.device import native_bf16
+from ..model.device import use_bf16
 from ..model.features import collate, encode_records, load_features, save_features, token_budget_batches
 from ..model.labels import IGNORE, LabelVocab, count_labels
 from ..model.tagger import Tagger, TaggerConfig, read_weights
@@ -406,7 +406,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     resuming = resume and os.path.exists(state_path)
     model = (Tagger.from_pretrained(out_dir, dtype=torch.float32) if resuming
              else make_model(out_dir, config, init_dir)).to(device)
-    bf16 = config.bf16 and native_bf16(device)  # emulated bf16 (AVX2 CPUs) is many times slower than fp32
+    bf16 = use_bf16(device, config.precision)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay,
                                   fused=device.type == "cuda")
     state = {"step": 0, "epoch": 0, "batch_in_epoch": 0, "train_seconds": 0.0, "train_cpu_seconds": 0.0, "tokens": 0,
@@ -433,8 +433,7 @@ def train(out_dir: str, config: TrainConfig, init_dir: str | None = None, resume
     if main:
         start = (f"resuming at step {state['step']}" if resuming else f"from {init_dir}" if init_dir
                  else f"encoder from {config.encoder_init}" if config.encoder_init else "from scratch")
-        precision = ("bf16 autocast" if bf16 else "fp32, as this hardware has no native bf16" if config.bf16
-                     else "fp32")
+        precision = "bf16 autocast" if bf16 else "fp32"
         print(f"model: {n_params / 1e6:.1f}M parameters on {device} (x{distributed.world_size()} processes, "
               f"{precision}); {len(train_features):,} training windows; {start}", flush=True)
         if init_dir and not resuming:  # the log starts from the base model's scores
