@@ -83,6 +83,7 @@ class Restorer:
         self.lm = lm
         self.gap_words = [lm.word_ids([w for w in g if w != PARAGRAPH]) for g in self.gap_labels] if lm else []
         self.calibration = ConfidenceCalibration.from_config(model.config)
+        self._porter_stems: dict[tuple[str, str], str] = {}  # another stemmer's stems as the tagger reads them
 
     @property
     def uses_lm(self) -> bool:
@@ -137,9 +138,14 @@ class Restorer:
                              f"{DEFAULT_PIPELINE.describe()}, or the same with another of {RESTORABLE_STEMMERS}")
         stem_lists = [doc.split() for doc in documents]
         windows = [(d, s, e) for d, stems in enumerate(stem_lists) for s, e in window_bounds(stems, self.max_stems)]
-        predicted = self._tag_windows([stem_lists[d][s:e] for d, s, e in windows], batch_tokens, progress)
+        # the tagger reads Porter stems, as it was trained: another stemmer's stems are read as the Porter stem
+        # of their commonest form ("generous" as "gener"), while the words are chosen for the input's own
+        model_stems = stem_lists if pipeline.stemmer == DEFAULT_PIPELINE.stemmer else [
+            [self._porter_stem_of(stem, pipeline.stemmer) for stem in stems] for stems in stem_lists]
+        predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens, progress)
         forms_needed = self.uses_lm or explain
-        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline.stemmer)
+        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline.stemmer,
+                                      model_stems[d][s:e])
                    for (d, s, e), prediction in zip(windows, predicted)]
         options = [self._stem_options(p, forms) for p, (_, _, forms) in zip(predicted, drafted)] if forms_needed else []
         choices = self._choose_with_lm(options, drafted) if self.uses_lm else None
@@ -220,14 +226,16 @@ class Restorer:
                 for row, n in enumerate(lengths)]
 
     def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool, options: bool,
-                      stemmer: str):
+                      stemmer: str, model_stems: list[str]):
         """A window's draft with lowercase words (cased once the LM has chosen), its stats, and
-        (with `options`) the forms the LM may choose among per stem."""
+        (with `options`) the forms the LM may choose among per stem. The model's edits apply to the
+        stems it read (`model_stems`); the words must stem to the input's `stems` by `stemmer`."""
         stats = RestoreStats(stems=len(stems))
         draft = WindowDraft(stems, [], [self.gap_labels[g] for g in prediction.gaps], [])
         forms_per_stem = []  # per stem: (lowercase form, log-prob), for the language model
-        for stem, ranked, log_probs in zip(stems, prediction.forms, prediction.form_log_probs):
-            candidates = [apply_edit(stem, self.form_labels[j]) for j in ranked]
+        for stem, model_stem, ranked, log_probs in zip(stems, model_stems, prediction.forms,
+                                                       prediction.form_log_probs):
+            candidates = [apply_edit(model_stem, self.form_labels[j]) for j in ranked]
             lexicon_forms = [f.lower() for f in self._lexicon_candidates(stem, stemmer)]
             if constrained:
                 form, from_model = choose_form(stem, candidates, lexicon_forms, stemmer)
@@ -244,13 +252,24 @@ class Restorer:
         return draft, stats, forms_per_stem
 
     def _lexicon_candidates(self, stem: str, stemmer: str) -> list[str]:
-        """The lexicon's forms for a stem of `stemmer`. The lexicon is keyed by Porter stems; another
-        stemmer's stem of a word is mostly its Porter stem, or has it as its own Porter stem
-        ("generous" of "generously", both "gener"), so both entries are read (the constraints then keep
-        the forms that stem back)."""
+        """The lexicon's forms for a stem of `stemmer`, most frequent first. The lexicon is keyed by Porter
+        stems; another stemmer's stem of a word is mostly its Porter stem, or has it as its own Porter
+        stem ("generous" of "generously", both "gener"), so both entries are read, and the forms that do
+        not stem back to `stem` left out."""
         if stemmer == DEFAULT_PIPELINE.stemmer:
             return self.lexicon.candidates(stem)
-        return list(dict.fromkeys(self.lexicon.candidates(stem) + self.lexicon.candidates(stem_token(stem))))
+        counts = self.lexicon.variants(stem_token(stem)) | self.lexicon.variants(stem)
+        return [form for form in sorted(counts, key=counts.__getitem__, reverse=True)
+                if is_allowed_form(stem, form.lower(), stemmer)]
+
+    def _porter_stem_of(self, stem: str, stemmer: str) -> str:
+        """What the tagger reads for a stem of another stemmer: the Porter stem of its commonest form that
+        the lexicon knows, else the stem itself."""
+        key = (stem, stemmer)
+        if key not in self._porter_stems:
+            forms = self._lexicon_candidates(stem, stemmer)
+            self._porter_stems[key] = stem_token(forms[0].lower()) if forms else stem
+        return self._porter_stems[key]
 
     def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained,
                   stemmer: str) -> list[tuple[str, float]]:
