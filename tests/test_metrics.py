@@ -129,3 +129,41 @@ def test_score_texts_pools_counts_over_documents_and_signs_every_score():
 ])
 def test_content_word_counts_for_training_validation(hypothesis, reference, cased, expected):
     assert content_word_counts(hypothesis, reference, cased) == expected
+
+
+def test_dropped_words_are_counted_by_class():
+    """A restoration that keeps "did" but drops "not", says "We" for "She" and "a" for "the"."""
+    from destem.evaluation.metrics import FUNCTION_CLASSES, OTHER_CLASS, function_class_rates
+
+    counts = text_counts(analyze("We did see a cat."), analyze("She did not see the cat.")).function_classes
+    rates = function_class_rates(counts)
+    assert list(rates) == [*FUNCTION_CLASSES, OTHER_CLASS]
+    assert rates["negation"] == {"reference": 1, "restored": 0, "recall": 0.0, "precision": None}
+    assert rates["pronoun, 1st person"] == {"reference": 0, "restored": 1, "recall": None, "precision": 0.0}
+    assert rates["pronoun, 3rd person"]["recall"] == 0.0
+    assert rates["auxiliary or modal"] == {"reference": 1, "restored": 1, "recall": 100.0, "precision": 100.0}
+    assert rates["determiner or quantifier"] == {"reference": 1, "restored": 1, "recall": 0.0, "precision": 0.0}
+    total = text_counts(analyze("We did see a cat."), analyze("She did not see the cat."))
+    assert (total.function_matched, total.function_restored, total.function_reference) == (1, 3, 4)
+
+
+def test_every_dropped_word_has_one_class():
+    from destem.evaluation.metrics import FUNCTION_CLASSES, OTHER_CLASS, function_class
+    from destem.text.forward import STOPWORDS
+
+    words = [w for ws in FUNCTION_CLASSES.values() for w in ws]
+    assert len(words) == len(set(words)) and set(words) <= STOPWORDS
+    assert function_class("not") == "negation" and function_class("very") == OTHER_CLASS
+
+
+def test_the_report_shows_what_is_at_risk(tmp_path):
+    from destem.evaluation.evaluate import EvalOptions, evaluate
+
+    prose = tmp_path / "prose.txt"
+    prose.write_text("# Cats\nShe did not see the cat. We saw it later in the garden.\n", encoding="utf-8")
+    report = evaluate(EvalOptions(prose=[str(prose)], out=str(tmp_path / "out"), systems=["identity"]))
+    classes = report["systems"]["identity"]["windows"]["function_classes"]
+    assert classes["negation"]["reference"] == 1 and classes["negation"]["recall"] == 0.0
+    text = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    [row] = [line for line in text.splitlines() if line.startswith("| negation ")]
+    assert [cell.strip() for cell in row.strip("|").split("|")] == ["negation", "1", "0.0", "–"]

@@ -317,12 +317,30 @@ def report_markdown(report: dict) -> str:
         "",
         "![scores by system](report.png) ![BLEU per document](bleu-per-document.png)",
         "",
+        *function_class_lines(report),
         *confidence_lines(report),
         "Signatures:",
         "",
         *[f"- {name}: `{signature}`" for name, signature in report["signatures"].items()],
     ]
     return "\n".join(lines) + "\n"
+
+
+def function_class_lines(report: dict) -> list[str]:
+    """Recall and precision of the dropped words by class, per system, on the windows: what is at risk."""
+    systems = {name: result["windows"]["function_classes"] for name, result in report["systems"].items()
+               if "function_classes" in result["windows"]}
+    if not systems:
+        return []
+    first = next(iter(systems.values()))
+    header = ["dropped words (windows)", "in the references"] + [f"{name} {rate}" for name in systems
+                                                                 for rate in ("recall", "precision")]
+    rows = [[cls, f"{first[cls]['reference']:,}"] + [_cell(classes[cls][rate], rate) for classes in systems.values()
+                                                     for rate in ("recall", "precision")]
+            for cls in first]
+    return ["Dropped words by class: recall, of the reference's words of the class, the share restored in the "
+            "same gap; precision, of those restored, the share the reference has there (%).", "",
+            markdown_table(header, rows), ""]
 
 
 def confidence_lines(report: dict) -> list[str]:

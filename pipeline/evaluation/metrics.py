@@ -10,12 +10,33 @@ sacrebleu style, saying how it was computed.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from importlib.metadata import PackageNotFoundError, version
 
 from ..text.align import PARAGRAPH, AlignedDocument, align_document
 from ..text.check import check_documents
 from ..text.forward import Token, tokenize_with_spans
+
+# The dropped words by what they do, so that a report says what is at risk: a dropped "not" says the
+# opposite, a wrong "we" changes who speaks. Every word of NLTK's 179-word list is in one class.
+FUNCTION_CLASSES: dict[str, frozenset[str]] = {name: frozenset(words.split()) for name, words in {
+    "negation": "not no nor ain aren couldn didn doesn hadn hasn haven isn mightn mustn needn shan shouldn "
+                "wasn weren won wouldn don",
+    "pronoun, 1st person": "i me my myself we our ours ourselves",
+    "pronoun, 2nd person": "you your yours yourself yourselves",
+    "pronoun, 3rd person": "he him his himself she her hers herself it its itself they them their theirs "
+                           "themselves",
+    "auxiliary or modal": "am is are was were be been being have has had having do does did doing can will "
+                          "should d ll m re ve s t",
+    "determiner or quantifier": "a an the this that these those some any each few more most other such all "
+                                "both own same",
+    "preposition": "of at by for with about against between into through during before after above below to "
+                   "from up down in out on off over under",
+    "conjunction": "and but if or because as until while than so",
+    "wh-word": "what which who whom when where why how",
+}.items()}
+FUNCTION_CLASS_OF = {word: name for name, words in FUNCTION_CLASSES.items() for word in words}
+OTHER_CLASS = "other"  # the list's adverbs and the rest: again, further, then, once, here, there, only, very...
 
 
 def sacrebleu_metrics(ter: bool = True) -> dict:
@@ -101,6 +122,8 @@ class TextCounts:
     wer_substitutions: int = 0
     wer_deletions: int = 0
     wer_insertions: int = 0
+    # "CLASS:matched", "CLASS:restored", "CLASS:reference" for each class of FUNCTION_CLASSES (and OTHER_CLASS)
+    function_classes: Counter = field(default_factory=Counter)
 
     def __iadd__(self, other: TextCounts) -> TextCounts:
         for f in fields(self):
@@ -146,16 +169,38 @@ def content_counts(hyp: AlignedDocument, ref: AlignedDocument) -> tuple[int, int
     return cased, uncased, len(ref.words)
 
 
-def function_counts(hyp: AlignedDocument, ref: AlignedDocument) -> tuple[int, int, int]:
-    """(matched, restored, reference) stopwords, gap by gap, lowercased, as bags per gap.
-    When the stems differ the gaps cannot be paired, and nothing matches."""
+def function_counts(hyp: AlignedDocument, ref: AlignedDocument) -> tuple[int, int, int, Counter]:
+    """(matched, restored, reference) stopwords, gap by gap, lowercased, as bags per gap, and the same
+    by class ("CLASS:matched"...; see FUNCTION_CLASSES). When the stems differ the gaps cannot be
+    paired, and nothing matches."""
     hyp_gaps, ref_gaps = hyp.gaps + [hyp.tail], ref.gaps + [ref.tail]
-    restored = sum(len(_gap_words(g)) for g in hyp_gaps)
-    reference = sum(len(_gap_words(g)) for g in ref_gaps)
-    if hyp.stems != ref.stems:
-        return 0, restored, reference
-    matched = sum(sum((Counter(_gap_words(h)) & Counter(_gap_words(r))).values()) for h, r in zip(hyp_gaps, ref_gaps))
-    return matched, restored, reference
+    by_class: Counter = Counter()
+    for kind, gaps in (("restored", hyp_gaps), ("reference", ref_gaps)):
+        by_class.update(f"{function_class(w)}:{kind}" for g in gaps for w in _gap_words(g))
+    if hyp.stems == ref.stems:
+        for h, r in zip(hyp_gaps, ref_gaps):
+            for word, n in (Counter(_gap_words(h)) & Counter(_gap_words(r))).items():
+                by_class[f"{function_class(word)}:matched"] += n
+    totals = [sum(n for key, n in by_class.items() if key.endswith(f":{kind}"))
+              for kind in ("matched", "restored", "reference")]
+    return totals[0], totals[1], totals[2], by_class
+
+
+def function_class(word: str) -> str:
+    """The class of a lowercased dropped word (OTHER_CLASS for the rest of the list, and for any word
+    outside it, which a gap holds only where the text is not the forward pipeline's)."""
+    return FUNCTION_CLASS_OF.get(word, OTHER_CLASS)
+
+
+def function_class_rates(counts: Counter) -> dict[str, dict]:
+    """Per class, in FUNCTION_CLASSES' order then OTHER_CLASS: the reference's count, and recall and
+    precision in % (None with nothing to count)."""
+    rates = {}
+    for name in [*FUNCTION_CLASSES, OTHER_CLASS]:
+        matched, restored, reference = (counts[f"{name}:{kind}"] for kind in ("matched", "restored", "reference"))
+        rates[name] = {"reference": reference, "restored": restored, "recall": percent(matched, reference),
+                       "precision": percent(matched, restored)}
+    return rates
 
 
 def _gap_words(gap: list[str]) -> list[str]:
@@ -195,11 +240,11 @@ def _spaced(left: Token, right: Token) -> bool:
 
 def text_counts(hypothesis: Analysis, reference: Analysis) -> TextCounts:
     cased, uncased, stems = content_counts(hypothesis.aligned, reference.aligned)
-    matched, restored, in_reference = function_counts(hypothesis.aligned, reference.aligned)
+    matched, restored, in_reference, by_class = function_counts(hypothesis.aligned, reference.aligned)
     hits, substitutions, deletions, insertions, agrees, boundaries = word_alignment_counts(hypothesis.tokens,
                                                                                          reference.tokens)
     return TextCounts(stems, cased, uncased, matched, restored, in_reference, boundaries, agrees,
-                      hits, substitutions, deletions, insertions)
+                      hits, substitutions, deletions, insertions, by_class)
 
 
 def score_texts(hypotheses: list[str], references: list[Analysis], sources: list[str], ter: bool) -> dict:
@@ -217,4 +262,6 @@ def score_texts(hypotheses: list[str], references: list[Analysis], sources: list
     scores["roundtrip_stems"] = percent(roundtrip.stems_ok, roundtrip.stems)
     counts_out = vars(counts) | {"texts": len(hypotheses), "roundtrip_documents": roundtrip.documents_ok,
                                  "roundtrip_stems": roundtrip.stems_ok, "input_stems": roundtrip.stems}
-    return {"scores": scores, "signatures": signatures, "counts": counts_out}
+    counts_out["function_classes"] = dict(sorted(counts.function_classes.items()))
+    return {"scores": scores, "signatures": signatures, "counts": counts_out,
+            "function_classes": function_class_rates(counts.function_classes)}
