@@ -398,7 +398,7 @@ def test_wordnet_lemmas_are_named():
     # the lemmatizer makes "o" of one "OS" ("version OS host"), as the 127-word list keeps "o": a coin toss between
     # the two lists, which leave the same text of these articles but for that
     assert (found.stemmer, found.punctuation, found.numbers) == ("wordnet-lemmas", "kept", "kept")
-    assert found.stopwords in ("nltk-179", "nltk-127") and found.stemmer_confidence > 0.9
+    assert found.stopwords in ("nltk-179", "nltk-127") and found.stemmer_confidence > 0.8
     assert "WordNet lemmas, not stems" in " ".join(found.losses(DEFAULT_PIPELINE))
 
 

@@ -53,6 +53,7 @@ from .forward import (
     PIPELINES,
     RESTORABLE_STEMMERS,
     STEMMERS,
+    STOPWORD_LISTS,
     ForwardPipeline,
     restorable_input,
     stemmer_function,
@@ -69,21 +70,41 @@ DISPERSION = 2.0  # of the counts' negative binomial: how much a tell's rate var
 MAX_CAPITALIZED_SHARE = 0.01  # every NLTK stemmer lowercases; prose has a capital in one token of ten
 OTHER_LIST_FACTOR = 4  # stopword counts this far off the chosen list's rate: another list made them
 PRIOR_ODDS = 10  # of the expected pipeline against each other (stemmer, list) pair
+# of a pair with another library's list against one with NLTK's lists (which most stemmed text is made with, and
+# which the first detect knew): a text too short to tell (its absent words the other lists remove) keeps its answer
+NEW_PAIR_ODDS = 1 / 10
 LEMMAS = "wordnet-lemmas"  # NLTK's WordNetLemmatizer().lemmatize, as nouns (its default)
 DETECT_STEMMERS = (*STEMMERS, LEMMAS)  # the stemmers detect names
 VARIANTS = ("treebank", "alpha", "alpha3")  # the tokens the rates were measured on (the module's docstring)
-# Punctuation, numbers, short words: the thresholds, from the shares measured on 3,000 training articles
-# (data/recipes/detect_rates.py prints them; eval/results/detect/README.md)
-MIN_PUNCTUATION_SHARE = 0.01  # Treebank tokens of prose: 9.7% punctuation at the least; text without: 0.05% at most
+KEPT, DROPPED = "kept", "dropped"  # punctuation, numbers, short words
+# Punctuation, numbers, short words: thresholds set by what 300 training articles (wiki-01 from article 3,000) show
+# through each pipeline of pipeline/lab/wild_pipelines.py, alone and in runs of 5 (`detect_wild_bar --filters`,
+# eval/results/detect/wild-filters-wiki01.json). Where punctuation is dropped, so were the numbers and often the
+# short words in every pipeline measured; where it is kept, neither: the thresholds lean that way.
+MIN_PUNCTUATION_SHARE = 0.01  # Treebank tokens of prose: 11.8% punctuation at the least; text without: 0.7% at most
 MIN_TOKENS_PUNCTUATION = 50  # shorter, and without punctuation: unknown
-MIN_TOKENS_NUMBERS = 2_000  # the longest article of 3,000 without a digit had 1,791 tokens
-# kinds of 1-2-letter token that no stemmer makes of a longer word ("uk", "km", "x"), per token: texts that keep
-# short words have 0.57 per 1,000 tokens or more in 95% of 5-article texts, texts without them 0.43 at most
-SHORT_TYPES_SHARE = 0.0005
-MIN_SHORT_TYPES = 2
-MIN_TOKENS_SHORT = 4_000  # shorter, with too few: unknown
+# no digit in a text this long (punctuation kept, dropped): numbers dropped. Single articles without a digit had up to
+# 2,826 tokens; no run of 5 articles was without one
+MIN_TOKENS_NUMBERS = {KEPT: 5_000, DROPPED: 1_000}
+# kinds of 1-2-letter token that no stemmer makes of a longer word ("uk", "km", "x"), per token. Runs of 5 articles
+# through the letters-only pipelines that drop short words had 0.38-0.55 kinds per 1,000 tokens at the 90th-95th
+# percentile; through the tutorial line, which keeps them, 0.50 at the least. With punctuation kept 0.35 at the least
+# (the SMART list, which removes single letters and more: 0.14 at the 2nd percentile; a held-out article of 7,949
+# tokens had one kind): there, only a text without any is taken for one that dropped them
+SHORT_TYPES_SHARE = {KEPT: 0.0, DROPPED: 0.0005}
+MIN_SHORT_TYPES = {KEPT: 1, DROPPED: 2}
+MIN_TOKENS_SHORT = {KEPT: 4_000, DROPPED: 3_000}  # shorter, with too few: unknown
+# A listed stem that words of no list make too, at COLLIDING_SHARE of the listed words' rate or more, weighs at most
+# this much (nats) against a list: a topic word that stems alike ("computational" as "computer", which gensim's list
+# removes) is as likely as 1 in 100 (a mixture with an outlier of that weight). Other listed stems ("whose", "mani")
+# are left only by a list that keeps their words.
+PROBE_MAX_WEIGHT = math.log(100)
+COLLIDING_SHARE = 0.1
 STRAY_FACTOR = 4  # a list's stems at this many times the rate other words make them (+ STRAY_MIN): another list
 STRAY_MIN = 3
+# ... if two or more of its words are left so, or one this many times that no other word of the rates' text made:
+# a name can stem to one stopword ("Andes" to "and" in an article about Peru, "innings" to "in" by Porter's original)
+STRAY_ALONE_MIN = 10
 PUNCTUATION = re.compile(r"^[^\w]+$")
 DIGIT = re.compile("[0-9]")
 
@@ -118,6 +139,7 @@ _STEMMER_TELLS = {
     "apostrophe_s_tokens": ("'s tokens", r"^'s$"),
     "apostrophe_tokens": ("' tokens", r"^'$"),
     "s_endings": ("-s endings lemmas remove (families)", r"^[a-z]{2,}[^isu]s$"),
+    "ies_endings": ("-ies endings every stemmer and lemmas remove (countries)", r"^[a-z]{2,}ies$"),
 }
 STEMMER_TELLS: dict[str, re.Pattern] = {name: re.compile(pattern) for name, pattern in _STEMMER_TELLS.values()}
 VOWEL_Y_TELL = "vowel + y words (day, way, may)"
@@ -237,7 +259,7 @@ TREEBANK_QUOTES = ("``", "''")  # Treebank tokens turn " into these
 OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank: " or "don't" whole
 
 
-KEPT, DROPPED, UNKNOWN = "kept", "dropped", "unknown"  # of punctuation, numbers and short words
+UNKNOWN = "unknown"  # of punctuation, numbers and short words: KEPT, DROPPED, or too few tokens to tell
 
 
 @dataclass
@@ -462,9 +484,10 @@ def read_filters(tokens: list[str]) -> tuple[str, str, str, dict[str, int]]:
     short = {t.lower() for t in tokens if len(t) <= 2 and t.isalpha()} - FITTED.short_stems
     punctuation_state = (KEPT if punctuation and punctuation >= MIN_PUNCTUATION_SHARE * n
                          else DROPPED if n >= MIN_TOKENS_PUNCTUATION else UNKNOWN)
-    numbers_state = KEPT if digits else DROPPED if n >= MIN_TOKENS_NUMBERS else UNKNOWN
-    short_state = (KEPT if len(short) >= max(MIN_SHORT_TYPES, SHORT_TYPES_SHARE * n)
-                   else DROPPED if n >= MIN_TOKENS_SHORT else UNKNOWN)
+    prior = DROPPED if punctuation_state == DROPPED else KEPT  # which way the thresholds lean
+    numbers_state = KEPT if digits else DROPPED if n >= MIN_TOKENS_NUMBERS[prior] else UNKNOWN
+    short_state = (KEPT if len(short) >= max(MIN_SHORT_TYPES[prior], SHORT_TYPES_SHARE[prior] * n)
+                   else DROPPED if n >= MIN_TOKENS_SHORT[prior] else UNKNOWN)
     counts = {"punctuation tokens": punctuation, "tokens with a digit": digits,
               "kinds of 1-2-letter token no stemmer makes of a longer word (uk, km, x)": len(short)}
     return punctuation_state, numbers_state, short_state, counts
@@ -531,14 +554,32 @@ def removed_stems(stemmer: str, stopwords: str) -> dict[str, str]:
     return found
 
 
-def _probe_log_likelihood(types: Counter, rates: dict[str, float], n: int) -> float:
-    """Negative binomial log-likelihood of each listed stem's count, less the terms every list shares."""
-    total = 0.0
-    for s, rate in rates.items():
-        expected = max(rate, MIN_RATE) * n
-        total += (DISPERSION * math.log(DISPERSION / (DISPERSION + expected))
-                  + types.get(s, 0) * math.log(expected / (DISPERSION + expected)))
-    return total
+@cache
+def colliding_stems(variant: str, stemmer: str) -> frozenset[str]:
+    """The listed words' stems that words of no list make at COLLIDING_SHARE of their rate or more."""
+    listed, stem = Counter(), list_stemmer(stemmer)
+    for word, rate in FITTED.listed_words.get(variant, {}).items():
+        listed[stem(word)] += rate
+    other = FITTED.listed_stems_of_other_words.get(variant, {}).get(stemmer, {})
+    return frozenset(s for s, rate in other.items() if rate >= COLLIDING_SHARE * listed[s])
+
+
+def _probe_log_likelihoods(types: Counter, rates: dict[str, dict[str, float]], n: int,
+                           colliding: frozenset[str]) -> dict[str, float]:
+    """Per list (`rates`: list -> `probe_rates`), the negative binomial log-likelihood of each listed stem's count,
+    less the terms every list shares; a `colliding` stem weighs PROBE_MAX_WEIGHT at most against a list."""
+    totals = dict.fromkeys(rates, 0.0)
+    for s in next(iter(rates.values()), {}):
+        k = types.get(s, 0)
+        terms = {}
+        for stopwords, probe in rates.items():
+            expected = max(probe[s], MIN_RATE) * n
+            terms[stopwords] = (DISPERSION * math.log(DISPERSION / (DISPERSION + expected))
+                                + k * math.log(expected / (DISPERSION + expected)))
+        floor = max(terms.values()) - PROBE_MAX_WEIGHT if s in colliding else -math.inf
+        for stopwords, term in terms.items():
+            totals[stopwords] += max(term, floor)
+    return totals
 
 
 def stray_stopwords(types: Counter, variant: str, stemmer: str, stopwords: str, n: int) -> tuple[int, float, list]:
@@ -552,8 +593,11 @@ def stray_stopwords(types: Counter, variant: str, stemmer: str, stopwords: str, 
         found, expected = types.get(s, 0), rates[s] * n
         k, e = k + found, e + expected
         if found >= STRAY_MIN and found > STRAY_FACTOR * expected + STRAY_MIN:
-            strays.append((found - expected, word))
-    return k, e, [word for _, word in sorted(strays, reverse=True)]
+            strays.append((found - expected, word, s))
+    other = FITTED.listed_stems_of_other_words.get(variant, {}).get(stemmer, {})
+    if len(strays) == 1 and (strays[0][0] < STRAY_ALONE_MIN or other.get(strays[0][2])):
+        strays = []
+    return k, e, [word for _, word, _ in sorted(strays, reverse=True)]
 
 
 def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) -> Detection:
@@ -577,20 +621,21 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
         return (_log_likelihood(counts_by_stemmer[stemmer], pair_rates(variant, stemmer, stopwords), max(n, 1))
                 + _contraction_log_likelihood(present[stemmer], pair_contraction_rates(variant, stemmer, stopwords),
                                               n, kept=keeps_contractions(stopwords))
-                + (math.log(PRIOR_ODDS) if (stemmer, stopwords) == prior else 0.0))
+                + (math.log(PRIOR_ODDS) if (stemmer, stopwords) == prior else 0.0)
+                + (0.0 if stopwords in STOPWORD_LISTS else math.log(NEW_PAIR_ODDS)))
 
-    # the stemmer: the likeliest pair's, over every pair
-    scores = {pair: score(*pair) for pair in RATES}
-    best = max(scores, key=scores.get)
-    stemmer = best[0]
+    # Every pair: the tells, and the listed words' stems. Those are other stems under each stemmer (not the same
+    # counts), so they weigh the lists against each other, each stemmer's best list at 0
+    scores = {}
+    for stemmer in DETECT_STEMMERS:
+        probes = _probe_log_likelihoods(types, {w: probe_rates(variant, stemmer, w) for w in LIST_NAMES},
+                                        max(n, 1), colliding_stems(variant, stemmer))
+        top = max(probes.values())
+        scores |= {(stemmer, w): score(stemmer, w) + probes[w] - top for w in LIST_NAMES}
     shares = _shares(scores)
+    stemmer, stopwords = max(scores, key=scores.get)
     stemmer_confidence = sum(p for (s, _), p in shares.items() if s == stemmer)
-    # the stopword list, for that stemmer: the listed words' stems too
-    list_scores = {w: scores[(stemmer, w)] + _probe_log_likelihood(types, probe_rates(variant, stemmer, w), max(n, 1))
-                   for w in LIST_NAMES}
-    list_shares = _shares(list_scores)
-    stopwords = max(list_scores, key=list_scores.get)
-    shares |= {(stemmer, w): stemmer_confidence * p for w, p in list_shares.items()}
+    list_shares = {w: shares[(stemmer, w)] / stemmer_confidence for w in LIST_NAMES}
     counts = counts_by_stemmer[stemmer]
     kept, nearest = [], ""
     stray_k, stray_e, strays = stray_stopwords(types, variant, stemmer, stopwords, n)
