@@ -97,7 +97,7 @@ def filters(args: argparse.Namespace, made: list[Kind]) -> dict:
         for d in documents:
             tokens = " ".join(kind.make(p) for p in d.text.split("\n")).split()
             short = {t.lower() for t in tokens if len(t) <= 2 and t.isalpha()} - FITTED.short_stems
-            rows.append((len(tokens), sum(bool(PUNCTUATION.match(t)) for t in tokens),
+            rows.append((len(tokens), sum(bool(PUNCTUATION.search(t)) for t in tokens),
                          sum(bool(DIGIT.search(t)) for t in tokens), short))
         entry = {"expected": kind.expected}
         for m in sorted({1, args.per_input}):

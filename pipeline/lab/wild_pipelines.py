@@ -57,7 +57,7 @@ class Kind:
     punctuation: str = "kept"  # kept, dropped
     numbers: str = "kept"
     short_words: str = "kept"
-    tokens: str = "treebank"  # treebank; isalpha (Treebank tokens that are letters only); letters (runs of a-z)
+    tokens: str = "treebank"  # treebank; isalpha (Treebank tokens that are letters only); letters (runs of a-z); raw
     restorable_as: str | None = None  # the forward.PIPELINES name restore handles it as, if any
     keeps: tuple[str, ...] = ()  # words `stopwords` removes that this pipeline keeps: a list detect cannot know
     expected: dict = field(init=False, default_factory=dict)
@@ -80,6 +80,8 @@ class Kind:
         return [w for w in words if len(w) >= 3] if self.short_words == "dropped" else words
 
     def make(self, paragraph: str) -> str:
+        if self.tokens == "raw":
+            return paragraph
         if self.name == GENSIM:
             from gensim.parsing.preprocessing import preprocess_string
 
@@ -97,7 +99,7 @@ NEGATIONS = ("no", "nor", "not", "don", "didn", "doesn", "isn", "wasn", "weren",
 def kinds(lemmas: bool = True) -> list[Kind]:
     """The inputs of the wild bar: the model's own and Snowball's (restorable), the tutorial line, the
     letters-only recipe, gensim's, Porter with the other libraries' lists, Lancaster, lemmas, no stemmer,
-    and NLTK's list less its negations (a list detect does not know)."""
+    NLTK's list less its negations (a list detect does not know), and plain prose."""
     dropped = {"punctuation": "dropped", "numbers": "dropped"}
     made = [Kind("destem (porter-nltk / nltk-179)", "porter-nltk", "nltk-179", restorable_as="destem"),
             Kind("snowball / nltk-179", "snowball-english", "nltk-179", restorable_as="snowball"),
@@ -113,7 +115,8 @@ def kinds(lemmas: bool = True) -> list[Kind]:
             Kind("lancaster / nltk-179", "lancaster", "nltk-179"),
             Kind("wordnet-lemmas / nltk-179", LEMMAS, "nltk-179"),
             Kind("none / nltk-179", "none", "nltk-179"),
-            Kind("porter-nltk / nltk-179 keeping negations", "porter-nltk", "nltk-179", keeps=NEGATIONS)]
+            Kind("porter-nltk / nltk-179 keeping negations", "porter-nltk", "nltk-179", keeps=NEGATIONS),
+            Kind("plain prose", "none", "none", tokens="raw")]
     return [k for k in made if lemmas or k.stemmer != LEMMAS]
 
 

@@ -42,6 +42,7 @@ import json
 import math
 import os
 import re
+import string
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -81,7 +82,7 @@ KEPT, DROPPED = "kept", "dropped"  # punctuation, numbers, short words
 # through each pipeline of pipeline/lab/wild_pipelines.py, alone and in runs of 5 (`detect_wild_bar --filters`,
 # eval/results/detect/wild-filters-wiki01.json). Where punctuation is dropped, so were the numbers and often the
 # short words in every pipeline measured; where it is kept, neither: the thresholds lean that way.
-MIN_PUNCTUATION_SHARE = 0.01  # Treebank tokens of prose: 11.8% punctuation at the least; text without: 0.7% at most
+MIN_PUNCTUATION_SHARE = 0.01  # Treebank tokens: 11.8% at the least, plain prose 8.0%; text without: none
 MIN_TOKENS_PUNCTUATION = 50  # shorter, and without punctuation: unknown
 # no digit in a text this long (punctuation kept, dropped): numbers dropped. Single articles without a digit had up to
 # 2,826 tokens; no run of 5 articles was without one
@@ -89,8 +90,8 @@ MIN_TOKENS_NUMBERS = {KEPT: 5_000, DROPPED: 1_000}
 # kinds of 1-2-letter token that no stemmer makes of a longer word ("uk", "km", "x"), per token. Runs of 5 articles
 # through the letters-only pipelines that drop short words had 0.38-0.55 kinds per 1,000 tokens at the 90th-95th
 # percentile; through the tutorial line, which keeps them, 0.50 at the least. With punctuation kept 0.35 at the least
-# (the SMART list, which removes single letters and more: 0.14 at the 2nd percentile; a held-out article of 7,949
-# tokens had one kind): there, only a text without any is taken for one that dropped them
+# (the SMART list, which removes single letters and more: 0.15 at the 5th percentile, one run of 60 without any; a
+# held-out article of 7,949 tokens had one kind): there, only a text without any is taken for one that dropped them
 SHORT_TYPES_SHARE = {KEPT: 0.0, DROPPED: 0.0005}
 MIN_SHORT_TYPES = {KEPT: 1, DROPPED: 2}
 MIN_TOKENS_SHORT = {KEPT: 4_000, DROPPED: 3_000}  # shorter, with too few: unknown
@@ -105,7 +106,9 @@ STRAY_MIN = 3
 # ... if two or more of its words are left so, or one this many times that no other word of the rates' text made:
 # a name can stem to one stopword ("Andes" to "and" in an article about Peru, "innings" to "in" by Porter's original)
 STRAY_ALONE_MIN = 10
-PUNCTUATION = re.compile(r"^[^\w]+$")
+# a token with ASCII punctuation: "," and "``" of Treebank's, "trilogy," of plain prose; not "isn’t", which gensim's
+# preprocess_string leaves (it strips string.punctuation, which has no typographic quotes)
+PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
 DIGIT = re.compile("[0-9]")
 
 # Common words that end in a vowel and "y": NLTK's Porter and Snowball keep the "y" (`day`), Porter's
@@ -256,6 +259,10 @@ CONTRACTION_ARTICLE_TOKENS = FITTED.contraction_article_tokens
 CONTRACTION_DISPERSION_GROWTH = FITTED.contraction_dispersion_growth
 CONTRACTION_MIN_RATE = FITTED.contraction_min_rate
 TREEBANK_QUOTES = ("``", "''")  # Treebank tokens turn " into these
+# A word with a comma on it ("trilogy,"): text split at spaces, not tokenized (plain prose), whose words the tells read
+# without the punctuation around them, as they were measured (Treebank splits it off)
+ATTACHED_COMMA = re.compile(r"\w,$")
+AROUND_WORD = re.compile(r"^[\"'(\[“‘]+|[\"',.;:!?)\]”’]+$")
 OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank: " or "don't" whole
 
 
@@ -479,7 +486,7 @@ def read_filters(tokens: list[str]) -> tuple[str, str, str, dict[str, int]]:
     """Whether punctuation, numbers and short words were kept, dropped, or too few tokens tell
     (the thresholds above), and the counts read."""
     n = len(tokens)
-    punctuation = sum(bool(PUNCTUATION.match(t)) for t in tokens)
+    punctuation = sum(bool(PUNCTUATION.search(t)) for t in tokens)
     digits = sum(bool(DIGIT.search(t)) for t in tokens)
     short = {t.lower() for t in tokens if len(t) <= 2 and t.isalpha()} - FITTED.short_stems
     punctuation_state = (KEPT if punctuation and punctuation >= MIN_PUNCTUATION_SHARE * n
@@ -607,6 +614,8 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
     punctuation, numbers, short_words, filter_counts = read_filters(tokens)
     variant = variant_of(punctuation, short_words)
     types = Counter(t.lower() for t in tokens)
+    if sum(bool(ATTACHED_COMMA.search(t)) for t in tokens) > 0.005 * n:
+        types = Counter((AROUND_WORD.sub("", t) or t).lower() for t in tokens)
     counts_by_stemmer = {stemmer: tell_counts(types, stemmer) for stemmer in DETECT_STEMMERS}
     lowered = [t.lower() for t in tokens]
     present = {stemmer: {stem for stem in contraction_stems(stemmer) if stem in types} for stemmer in DETECT_STEMMERS}
