@@ -466,6 +466,8 @@ def add_bench(sub) -> None:
     p.add_argument("--sizes", default="1000,10000,100000", metavar="LIST", help="input sizes in stems")
     p.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
     p.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
+    p.add_argument("--precision", default="auto", metavar="LIST",
+                   help="comma list of auto, bf16, fp32: each is benched (default: auto, as restore runs)")
     p.add_argument("--startup-runs", type=int, default=3, metavar="N",
                    help="start-up rows, best of N fresh processes each, taking turns: the bare torch+transformers "
                         "and torch imports, a one-line restore, and a whole file restore (default: 3; 0 skips them)")
@@ -490,7 +492,7 @@ def cmd_bench(args) -> int:
     model_dir = model_folder(args)
     result = bench.run_bench(model_dir, text, bench.parse_counts(args.sizes, "--sizes"),
                              bench.parse_counts(args.batch_tokens, "--batch-tokens"),
-                             bench.resolve_devices(args.device))
+                             bench.resolve_devices(args.device), precisions=bench.parse_precisions(args.precision))
     print(bench.bench_table(result))
     if args.startup_runs > 0:
         with tempfile.TemporaryDirectory() as work:
