@@ -24,7 +24,7 @@ from .joint_decode import StemOptions, joint_decode
 from .lexicon import LEXICON_FILE, Lexicon
 from .ngram import NgramLM
 from .repair import WindowDraft, repair_document
-from .words import WordChoice, choose_words, form_counts_of_restorations
+from .words import ContextSample, Weighed, WordChoice, choose_words, sample_context
 
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
 TOP_GAPS = 6  # gap candidates per stem for the language model to choose among
@@ -152,11 +152,29 @@ class Restorer:
         return [self._assemble(stems, parts, markdown, constrained, explain, pipeline)
                 for stems, parts in zip(stem_lists, per_doc)]
 
-    def words(self, stems: list[str], context: list[str] | None = None, top: int = 1) -> list[WordChoice]:
+    def words(self, stems: list[str], context: list[str] | None = None, top: int = 1, max_stems: int | None = None,
+              progress=None, lists: list[list[str]] | None = None) -> list[WordChoice]:
         """A word for each stem of a keyword list; with `context` (stemmed documents the terms came
-        from), the form that the restorations of the context use most (see `words.choose_words`)."""
-        counts = form_counts_of_restorations(context, self.restore(context)) if context else None
+        from), the form that the restorer weighs most there (see `context_sample` and
+        `words.choose_words`). `lists`: the keyword lists the stems make up (default: one list)."""
+        counts = self.context_sample(lists or [stems], context, max_stems, progress).counts if context else None
         return choose_words(stems, self.lexicon, counts, top)
+
+    def context_sample(self, lists: list[list[str]], context: list[str], max_stems: int | None = None,
+                       progress=None) -> ContextSample:
+        """The forms weighed for the listed stems in the context (`ContextSample.counts`, `words.form_weights`):
+        of all of it restored, or with `max_stems`, of the windows that `words.sample_context` restores, at
+        most `max_stems` stems, cut as this model cuts them. `progress` (a tqdm bar over stems, or None)
+        advances as the restoring goes."""
+        from .batch import restore_stream  # batch imports this module
+
+        def restore(pieces: list[str]) -> list[Weighed]:
+            return [[(s.word, s.word_alternatives) for s in r.explanation.stems]
+                    for r in restore_stream(self, pieces, progress=progress, explain=True)]
+
+        if max_stems is None:
+            return ContextSample.whole(context, [s for terms in lists for s in terms], restore)
+        return sample_context(context, lists, restore, max_stems, self.max_stems, progress=progress)
 
     def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
         """One document restored in pieces of whole sentences (at most `piece_stems` stems each), so
