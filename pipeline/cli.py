@@ -307,12 +307,12 @@ def add_words(sub) -> None:
                    help="keyword lists, one a line (default: - for stdin)")
     p.add_argument("--context", metavar="CORPUS",
                    help="the stemmed corpus the terms came from: a file of one document a line, or a folder of "
-                        ".txt files; each stem becomes the form its restorations use most")
+                        ".txt files; each stem becomes the form the model weighs most there")
     p.add_argument("--context-stems", type=positive_int, default=DEFAULT_CONTEXT_STEMS, metavar="N",
-                   help="restore at most N stems of the context: the model's windows (up to 96 stems) around "
-                        "the listed stems, first a share for each stem, then more for the stems whose commonest "
-                        "form is still a close call; fewer when every form is clear (default: 100000, a few "
-                        "minutes on a CPU)")
+                   help="restore at most N stems of the context: the model's windows (the shipped model's: up to 96 "
+                        "stems) around the listed stems, first a share for each stem, then more for the stems whose "
+                        "commonest form is still a close call; fewer when every form is clear (default: 100000, a "
+                        "few minutes on a CPU)")
     p.add_argument("--top", type=positive_int, default=1, metavar="K",
                    help="show each stem's K most frequent forms with their shares (default: 1, the word alone)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object a line: each stem's word, source and forms")

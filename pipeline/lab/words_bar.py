@@ -193,6 +193,7 @@ def main() -> None:
                         help="what is restored: windows around the listed stems in rounds (`destem words`, "
                              "default), the documents that hold one, in order (as before windows), or every "
                              "window that holds one (no budget)")
+    parser.add_argument("--window", type=int, help="windows of at most this many stems (default: the model's)")
     parser.add_argument("--model", default=locate_model())
     parser.add_argument("--out", required=True, metavar="DIR")
     parser.add_argument("--cache", metavar="FILE", help="keep each restored window here, and reuse them")
@@ -226,9 +227,10 @@ def context_score(args, documents, terms, lexicon, reference, lists: list[list[s
     restore = CachedRestore(restorer, args.cache)
     start = time.perf_counter()
     if args.sampling == "windows":
-        sample = sample_context(lines, lists, restore, args.context_stems, restorer.max_stems)
+        sample = sample_context(lines, lists, restore, args.context_stems, args.window or restorer.max_stems)
     elif args.sampling == "all":
-        sample = context_sample(lines, lists, sum(len(line.split()) for line in lines), restorer.max_stems)
+        sample = context_sample(lines, lists, sum(len(line.split()) for line in lines),
+                                args.window or restorer.max_stems)
         sample.counts, sample.rounds = form_weights(sample.pieces, restore(sample.pieces)), 1
     else:
         sample = first_documents(lines, set(terms), args.context_stems)

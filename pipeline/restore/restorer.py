@@ -26,6 +26,7 @@ from .ngram import NgramLM
 from .repair import WindowDraft, repair_document
 from .words import ContextSample, Weighed, WordChoice, choose_words, sample_context
 
+GROUP_STEMS = 20_000  # stems per model call (`restore_in_groups`, `destem restore`): memory stays bounded
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
 TOP_GAPS = 6  # gap candidates per stem for the language model to choose among
 LM_FORMS = 3  # word forms per stem for the language model to choose among
@@ -166,15 +167,33 @@ class Restorer:
         of all of it restored, or with `max_stems`, of the windows that `words.sample_context` restores, at
         most `max_stems` stems, cut as this model cuts them. `progress` (a tqdm bar over stems, or None)
         advances as the restoring goes."""
-        from .batch import restore_stream  # batch imports this module
-
         def restore(pieces: list[str]) -> list[Weighed]:
             return [[(s.word, s.word_alternatives) for s in r.explanation.stems]
-                    for r in restore_stream(self, pieces, progress=progress, explain=True)]
+                    for r in self.restore_in_groups(pieces, progress=progress, explain=True)]
 
         if max_stems is None:
             return ContextSample.whole(context, [s for terms in lists for s in terms], restore)
         return sample_context(context, lists, restore, max_stems, self.max_stems, progress=progress)
+
+    def restore_in_groups(self, documents: list[str], group_stems: int = GROUP_STEMS, **options) -> list[Restoration]:
+        """`restore_documents`, a group of documents of at most `group_stems` stems at a time (a longer
+        document alone, in pieces: `restore_long_document`), so that memory stays bounded."""
+        restorations: list[Restoration] = []
+        group: list[str] = []
+        size = 0
+        for document in [*documents, None]:
+            stems = len(document.split()) if document is not None else 0
+            if group and (document is None or size + stems > group_stems):
+                restorations += self.restore_documents(group, **options)
+                group, size = [], 0
+            if document is None:
+                break
+            if stems > group_stems:
+                restorations.append(self.restore_long_document(document.split(), group_stems, **options))
+            else:
+                group.append(document)
+                size += stems
+        return restorations
 
     def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
         """One document restored in pieces of whole sentences (at most `piece_stems` stems each), so

@@ -3,10 +3,10 @@
 Topic models and keyword extractors run on stemmed text print lists like `govern polit parti
 elect`. Alone, each stem becomes the lexicon's most frequent form of it, spelled as the lexicon
 spells it (`Trotsky`, `United`). With a context corpus (the stemmed text the terms came from),
-the model restores windows of the corpus around the listed stems (`context_sample`: each stem gets
-its share of a budget of stems), and each stem becomes the form the restorations use most there:
-in politics, `govern` is `government`. A stem that neither knows stays itself (it stems back to
-itself, or is marked so).
+the model restores windows of the corpus around the listed stems (`sample_context`: within a budget
+of stems, a share for each stem, then more for the close calls), and each stem becomes the form the
+model weighs most there (`form_weights`): in politics, `govern` is `government`. A stem that neither
+knows stays itself (it stems back to itself, or is marked so).
 """
 from __future__ import annotations
 
@@ -151,7 +151,8 @@ class ContextSampler:
     """The windows of a context corpus around the listed stems, chosen a round at a time.
 
     The documents are cut as the model cuts them (`window_bounds`, windows of at most `window`
-    stems: restoring a window alone gives the words that restoring its document gives), and only
+    stems: restoring a window alone gives the words that restoring its document gives, but for the
+    rare round-trip repairs), and only
     windows that hold a listed stem are candidates. `take` gives the wanted stem with the fewest
     occurrences chosen so far its next window, again and again, and credits every listed stem in
     that window: so each stem gets a share (a rare one all of its occurrences), not just those of
