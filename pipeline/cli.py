@@ -392,8 +392,11 @@ def add_detect(sub) -> None:
     p = add_command(sub, "detect", cmd_detect)
     p.add_argument("files", nargs="+", metavar="FILE", help="stemmed (or plain) text files, or - for stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per file: stemmer, stopwords, lowercased, "
-                                                       "tokens, matches_model, confidence (the lower of "
-                                                       "stemmer_confidence and stopwords_confidence), evidence")
+                                                       "tokens, punctuation, numbers, short_words (kept, dropped "
+                                                       "or unknown), stopwords_kept (with an unknown list), "
+                                                       "matches_model, restorable_as, losses, confidence (the "
+                                                       "lower of stemmer_confidence and stopwords_confidence), "
+                                                       "evidence")
     add_model_option(p, help_text="model whose pipeline matches_model compares with (default: as for restore); "
                                   "only its config.json is read")
     add_errors_option(p)
@@ -403,10 +406,13 @@ def cmd_detect(args) -> int:
     """which forward pipeline made a stemmed input
 
     Tell, from the tokens alone, which stemmer (porter-nltk, porter-martin, porter-original, snowball-english,
-    lancaster, or none), which stopword list (nltk-179, which on Treebank tokens is also the 153-word list;
-    nltk-127; none; other) and whether lowercasing made each input, and whether that is the pipeline the model
-    inverts. The tells (`quickli` vs `quick`, `dai` vs `day`, `'` for `'s`, `won` kept, stopwords left in,
-    capitals, Treebank quotes) are counted over the first 20,000 tokens and listed with their counts.
+    lancaster, wordnet-lemmas, or none), which stopword list (nltk-179, which on Treebank tokens is also the
+    153-word list; nltk-127; gensim; smart; sklearn; spacy; none; or unknown, with the listed words still in
+    the text), whether punctuation, numbers and 1-2-letter words were dropped and whether lowercasing made each
+    input, and whether that is the pipeline the model inverts, or one restore handles, or what restoring it
+    cannot bring back. The tells (`quickli` vs `quick`, `dai` vs `day`, `'` for `'s`, `won` kept, stopwords
+    left in, capitals, Treebank quotes, punctuation, digits, short words) are counted over the first 20,000
+    tokens and listed with their counts.
     """
     from .text.detect import detect_documents
     from .text.forward import pipeline_of_model
@@ -418,10 +424,16 @@ def cmd_detect(args) -> int:
         if args.json:
             print(json.dumps({"file": path} | found.to_json(model), ensure_ascii=False))
             continue
-        verdict = "the model's pipeline" if found.matches(model) else f"not the model's ({model.describe()})"
+        restorable = found.restorable_as(model)
+        verdict = ("the model's pipeline" if found.matches(model) else
+                   f"restore handles it (--pipeline {restorable})" if restorable else
+                   f"not the model's ({model.describe()})")
         print(f"{path}: {found.describe()}, {'' if found.lowercased else 'not '}lowercased; {verdict}; "
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
+        print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
+        for loss in [] if restorable else found.losses(model):
+            print(f"  restoring: {loss}")
         for tell, count in found.evidence.items():
             print(f"  {count:>7,}  {tell}")
     return 0

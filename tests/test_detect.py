@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,16 @@ from destem.text.detect import (
     contraction_shape,
     detect_documents,
 )
-from destem.text.forward import DEFAULT_PIPELINE, STEMMERS, STOPWORD_LISTS, ForwardPipeline, pipeline_of_model
+from destem.text.forward import (
+    DEFAULT_PIPELINE,
+    STEMMERS,
+    STOPWORD_LISTS,
+    STOPWORDS,
+    ForwardPipeline,
+    pipeline_of_model,
+    tokenize,
+)
+from destem.text.stoplists import stopword_list
 
 PROSE = [
     ("The famous party won the election on a rainy day in May, and its leader quickly said that the "
@@ -253,15 +264,26 @@ def test_restorer_refuses_a_model_of_another_pipeline(default_model_dir, tmp_pat
         Restorer.from_pretrained(str(tmp_path), device="cpu")
 
 
-@pytest.mark.parametrize("stemmer", STEMMERS)
+@pytest.mark.parametrize("stemmer", [*STEMMERS, "wordnet-lemmas"])
 def test_the_fixed_lists_are_stemmed_as_the_installed_nltk_stems_them(stemmer):
-    """detect reads Snowball's and Lancaster's stems of its lists from a table (restoring then never
-    imports NLTK whole); the table must be what NLTK makes."""
+    """detect reads Snowball's and Lancaster's stems and WordNet's lemmas of its lists from a table (restoring
+    then never imports NLTK whole, nor needs WordNet); the table must be what NLTK makes."""
     from destem.text.detect import list_stemmer
     from destem.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, stemmer_function
+    from destem.text.stoplists import all_listed_words
 
-    words = sorted(NLTK_127_STOPWORDS | CONTRACTION_STEMS)
-    assert [list_stemmer(stemmer)(w) for w in words] == [stemmer_function(stemmer)(w) for w in words], \
+    words = sorted(NLTK_127_STOPWORDS | CONTRACTION_STEMS | all_listed_words())
+    if stemmer == "wordnet-lemmas":
+        from nltk.stem import WordNetLemmatizer
+
+        stem = WordNetLemmatizer().lemmatize
+        try:
+            stem("dogs")
+        except LookupError:
+            pytest.skip("NLTK finds no WordNet (NLTK_DATA)")
+    else:
+        stem = stemmer_function(stemmer)
+    assert [list_stemmer(stemmer)(w) for w in words] == [stem(w) for w in words], \
         "NLTK's stemmers changed: run python data/recipes/list_stems.py"
 
 
@@ -281,3 +303,134 @@ def test_one_contraction_stem_another_word_made_does_not_outweigh_a_long_text_wi
     assert sum(line.split().count("ve") for line in lines) == 1
     found = detect_documents(lines)
     assert (found.stemmer, found.stopwords) == (stemmer, "nltk-179") and found.stopwords_confidence > 0.9
+
+
+# Pipelines in the wild, run for real on the fixture corpus (eight short Wikipedia articles, ~3,000 stems through
+# each): NLTK's Treebank tokenizer (`nltk.word_tokenize` is destem's `tokenize`) and Porter stemmer, gensim's
+# preprocess_string, the shipped lists of scikit-learn, spaCy and SMART, and WordNet lemmas as NLTK made them
+MINI = [line.rstrip("\n") for line in (Path(__file__).parent / "data" / "mini_corpus.txt").open(encoding="utf-8")
+        if line.strip() and not line.startswith("#")]
+
+
+def porter(word: str) -> str:
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer().stem(word)
+
+
+def isalpha_tutorial(paragraph: str) -> str:
+    """The tutorial line: word_tokenize, keep w.isalpha(), lowercase, NLTK's stopwords, Porter."""
+    words = [w.lower() for w in tokenize(paragraph) if w.isalpha()]
+    return " ".join(porter(w) for w in words if w not in STOPWORDS)
+
+
+def letters_only(paragraph: str) -> str:
+    """The R8/R52 recipe: lowercase, letters only, words under 3 letters dropped, NLTK's stopwords, Porter."""
+    words = re.findall("[a-z]+", paragraph.lower())
+    return " ".join(porter(w) for w in words if len(w) >= 3 and w not in STOPWORDS)
+
+
+def treebank_with(stopwords: frozenset[str]):
+    return lambda paragraph: " ".join(porter(t) for t in tokenize(paragraph) if t.lower() not in stopwords)
+
+
+def test_the_models_own_pipeline_keeps_everything_and_is_restorable():
+    found = detect_documents([DEFAULT_PIPELINE.stem_text(p) for p in MINI])
+    assert (found.punctuation, found.numbers, found.short_words) == ("kept", "kept", "kept")
+    assert found.matches(DEFAULT_PIPELINE) and found.restorable_as(DEFAULT_PIPELINE) == "destem"
+    assert found.losses(DEFAULT_PIPELINE) == []
+    snowball = detect_documents([ForwardPipeline(stemmer="snowball-english").stem_text(p) for p in MINI])
+    assert snowball.restorable_as(DEFAULT_PIPELINE) == "snowball" and snowball.losses(DEFAULT_PIPELINE) == []
+
+
+def test_the_isalpha_tutorial_line_is_not_the_models_pipeline():
+    found = detect_documents([isalpha_tutorial(p) for p in MINI])
+    assert (found.stemmer, found.stopwords) == ("porter-nltk", "nltk-179")
+    assert (found.punctuation, found.numbers, found.short_words) == ("dropped", "dropped", "kept")
+    assert not found.matches(DEFAULT_PIPELINE) and found.restorable_as(DEFAULT_PIPELINE) is None
+    assert found.confidence_against(DEFAULT_PIPELINE) == 1.0
+    losses = found.losses(DEFAULT_PIPELINE)
+    assert losses[0].startswith("no punctuation in the input") and losses[1].startswith("numbers were dropped")
+    assert found.describe() == "porter-nltk stems, nltk-179 stopwords removed, punctuation and numbers dropped"
+
+
+def test_the_letters_only_recipe_drops_short_words_too():
+    found = detect_documents([letters_only(p) for p in MINI * 2])  # ~5,000 stems: enough to tell short words
+    assert (found.stemmer, found.stopwords) == ("porter-nltk", "nltk-179")
+    assert (found.punctuation, found.numbers, found.short_words) == ("dropped", "dropped", "dropped")
+    assert any(loss.startswith("words of 1-2 letters were dropped") for loss in found.losses(DEFAULT_PIPELINE))
+
+
+def test_gensims_preprocess_string_is_named_as_such():
+    preprocessing = pytest.importorskip("gensim.parsing.preprocessing")
+    found = detect_documents([" ".join(preprocessing.preprocess_string(p)) for p in MINI * 2])
+    # gensim's Porter makes Martin's variant's stems ("dai" of "day", "technolog"), which differ from the original
+    # algorithm's in -logy and -bly words and, without punctuation, in nothing else; these articles have one, six
+    # times over: "trilogy", which both make "trilogi"
+    assert found.stemmer in ("porter-martin", "porter-original") and found.stopwords == "gensim"
+    assert found.evidence["their y made i (dai, wai, mai)"] > 0
+    assert (found.punctuation, found.numbers, found.short_words) == ("dropped", "dropped", "dropped")
+    assert "the gensim stopword list also removed words the model does not put back" in " ".join(
+        found.losses(DEFAULT_PIPELINE))
+
+
+@pytest.mark.parametrize("name", ["sklearn", "spacy", "smart"])
+def test_the_other_libraries_lists_are_named(name):
+    found = detect_documents([treebank_with(stopword_list(name))(p) for p in MINI])
+    assert (found.stemmer, found.stopwords, found.punctuation, found.numbers) == ("porter-nltk", name, "kept", "kept")
+    assert not found.matches(DEFAULT_PIPELINE) and found.restorable_as(DEFAULT_PIPELINE) is None
+
+
+def test_a_list_that_keeps_the_negations_is_unknown_and_they_are_named():
+    negations = {"not", "no", "nor", "don", "didn", "doesn", "isn", "wasn", "won", "against"}
+    found = detect_documents([treebank_with(STOPWORDS - negations)(p) for p in MINI])
+    assert found.stemmer == "porter-nltk" and found.stopwords == "unknown"
+    assert "not" in found.stopwords_kept and set(found.stopwords_kept) <= negations
+    assert not found.matches(DEFAULT_PIPELINE)
+    assert "a stopword list that keeps 'not'" in " ".join(found.losses(DEFAULT_PIPELINE))
+
+
+def test_wordnet_lemmas_are_named():
+    # mini_corpus.wordnet-lemmas.txt: Treebank tokens, lowercased, NLTK's 179 stopwords removed, NLTK's
+    # WordNetLemmatizer().lemmatize (tests/data/README.md says how it was made)
+    lemmas = (Path(__file__).parent / "data" / "mini_corpus.wordnet-lemmas.txt").read_text(encoding="utf-8")
+    found = detect_documents(lemmas.splitlines())
+    # the lemmatizer makes "o" of one "OS" ("version OS host"), as the 127-word list keeps "o": a coin toss between
+    # the two lists, which leave the same text of these articles but for that
+    assert (found.stemmer, found.punctuation, found.numbers) == ("wordnet-lemmas", "kept", "kept")
+    assert found.stopwords in ("nltk-179", "nltk-127") and found.stemmer_confidence > 0.9
+    assert "WordNet lemmas, not stems" in " ".join(found.losses(DEFAULT_PIPELINE))
+
+
+def test_the_lemma_fixture_is_what_nltks_lemmatizer_makes():
+    stem = pytest.importorskip("nltk.stem")
+    lemmatize = stem.WordNetLemmatizer().lemmatize
+    try:
+        lemmatize("dogs")
+    except LookupError:
+        pytest.skip("NLTK finds no WordNet (NLTK_DATA)")
+    made = [" ".join(lemmatize(t.lower()) for t in tokenize(p) if t.lower() not in STOPWORDS) for p in MINI]
+    lemmas = (Path(__file__).parent / "data" / "mini_corpus.wordnet-lemmas.txt").read_text(encoding="utf-8")
+    assert made == lemmas.splitlines()
+
+
+def test_detect_json_names_the_filters_and_the_losses(tmp_path, capsys):
+    path = tmp_path / "tutorial.txt"
+    path.write_text("\n".join(isalpha_tutorial(p) for p in MINI) + "\n", encoding="utf-8")
+    assert main(["detect", "--json", str(path)]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert (found["punctuation"], found["numbers"], found["short_words"]) == ("dropped", "dropped", "kept")
+    assert (found["matches_model"], found["restorable_as"], found["stopwords_kept"]) == (False, None, [])
+    assert found["losses"][0].startswith("no punctuation in the input")
+    assert main(["detect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "punctuation and numbers dropped" in out and "cannot come back" in out
+
+
+def test_restore_says_what_a_tutorial_input_loses(default_model_dir, tmp_path, capsys):
+    path = tmp_path / "tutorial.txt"
+    path.write_text("\n".join(isalpha_tutorial(p) for p in PROSE) + "\n", encoding="utf-8")
+    assert main(["restore", "--device", "cpu", str(path)]) == 0
+    [warning] = [line for line in capsys.readouterr().err.splitlines() if "another pipeline" in line]
+    assert "punctuation dropped" in warning
+    assert "no punctuation in the input: the restoration will have no punctuation or sentence breaks" in warning

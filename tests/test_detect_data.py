@@ -1,5 +1,6 @@
-"""detect's fitted rates and its table of stems are data files that the recipes in data/recipes/ write and the
-wheel ships: the shipped files are exactly what the recipes' writers write, keyed by stable ids."""
+"""detect's fitted rates, its table of stems and the other libraries' stopword lists are data files that the recipes
+in data/recipes/ write and the wheel ships: the shipped files are exactly what the recipes' writers write, keyed by
+stable ids."""
 from __future__ import annotations
 
 import json
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from destem.text import detect
-from destem.text.detect import LIST_STEMS_FILE, RATES_FILE, FittedRates, read_rates
+from destem.text.detect import DETECT_STEMMERS, LIST_STEMS_FILE, RATES_FILE, FittedRates, read_rates
 from destem.text.forward import STEMMERS, STOPWORD_LISTS
+from destem.text.stoplists import LIST_NAMES, OTHER_LISTS, shipped_lists, stopword_list
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,13 +27,37 @@ def test_the_shipped_rates_are_what_the_recipe_writes(tmp_path):
 
 def test_the_rates_are_keyed_by_ids_and_cover_every_pair_and_tell():
     document = json.loads(Path(RATES_FILE).read_text(encoding="utf-8"))
-    assert list(document["pairs"]) == list(STEMMERS)
+    assert list(document["pairs"]) == list(DETECT_STEMMERS) == [*STEMMERS, "wordnet-lemmas"]
     for lists in document["pairs"].values():
-        assert list(lists) == list(STOPWORD_LISTS)
+        assert list(lists) == list(LIST_NAMES) == [*STOPWORD_LISTS, "gensim", "smart", "sklearn", "spacy"]
         for pair in lists.values():
             assert list(pair["tells"]) == [detect.TELL_IDS[name] for name in detect.TELLS]
             assert all(key.isascii() and " " not in key for key in pair["contraction_stems"]["own_tokens"])
-    assert list(detect.RATES) == [(s, w) for s in STEMMERS for w in STOPWORD_LISTS]  # the pairs' order: ties
+            assert list(pair["variants"]) == ["alpha", "alpha3"]
+            assert all(list(tells) == list(pair["tells"]) for tells in pair["variants"].values())
+    assert list(detect.RATES) == [(s, w) for s in DETECT_STEMMERS for w in LIST_NAMES]  # the pairs' order: ties
+    assert list(document["listed_words"]) == list(detect.VARIANTS)
+    assert all(list(stems) == list(DETECT_STEMMERS) for stems in document["listed_stems_of_other_words"].values())
+
+
+def test_the_stopword_lists_are_the_libraries_with_their_source_and_licence():
+    lists = shipped_lists()
+    assert list(lists) == list(OTHER_LISTS)
+    assert {name: len(v["words"]) for name, v in lists.items()} == {"gensim": 337, "smart": 570, "sklearn": 318,
+                                                                      "spacy": 326}
+    assert all(v["source"] and v["licence"] and v["words"] == sorted(set(v["words"])) for v in lists.values())
+    assert [lists[name]["licence"] for name in ("gensim", "sklearn", "spacy")] == ["LGPL-2.1", "BSD-3-Clause", "MIT"]
+    assert {"the", "would", "also"} <= stopword_list("smart") and "'s" in stopword_list("spacy")
+
+
+@pytest.mark.parametrize("name, module, attribute", [
+    ("gensim", "gensim.parsing.preprocessing", "STOPWORDS"),
+    ("sklearn", "sklearn.feature_extraction.text", "ENGLISH_STOP_WORDS"),
+    ("spacy", "spacy.lang.en.stop_words", "STOP_WORDS")])
+def test_a_shipped_list_is_the_installed_librarys(name, module, attribute):
+    library = pytest.importorskip(module)
+    assert stopword_list(name) == frozenset(getattr(library, attribute)), \
+        "the library's list changed: run data/recipes/stopword_lists.py"
 
 
 def test_the_shipped_stem_table_is_what_the_recipe_writes(tmp_path):

@@ -2,8 +2,16 @@
 (stemmer, stopword list) pair, on training prose; writes pipeline/text/detect_rates.json, which
 detect reads (`detect.FittedRates`: pairs keyed by stemmer and stopword-list ids, tells by their ids).
 
-    python data/recipes/detect_rates.py --corpus ../shared/corpus/wiki-01.txt.gz --articles 300 \
-        --contraction-articles 3000
+    NLTK_DATA=DIR python data/recipes/detect_rates.py --corpus ../shared/corpus/wiki-01.txt.gz \
+        --articles 300 --contraction-articles 3000
+
+The stemmers are NLTK's, and NLTK's WordNet lemmatizer (NLTK_DATA: a folder with corpora/wordnet/,
+as pipeline/lab/wild_pipelines.py says); the lists NLTK's and the other libraries' (stoplists.py).
+The tells are measured on NLTK Treebank tokens, and again on text without punctuation: the Treebank
+tokens that are letters only (`alpha`) and runs of letters of 3 or more (`alpha3`). So are the rates
+of every listed word, and of the words of no list that stem to a listed word's stem, from which
+detect composes what each list leaves (`detect.probe_rates`); and the 1-2-letter stems that each
+stemmer makes of longer words, which are no sign that short words were kept.
 
 The prose should be text the bar does not test on: `detect_bar.py` takes the validation split of
 the other files (`--corpus wiki-00 wiki-02 wiki-03 wiki-04 --split validation`), so the rates
@@ -26,39 +34,78 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
+from destem.lab.wild_pipelines import stem_function
 from destem.text.detect import (
     APOSTROPHE,
+    DETECT_STEMMERS,
     NEXT_TO_APOSTROPHE,
     TELLS,
+    VARIANTS,
     FittedRates,
     contraction_stems,
+    list_stemmer,
     next_to_apostrophe,
     tell_counts,
 )
 from destem.text.documents import read_documents
-from destem.text.forward import (
-    CONTRACTION_STEMS,
-    NLTK_127_STOPWORDS,
-    STEMMERS,
-    STOPWORD_LISTS,
-    ForwardPipeline,
-    stemmer_function,
-    tokenize,
-)
+from destem.text.forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, tokenize
+from destem.text.stoplists import LIST_NAMES, all_listed_words, stopword_list
 
 OUT = str(Path(__file__).resolve().parents[2] / "pipeline" / "text" / "detect_rates.json")  # this checkout's
 
 
-def contraction_rates(tokens: Counter, documents: list[list[str]],
-                      pipeline: ForwardPipeline) -> tuple[dict[str, tuple[float, float]], int]:
-    """Per contraction stem of the pipeline's stemmer, and for those next to an apostrophe token
+def variant_tokens(text: str, tokens: list[str], variant: str) -> list[str]:
+    """The tokens of one of detect.VARIANTS: Treebank's; those that are letters only; runs of 3 letters or more."""
+    if variant == "treebank":
+        return tokens
+    if variant == "alpha":
+        return [t for t in tokens if t.isalpha()]
+    return [w for w in re.findall("[a-z]+", text.lower()) if len(w) >= 3]
+
+
+def listed_rates(tokens: Counter) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Per token of `tokens` (counts, before any word is removed): each listed word's rate, and per stemmer the
+    rate at which words of no list stem to a listed word's stem."""
+    listed = all_listed_words()
+    n = sum(tokens.values())
+    lower = Counter()
+    for token, k in tokens.items():
+        lower[token.lower()] += k
+    words = {w: float(f"{lower[w] / n:.3g}") for w in sorted(listed) if lower[w]}
+    other = {}
+    for stemmer in DETECT_STEMMERS:
+        stem, listed_stem = stem_function(stemmer), list_stemmer(stemmer)
+        stems = {listed_stem(w) for w in listed}
+        found = Counter()
+        for token, k in lower.items():
+            if token not in listed and (s := stem(token)) in stems:
+                found[s] += k
+        other[stemmer] = {s: float(f"{k / n:.3g}") for s, k in sorted(found.items())}
+    return words, other
+
+
+def short_stems(tokens: Counter) -> frozenset[str]:
+    """The 1-2-letter stems that some stemmer makes of a word of 3 letters or more among `tokens`."""
+    words = {t.lower() for t in tokens if len(t) >= 3 and t.isalpha()}
+    found = set()
+    for stemmer in DETECT_STEMMERS:
+        stem = stem_function(stemmer)
+        found |= {s for w in words if len(s := stem(w)) <= 2}
+    return frozenset(found)
+
+
+def contraction_rates(tokens: Counter, documents: list[list[str]], stemmer: str,
+                      stopwords: str) -> tuple[dict[str, tuple[float, float]], int]:
+    """Per contraction stem of the stemmer, and for those next to an apostrophe token
     (`detect.NEXT_TO_APOSTROPHE`): (rate other words stem to it, rate of its own tokens), per token
     the pipeline leaves of `tokens` (the documents' counts); and that number of tokens."""
-    stopwords, stem = STOPWORD_LISTS[pipeline.stopwords], stemmer_function(pipeline.stemmer, pipeline.lowercase)
-    stems = contraction_stems(pipeline.stemmer)
+    stem = stem_function(stemmer)
+    stopwords = stopword_list(stopwords)
+    stems = contraction_stems(stemmer)
     other, own, n = Counter(), Counter(), 0
     for token, k in tokens.items():
         lower = token.lower()
@@ -72,7 +119,7 @@ def contraction_rates(tokens: Counter, documents: list[list[str]],
         if APOSTROPHE not in document:
             continue
         kept = [t for t in document if t.lower() not in stopwords]
-        for i in next_to_apostrophe([stem(t) for t in kept], pipeline.stemmer):
+        for i in next_to_apostrophe([stem(t) for t in kept], stemmer):
             (own if kept[i].lower() in CONTRACTION_STEMS else other)[NEXT_TO_APOSTROPHE] += 1
     return {s: (float(f"{other[s] / n:.3g}"), float(f"{own[s] / n:.3g}"))
             for s in [*sorted(stems), NEXT_TO_APOSTROPHE]}, n
@@ -122,17 +169,29 @@ def main() -> None:
     documents = [d.text for d in itertools.islice(read_documents(args.corpus), count)]
     tokenized = [tokenize(text) for text in documents]  # once: every pipeline tokenizes alike
     many = Counter(token for tokens in tokenized[:args.contraction_articles] for token in tokens)
-    rates, contractions, measured = {}, {}, []
-    for stemmer, stopwords in itertools.product(STEMMERS, STOPWORD_LISTS):
-        pipeline = ForwardPipeline(stopwords=stopwords, stemmer=stemmer)
-        types = Counter(stem for tokens in tokenized[:args.articles] for stem in pipeline.stems_of_tokens(tokens))
-        counts = tell_counts(types, stemmer)
-        n = sum(types.values())
-        rates[(stemmer, stopwords)] = {name: round(counts[name] / n, 6) for name in TELLS}
+    by_variant = {variant: Counter(t for text, tokens in zip(documents[:args.articles], tokenized)
+                                   for t in variant_tokens(text, tokens, variant)) for variant in VARIANTS}
+    rates, variant_rates, contractions, measured = {}, {}, {}, []
+    for stemmer, stopwords in itertools.product(DETECT_STEMMERS, LIST_NAMES):
+        for variant, tokens in by_variant.items():
+            types = Counter()
+            removed, stem = stopword_list(stopwords), stem_function(stemmer)
+            for token, k in tokens.items():
+                if token.lower() not in removed:
+                    types[stem(token)] += k
+            counts = tell_counts(types, stemmer)
+            n = sum(types.values())
+            tells = {name: round(counts[name] / n, 6) for name in TELLS}
+            if variant == "treebank":
+                rates[(stemmer, stopwords)] = tells
+            else:
+                variant_rates[(variant, stemmer, stopwords)] = tells
         contractions[(stemmer, stopwords)], kept = contraction_rates(many, tokenized[:args.contraction_articles],
-                                                                     pipeline)
+                                                                     stemmer, stopwords)
         measured.append(kept)
-        print(f"{stemmer:>16} {stopwords:>8}: {n:,} tokens; {kept:,} for the contraction stems")
+        print(f"{stemmer:>16} {stopwords:>8}: {sum(by_variant['treebank'].values()):,} tokens; {kept:,} for the "
+              f"contraction stems", flush=True)
+    listed = {variant: listed_rates(tokens) for variant, tokens in by_variant.items()}
     articles = tokenized[:args.contraction_articles]
     own = [Counter(t.lower() for t in tokens if t.lower() in CONTRACTION_STEMS) for tokens in articles]
     exposure = [sum(t.lower() not in NLTK_127_STOPWORDS for t in tokens) for tokens in articles]
@@ -145,7 +204,10 @@ def main() -> None:
                    "contraction_articles": args.contraction_articles}
     FittedRates(rates, contractions, contraction_dispersion=shape, contraction_article_tokens=article_tokens,
                 contraction_dispersion_growth=growth, contraction_min_rate=float(f"{1 / min(measured):.3g}"),
-                measured_on=measured_on).write(args.out)
+                measured_on=measured_on, variant_rates=variant_rates,
+                listed_words={variant: words for variant, (words, _) in listed.items()},
+                listed_stems_of_other_words={variant: other for variant, (_, other) in listed.items()},
+                short_stems=short_stems(by_variant["alpha"] + by_variant["alpha3"])).write(args.out)
     print(f"wrote {args.out}")
 
 

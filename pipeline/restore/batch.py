@@ -32,7 +32,7 @@ from ..model.locate import locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
-from ..text.forward import PIPELINES, STOPWORDS, ForwardPipeline, pipeline_of_model, restorable_input
+from ..text.forward import PIPELINES, STOPWORDS, ForwardPipeline, pipeline_of_model
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
@@ -479,19 +479,21 @@ class BatchRestore:
         if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
             return "destem"
         name = "<stdin>" if source == "-" else source
-        made_by = ForwardPipeline(stopwords=found.stopwords, stemmer=found.stemmer, lowercase=found.lowercased)
-        supported = [n for n, p in PIPELINES.items() if p == made_by and restorable_input(p, model)]
-        if supported and found.tokens != "other":
+        supported = found.restorable_as(model)
+        if supported:
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence "
-                  f"{found.confidence:.2f}); restored and round-trip checked as such (--pipeline {supported[0]})",
+                  f"{found.confidence:.2f}); restored and round-trip checked as such (--pipeline {supported})",
                   file=sys.stderr)
-            return supported[0]
-        if found.stemmer == "none":
+            return supported
+        if found.stemmer == "none" and not found.dropped():
             what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
                     f"through `destem stem` first if it is plain English")
         else:
+            # what cannot come back: punctuation, numbers, short words dropped; another list's words; another stemmer
+            losses = found.losses(model)
             what = (f"input looks made by another pipeline (found: {found.describe()}; the model inverts "
-                    f"{self._model_pipeline.describe()}); restoring anyway, expect a poor restoration")
+                    f"{model.describe()}); restoring anyway, "
+                    + ("but " + "; ".join(losses) if losses else "expect a poor restoration"))
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
         return "destem"
 

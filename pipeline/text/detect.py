@@ -1,5 +1,13 @@
 """Which forward pipeline made a stemmed text (`destem detect`): the stemmer, the stopword list,
-lowercasing and the tokenizer, told from the tokens alone.
+whether punctuation, numbers and short words were dropped, lowercasing and the tokenizer, told from
+the tokens alone.
+
+Punctuation, numbers and 1-2-letter words are read off simply (`read_filters`): a share of
+punctuation tokens, whether any token has a digit, how many kinds of short token there are that no
+stemmer makes of a longer word; the thresholds are measured (eval/results/detect/README.md). Text
+without punctuation is compared with rates measured on such text: Treebank tokens that are letters
+only (`alpha`, the tutorial's `w.isalpha()`), or runs of letters with words under 3 letters dropped
+(`alpha3`, the letters-only recipe of the R8/R52 corpora and gensim's `preprocess_string`).
 
 Each stemmer leaves tells: Porter keeps "-ly" as "-li" (`quickli`) where Snowball drops it
 (`quick`); Porter's original algorithm and Martin's variant turn a final "y" after a vowel into
@@ -21,6 +29,12 @@ makes "isn" "’" "t" of "isn’t", "i" "’" "m" of "I’m"); a stem that other
 none turning up weighs little in one article and more in a text of many (their counts vary less).
 The confidence is the posterior share of the answer's stemmer, or of its stopword list, whichever
 is lower (`stemmer_confidence`, `stopwords_confidence`).
+
+The stemmer is chosen first, over every (stemmer, stopword list) pair; the stopword list then, for
+that stemmer, with the stems of every list's words counted one by one as well (`probe_rates`: which
+of NLTK's, gensim's, the SMART system's, scikit-learn's and spaCy's lists, or none, removed them).
+Stems of a list's words left in the text at many times the rate other words make them mean another
+list: "unknown", with those words named (`stopwords_kept`).
 """
 from __future__ import annotations
 
@@ -33,7 +47,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
-from .forward import CONTRACTION_STEMS, NLTK_127_STOPWORDS, STEMMERS, ForwardPipeline, stemmer_function
+from .forward import (
+    CONTRACTION_STEMS,
+    NLTK_127_STOPWORDS,
+    PIPELINES,
+    RESTORABLE_STEMMERS,
+    STEMMERS,
+    ForwardPipeline,
+    restorable_input,
+    stemmer_function,
+)
+from .stoplists import LIST_NAMES, all_listed_words, stopword_list
 from .textio import atomic_write
 
 RATES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "detect_rates.json")
@@ -45,6 +69,23 @@ DISPERSION = 2.0  # of the counts' negative binomial: how much a tell's rate var
 MAX_CAPITALIZED_SHARE = 0.01  # every NLTK stemmer lowercases; prose has a capital in one token of ten
 OTHER_LIST_FACTOR = 4  # stopword counts this far off the chosen list's rate: another list made them
 PRIOR_ODDS = 10  # of the expected pipeline against each other (stemmer, list) pair
+LEMMAS = "wordnet-lemmas"  # NLTK's WordNetLemmatizer().lemmatize, as nouns (its default)
+DETECT_STEMMERS = (*STEMMERS, LEMMAS)  # the stemmers detect names
+VARIANTS = ("treebank", "alpha", "alpha3")  # the tokens the rates were measured on (the module's docstring)
+# Punctuation, numbers, short words: the thresholds, from the shares measured on 3,000 training articles
+# (data/recipes/detect_rates.py prints them; eval/results/detect/README.md)
+MIN_PUNCTUATION_SHARE = 0.01  # Treebank tokens of prose: 9.7% punctuation at the least; text without: 0.05% at most
+MIN_TOKENS_PUNCTUATION = 50  # shorter, and without punctuation: unknown
+MIN_TOKENS_NUMBERS = 2_000  # the longest article of 3,000 without a digit had 1,791 tokens
+# kinds of 1-2-letter token that no stemmer makes of a longer word ("uk", "km", "x"), per token: texts that keep
+# short words have 0.57 per 1,000 tokens or more in 95% of 5-article texts, texts without them 0.43 at most
+SHORT_TYPES_SHARE = 0.0005
+MIN_SHORT_TYPES = 2
+MIN_TOKENS_SHORT = 4_000  # shorter, with too few: unknown
+STRAY_FACTOR = 4  # a list's stems at this many times the rate other words make them (+ STRAY_MIN): another list
+STRAY_MIN = 3
+PUNCTUATION = re.compile(r"^[^\w]+$")
+DIGIT = re.compile("[0-9]")
 
 # Common words that end in a vowel and "y": NLTK's Porter and Snowball keep the "y" (`day`), Porter's
 # original algorithm and Martin's variant make it "i" (`dai`). Words, not an ending, because names
@@ -76,6 +117,7 @@ _STEMMER_TELLS = {
     "e_endings": ("-e endings (agre)", r"^[a-z]{2,}e$"),
     "apostrophe_s_tokens": ("'s tokens", r"^'s$"),
     "apostrophe_tokens": ("' tokens", r"^'$"),
+    "s_endings": ("-s endings lemmas remove (families)", r"^[a-z]{2,}[^isu]s$"),
 }
 STEMMER_TELLS: dict[str, re.Pattern] = {name: re.compile(pattern) for name, pattern in _STEMMER_TELLS.values()}
 VOWEL_Y_TELL = "vowel + y words (day, way, may)"
@@ -123,6 +165,14 @@ class FittedRates:
     contraction_dispersion_growth: float  # a text of m articles' tokens: shape x m^this
     contraction_min_rate: float  # once in the tokens measured: a stem never seen may still turn up
     measured_on: dict = field(default_factory=dict)  # the corpus and how many of its articles
+    # the tells' rates on text without punctuation: (variant, stemmer, stopword list) -> tell -> rate, for the
+    # variants but "treebank" (whose are `rates`)
+    variant_rates: dict[tuple[str, str, str], dict[str, float]] = field(default_factory=dict)
+    # per variant: each listed word's rate per token before any word is removed (`all_listed_words`), and per
+    # stemmer the rate at which words of no list stem to one of their stems
+    listed_words: dict[str, dict[str, float]] = field(default_factory=dict)
+    listed_stems_of_other_words: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    short_stems: frozenset[str] = frozenset()  # the 1-2-letter stems that some stemmer makes of a longer word
 
     def to_json(self) -> dict:
         """The document detect_rates.json holds: pairs nested as stemmer -> stopword list, tells by id."""
@@ -134,7 +184,10 @@ class FittedRates:
                 "tells": {TELL_IDS[name]: rate for name, rate in rates.items()},
                 "contraction_stems": {  # own tokens: those the list keeps, where it keeps them
                     "other_words": dict(zip(stems, (a for a, _ in contractions.values()))),
-                    "own_tokens": dict(zip(stems, (b for _, b in contractions.values())))}}
+                    "own_tokens": dict(zip(stems, (b for _, b in contractions.values())))},
+                "variants": {variant: {TELL_IDS[name]: rate for name, rate in
+                                       self.variant_rates[(variant, stemmer, stopwords)].items()}
+                             for variant in VARIANTS[1:] if (variant, stemmer, stopwords) in self.variant_rates}}
         return {"about": "Per-token rates of detect's tells under each (stemmer, stopword list) pair, measured on "
                          "training prose by data/recipes/detect_rates.py. Generated: do not edit.",
                 "measured_on": self.measured_on,
@@ -142,19 +195,26 @@ class FittedRates:
                 "contraction_article_tokens": self.contraction_article_tokens,
                 "contraction_dispersion_growth": self.contraction_dispersion_growth,
                 "contraction_min_rate": self.contraction_min_rate,
+                "short_stems": sorted(self.short_stems),
+                "listed_words": self.listed_words,
+                "listed_stems_of_other_words": self.listed_stems_of_other_words,
                 "pairs": pairs}
 
     @classmethod
     def from_json(cls, document: dict) -> FittedRates:
-        rates, contraction_rates = {}, {}
+        rates, contraction_rates, variant_rates = {}, {}, {}
         for stemmer, lists in document["pairs"].items():
             for stopwords, pair in lists.items():
                 rates[(stemmer, stopwords)] = {TELL_NAMES[t]: rate for t, rate in pair["tells"].items()}
+                for variant, tells in pair.get("variants", {}).items():
+                    variant_rates[(variant, stemmer, stopwords)] = {TELL_NAMES[t]: rate for t, rate in tells.items()}
                 other, own = pair["contraction_stems"]["other_words"], pair["contraction_stems"]["own_tokens"]
                 contraction_rates[(stemmer, stopwords)] = {TELL_NAMES.get(s, s): (a, own[s]) for s, a in other.items()}
         return cls(rates, contraction_rates, document["contraction_dispersion"],
                    document["contraction_article_tokens"], document["contraction_dispersion_growth"],
-                   document["contraction_min_rate"], document.get("measured_on", {}))
+                   document["contraction_min_rate"], document.get("measured_on", {}), variant_rates,
+                   document.get("listed_words", {}), document.get("listed_stems_of_other_words", {}),
+                   frozenset(document.get("short_stems", ())))
 
     def write(self, path: str = RATES_FILE) -> None:
         with atomic_write(path) as f:
@@ -177,44 +237,111 @@ TREEBANK_QUOTES = ("``", "''")  # Treebank tokens turn " into these
 OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank: " or "don't" whole
 
 
+KEPT, DROPPED, UNKNOWN = "kept", "dropped", "unknown"  # of punctuation, numbers and short words
+
+
 @dataclass
 class Detection:
-    stemmer: str  # one of forward.STEMMERS
-    stopwords: str  # nltk-179 (or the 153-word list: the same on Treebank tokens), nltk-127, none, other
+    stemmer: str  # one of DETECT_STEMMERS
+    stopwords: str  # one of stoplists.LIST_NAMES (nltk-179 is also the 153-word list on Treebank tokens), or unknown
     lowercased: bool
     tokens: str  # nltk-treebank, other, or unknown (no quote or contraction to tell by)
     confidence: float  # the lower of the two below
     evidence: dict[str, int] = field(default_factory=dict)  # tells found, with counts
     tokens_read: int = 0
     stemmer_confidence: float = 1.0  # posterior share of the stemmer
-    stopwords_confidence: float = 1.0  # of the stopword list (for "other": of stopwords removed, or not)
+    stopwords_confidence: float = 1.0  # of the stopword list (for "unknown": of stopwords removed, or not)
     shares: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)  # posterior of each pair
+    punctuation: str = KEPT  # kept, dropped, or unknown (too short to tell)
+    numbers: str = KEPT
+    short_words: str = KEPT  # words of 1-2 letters
+    stopwords_kept: list[str] = field(default_factory=list)  # with "unknown": the listed stopwords still in the text
+    nearest_stopwords: str = ""  # with "unknown": the list the text fits best, less those words
+
+    def dropped(self) -> list[str]:
+        """Which of punctuation, numbers, short words the input has lost."""
+        return [name for name, state in (("punctuation", self.punctuation), ("numbers", self.numbers),
+                                         ("short words", self.short_words)) if state == DROPPED]
+
+    def as_pipeline(self) -> ForwardPipeline:
+        return ForwardPipeline(stopwords=self.stopwords, stemmer=self.stemmer, lowercase=self.lowercased)
 
     def matches(self, pipeline: ForwardPipeline) -> bool:
         return (self.stemmer == pipeline.stemmer and self.stopwords == pipeline.stopwords
-                and self.lowercased == pipeline.lowercase and self.tokens != "other")
+                and self.lowercased == pipeline.lowercase and self.tokens != "other" and not self.dropped())
+
+    def restorable_as(self, model: ForwardPipeline) -> str | None:
+        """The name in forward.PIPELINES that a model inverting `model` restores this input as (round trip
+        included): destem's own pipeline, or the same with Snowball's stems; None for another pipeline."""
+        if self.tokens == "other" or self.dropped():
+            return None
+        names = [name for name, p in PIPELINES.items() if p == self.as_pipeline() and restorable_input(p, model)]
+        return names[0] if names else None
 
     def confidence_against(self, pipeline: ForwardPipeline) -> float:
         """How sure it is that `pipeline` did not make the input: the posterior share of the other
         (stemmer, stopword list) pairs; where the answer is its pair (but the capitals or the
         tokens differ), the confidence. A 127-word-list input without "won", "m", "d" is the
         179-word list's text: the answer's list is then uncertain, but that another stemmer made
-        it need not be."""
+        it need not be. Punctuation, numbers or short words dropped: sure that it did not."""
+        if self.dropped():
+            return 1.0
         pair = (pipeline.stemmer, pipeline.stopwords)
         if (self.stemmer, self.stopwords) == pair:
             return self.confidence
         return 1.0 - self.shares.get(pair, 0.0)
 
     def describe(self) -> str:
-        found = ForwardPipeline(stopwords=self.stopwords, stemmer=self.stemmer, lowercase=self.lowercased)
-        tokens = ", not NLTK Treebank tokens" if self.tokens == "other" else ""
-        return found.describe() + tokens
+        if self.stopwords == "unknown":
+            kept = ", ".join(self.stopwords_kept[:6]) + (", ..." if len(self.stopwords_kept) > 6 else "")
+            stems = "not stemmed" if self.stemmer == "none" else f"{self.stemmer} stems"
+            found = (f"{stems}, an unknown stopword list removed (nearest {self.nearest_stopwords}; still in the text: "
+                     f"{kept or 'none of its words'})" + ("" if self.lowercased else ", not lowercased"))
+        else:
+            found = self.as_pipeline().describe()
+        dropped = self.dropped()
+        if dropped:
+            found += ", " + (" and ".join([", ".join(dropped[:-1]), dropped[-1]] if len(dropped) > 1 else dropped)
+                             + " dropped")
+        return found + (", not NLTK Treebank tokens" if self.tokens == "other" else "")
+
+    def losses(self, model: ForwardPipeline) -> list[str]:
+        """What restoring this input with a model that inverts `model` cannot bring back, a clause each."""
+        lost = []
+        if self.punctuation == DROPPED:
+            lost.append("no punctuation in the input: the restoration will have no punctuation or sentence breaks")
+        if self.numbers == DROPPED:
+            lost.append("numbers were dropped: they cannot come back")
+        if self.short_words == DROPPED:
+            lost.append("words of 1-2 letters were dropped: those that are not stopwords (initials, UK, km, x) "
+                        "cannot come back")
+        model_list = stopword_list(model.stopwords)
+        if self.stopwords == "unknown" and self.stopwords_kept:
+            kept = ", ".join(f"'{w}'" for w in self.stopwords_kept[:6]) + (", ..." if len(self.stopwords_kept) > 6
+                                                                             else "")
+            lost.append(f"a stopword list that keeps {kept}: those words are restored as themselves")
+        elif self.stopwords == "none" and model.stopwords != "none":
+            lost.append("no stopwords were removed: the model adds its own, so function words may come out twice")
+        elif self.stopwords not in ("unknown", "none", model.stopwords):
+            extra = [w for w in frequent_listed_words() if w in stopword_list(self.stopwords) and w not in model_list]
+            if extra:
+                named = ", ".join(f"'{w}'" for w in extra[:5])
+                lost.append(f"the {self.stopwords} stopword list also removed words the model does not put back "
+                            f"({named}, ...): they will be missing")
+        if self.stemmer not in RESTORABLE_STEMMERS and self.stemmer != model.stemmer:
+            what = ("the input is not stemmed" if self.stemmer == "none" else "WordNet lemmas, not stems"
+                    if self.stemmer == LEMMAS else f"{self.stemmer} stems")
+            lost.append(f"{what}: the model reads {model.stemmer} stems, expect a poor restoration")
+        return lost
 
     def to_json(self, model: ForwardPipeline) -> dict:
         return {"stemmer": self.stemmer, "stopwords": self.stopwords, "lowercased": self.lowercased,
                 "tokens": self.tokens, "matches_model": self.matches(model), "model_pipeline": model.describe(),
                 "confidence": round(self.confidence, 4), "stemmer_confidence": round(self.stemmer_confidence, 4),
                 "stopwords_confidence": round(self.stopwords_confidence, 4), "tokens_read": self.tokens_read,
+                "punctuation": self.punctuation, "numbers": self.numbers, "short_words": self.short_words,
+                "stopwords_kept": self.stopwords_kept, "nearest_stopwords": self.nearest_stopwords or None,
+                "restorable_as": self.restorable_as(model), "losses": self.losses(model),
                 "evidence": self.evidence}
 
 
@@ -228,8 +355,9 @@ def list_stems() -> dict[str, dict[str, str]]:
 
 @cache
 def list_stemmer(stemmer: str) -> Callable[[str], str]:
-    """How `stemmer` stems the words of the fixed lists here: Snowball's and Lancaster's stems come from a
-    table, since their NLTK modules import NLTK whole (0.5-1.2 s of every restore); Porter's are computed."""
+    """How `stemmer` stems the words of the fixed lists here: Snowball's and Lancaster's stems and WordNet's
+    lemmas come from a table, since their NLTK modules import NLTK whole (0.5-1.2 s of every restore) and
+    WordNet is data NLTK downloads; Porter's are computed."""
     table = list_stems().get(stemmer)
     if table is not None:
         return lambda word: table.get(word, word)
@@ -325,40 +453,156 @@ def _log_likelihood(counts: dict[str, int], rates: dict[str, float], n: int) -> 
     return total
 
 
+def read_filters(tokens: list[str]) -> tuple[str, str, str, dict[str, int]]:
+    """Whether punctuation, numbers and short words were kept, dropped, or too few tokens tell
+    (the thresholds above), and the counts read."""
+    n = len(tokens)
+    punctuation = sum(bool(PUNCTUATION.match(t)) for t in tokens)
+    digits = sum(bool(DIGIT.search(t)) for t in tokens)
+    short = {t.lower() for t in tokens if len(t) <= 2 and t.isalpha()} - FITTED.short_stems
+    punctuation_state = (KEPT if punctuation and punctuation >= MIN_PUNCTUATION_SHARE * n
+                         else DROPPED if n >= MIN_TOKENS_PUNCTUATION else UNKNOWN)
+    numbers_state = KEPT if digits else DROPPED if n >= MIN_TOKENS_NUMBERS else UNKNOWN
+    short_state = (KEPT if len(short) >= max(MIN_SHORT_TYPES, SHORT_TYPES_SHARE * n)
+                   else DROPPED if n >= MIN_TOKENS_SHORT else UNKNOWN)
+    counts = {"punctuation tokens": punctuation, "tokens with a digit": digits,
+              "kinds of 1-2-letter token no stemmer makes of a longer word (uk, km, x)": len(short)}
+    return punctuation_state, numbers_state, short_state, counts
+
+
+def variant_of(punctuation: str, short_words: str) -> str:
+    """The tokens whose rates an input is compared with (VARIANTS)."""
+    if punctuation != DROPPED:
+        return "treebank"
+    return "alpha3" if short_words == DROPPED else "alpha"
+
+
+def pair_rates(variant: str, stemmer: str, stopwords: str) -> dict[str, float]:
+    return RATES[(stemmer, stopwords)] if variant == "treebank" else FITTED.variant_rates[(variant, stemmer, stopwords)]
+
+
+@cache
+def pair_contraction_rates(variant: str, stemmer: str, stopwords: str) -> dict[str, tuple[float, float]]:
+    """The contraction stems' rates (measured on Treebank tokens) that text of `variant` can have: without
+    punctuation no stem is next to a ’ token, and without short words there is no "m", "d", "ll"."""
+    rates = CONTRACTION_RATES[(stemmer, stopwords)]
+    if variant == "treebank":
+        return rates
+    return {s: r for s, r in rates.items() if s != NEXT_TO_APOSTROPHE and (variant == "alpha" or len(s) > 2)}
+
+
+def keeps_contractions(stopwords: str) -> bool:
+    return not CONTRACTION_STEMS <= stopword_list(stopwords)
+
+
+@cache
+def frequent_listed_words() -> list[str]:
+    """Every list's words, the most frequent first (on Treebank tokens of training prose)."""
+    rates = FITTED.listed_words.get("treebank", {})
+    return sorted(rates, key=lambda w: (-rates[w], w))
+
+
+@cache
+def probe_rates(variant: str, stemmer: str, stopwords: str) -> dict[str, float]:
+    """The rate per token of each stem `stemmer` makes of a listed word, in text of `variant` that `stopwords`
+    removed its words from: the words the list keeps, and the words of no list that stem alike. The same stems
+    under every list (so that the lists' likelihoods compare), less the contraction stems (weighed apart)."""
+    words, other = FITTED.listed_words.get(variant, {}), FITTED.listed_stems_of_other_words.get(variant, {})
+    removed, stem = stopword_list(stopwords), list_stemmer(stemmer)
+    rates = dict(other.get(stemmer, {}))
+    for word, rate in words.items():
+        s = stem(word)
+        rates[s] = rates.get(s, 0.0) + (0.0 if word in removed else rate)
+    kept_share = 1.0 - sum(rate for word, rate in words.items() if word in removed)
+    excluded = contraction_stems(stemmer)
+    return {s: rate / kept_share for s, rate in rates.items() if s not in excluded}
+
+
+@cache
+def removed_stems(stemmer: str, stopwords: str) -> dict[str, str]:
+    """stem -> the commonest of the words `stopwords` removes that `stemmer` makes it of, where the list removes
+    every listed word of that stem (a stem that a kept word makes as well is no sign of the list)."""
+    stem, removed = list_stemmer(stemmer), stopword_list(stopwords)
+    kept = {stem(w) for w in all_listed_words() if w not in removed}
+    found: dict[str, str] = {}
+    for word in [*frequent_listed_words(), *sorted(removed)]:
+        if word in removed and stem(word) not in kept:
+            found.setdefault(stem(word), word)
+    return found
+
+
+def _probe_log_likelihood(types: Counter, rates: dict[str, float], n: int) -> float:
+    """Negative binomial log-likelihood of each listed stem's count, less the terms every list shares."""
+    total = 0.0
+    for s, rate in rates.items():
+        expected = max(rate, MIN_RATE) * n
+        total += (DISPERSION * math.log(DISPERSION / (DISPERSION + expected))
+                  + types.get(s, 0) * math.log(expected / (DISPERSION + expected)))
+    return total
+
+
+def stray_stopwords(types: Counter, variant: str, stemmer: str, stopwords: str, n: int) -> tuple[int, float, list]:
+    """The stems of words `stopwords` removes, counted in the text (k) and expected of other words (e), and
+    the words whose stems are left at STRAY_FACTOR times their expectation: those the list kept."""
+    rates = probe_rates(variant, stemmer, stopwords)
+    k, e, strays = 0, 0.0, []
+    for s, word in removed_stems(stemmer, stopwords).items():
+        if s not in rates:
+            continue
+        found, expected = types.get(s, 0), rates[s] * n
+        k, e = k + found, e + expected
+        if found >= STRAY_MIN and found > STRAY_FACTOR * expected + STRAY_MIN:
+            strays.append((found - expected, word))
+    return k, e, [word for _, word in sorted(strays, reverse=True)]
+
+
 def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) -> Detection:
     """The likeliest pipeline; `expected` (the model's, when restoring) starts PRIOR_ODDS times likelier
     than each other pair, so that a short text without tells is not taken for another pipeline's."""
     n = len(tokens)
+    punctuation, numbers, short_words, filter_counts = read_filters(tokens)
+    variant = variant_of(punctuation, short_words)
     types = Counter(t.lower() for t in tokens)
-    scores: dict[tuple[str, str], float] = {}
-    counts_by_stemmer = {stemmer: tell_counts(types, stemmer) for stemmer in STEMMERS}
+    counts_by_stemmer = {stemmer: tell_counts(types, stemmer) for stemmer in DETECT_STEMMERS}
     lowered = [t.lower() for t in tokens]
-    present = {stemmer: {stem for stem in contraction_stems(stemmer) if stem in types} for stemmer in STEMMERS}
-    joined = {stemmer: len(next_to_apostrophe(lowered, stemmer)) if APOSTROPHE in types else 0 for stemmer in STEMMERS}
+    present = {stemmer: {stem for stem in contraction_stems(stemmer) if stem in types} for stemmer in DETECT_STEMMERS}
+    joined = {stemmer: len(next_to_apostrophe(lowered, stemmer)) if APOSTROPHE in types else 0
+              for stemmer in DETECT_STEMMERS}
     for stemmer, k in joined.items():
         if k:
             present[stemmer].add(NEXT_TO_APOSTROPHE)
-    for (stemmer, stopwords), rates in RATES.items():
-        scores[(stemmer, stopwords)] = (_log_likelihood(counts_by_stemmer[stemmer], rates, max(n, 1))
-                                        + _contraction_log_likelihood(present[stemmer],
-                                                                      CONTRACTION_RATES[(stemmer, stopwords)], n,
-                                                                      kept=stopwords != "nltk-179"))
-    if expected is not None:
-        scores[(expected.stemmer, expected.stopwords)] += math.log(PRIOR_ODDS)
+    prior = (expected.stemmer, expected.stopwords) if expected is not None else None
+
+    def score(stemmer: str, stopwords: str) -> float:
+        return (_log_likelihood(counts_by_stemmer[stemmer], pair_rates(variant, stemmer, stopwords), max(n, 1))
+                + _contraction_log_likelihood(present[stemmer], pair_contraction_rates(variant, stemmer, stopwords),
+                                              n, kept=keeps_contractions(stopwords))
+                + (math.log(PRIOR_ODDS) if (stemmer, stopwords) == prior else 0.0))
+
+    # the stemmer: the likeliest pair's, over every pair
+    scores = {pair: score(*pair) for pair in RATES}
     best = max(scores, key=scores.get)
-    posterior = {pair: math.exp(score - scores[best]) for pair, score in scores.items()}
-    stemmer, stopwords = best
-    counts = counts_by_stemmer[stemmer]
-    expected = RATES[best][STOPWORDS_127_TELL] * n
-    found = counts[STOPWORDS_127_TELL]
-    if n and not expected / OTHER_LIST_FACTOR - 3 <= found <= expected * OTHER_LIST_FACTOR + 3:
-        stopwords = "other"
-    # of another list than these, only that stopwords were removed (or not) is weighed
-    same_list = (lambda w: w == stopwords) if stopwords != "other" else (lambda w: (w != "none") == (best[1] != "none"))
-    total = sum(posterior.values())
-    shares = {pair: p / total for pair, p in posterior.items()}
+    stemmer = best[0]
+    shares = _shares(scores)
     stemmer_confidence = sum(p for (s, _), p in shares.items() if s == stemmer)
-    stopwords_confidence = sum(p for (_, w), p in shares.items() if same_list(w))
+    # the stopword list, for that stemmer: the listed words' stems too
+    list_scores = {w: scores[(stemmer, w)] + _probe_log_likelihood(types, probe_rates(variant, stemmer, w), max(n, 1))
+                   for w in LIST_NAMES}
+    list_shares = _shares(list_scores)
+    stopwords = max(list_scores, key=list_scores.get)
+    shares |= {(stemmer, w): stemmer_confidence * p for w, p in list_shares.items()}
+    counts = counts_by_stemmer[stemmer]
+    kept, nearest = [], ""
+    stray_k, stray_e, strays = stray_stopwords(types, variant, stemmer, stopwords, n)
+    expected_127 = pair_rates(variant, stemmer, stopwords)[STOPWORDS_127_TELL] * n
+    found_127 = counts[STOPWORDS_127_TELL]
+    off_127 = n and not expected_127 / OTHER_LIST_FACTOR - 3 <= found_127 <= expected_127 * OTHER_LIST_FACTOR + 3
+    if off_127 or (strays and stray_k > STRAY_FACTOR * stray_e + STRAY_MIN):
+        kept, nearest, stopwords = strays, stopwords, "unknown"
+    # of another list than these, only that stopwords were removed (or not) is weighed
+    removes = nearest != "none" if nearest else stopwords != "none"
+    same_list = (lambda w: w == stopwords) if not nearest else (lambda w: (w != "none") == removes)
+    stopwords_confidence = sum(p for w, p in list_shares.items() if same_list(w))
     capitalized = sum(any(ch.isupper() for ch in t) for t in tokens)
     treebank = sum(t in TREEBANK_QUOTES for t in tokens)
     other = sum(k for t, k in types.items() if OTHER_TOKENS.search(t))
@@ -366,10 +610,22 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
     evidence |= {NEXT_TO_APOSTROPHE: joined[stemmer]} if joined[stemmer] else {}
     evidence |= {name: k for name, k in (("capitalized tokens", capitalized), ("Treebank quotes (`` '')", treebank),
                                          ('plain quotes or whole contractions (" don\'t)', other)) if k}
+    evidence |= {name: k for name, k in filter_counts.items() if k}
+    evidence |= {"stems of stopwords the list would remove": stray_k} if kept else {}
     return Detection(stemmer, stopwords, lowercased=capitalized <= MAX_CAPITALIZED_SHARE * n,
                      tokens="other" if other > treebank else "nltk-treebank" if treebank else "unknown",
                      confidence=min(stemmer_confidence, stopwords_confidence), evidence=evidence, tokens_read=n,
-                     stemmer_confidence=stemmer_confidence, stopwords_confidence=stopwords_confidence, shares=shares)
+                     stemmer_confidence=stemmer_confidence, stopwords_confidence=stopwords_confidence, shares=shares,
+                     punctuation=punctuation, numbers=numbers, short_words=short_words, stopwords_kept=kept,
+                     nearest_stopwords=nearest)
+
+
+def _shares(scores: dict) -> dict:
+    """Log-likelihoods -> posterior shares."""
+    top = max(scores.values())
+    posterior = {key: math.exp(score - top) for key, score in scores.items()}
+    total = sum(posterior.values())
+    return {key: p / total for key, p in posterior.items()}
 
 
 def detect_documents(documents: Iterable[str], limit: int = SNIFF_TOKENS,
