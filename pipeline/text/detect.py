@@ -85,6 +85,8 @@ MIN_TOKENS_SHORT = 4_000  # shorter, with too few: unknown
 STRAY_FACTOR = 4  # a list's stems at this many times the rate other words make them (+ STRAY_MIN): another list
 STRAY_MIN = 3
 PUNCTUATION = re.compile(r"^[^\w]+$")
+# punctuation on a word, as untokenized text has it ("universes." "(see"): the text kept its punctuation
+ATTACHED_PUNCTUATION = re.compile(r"\w[.,;:!?\"')\]]+$|^[\"'(\[]+\w")
 DIGIT = re.compile("[0-9]")
 
 # Common words that end in a vowel and "y": NLTK's Porter and Snowball keep the "y" (`day`), Porter's
@@ -457,7 +459,7 @@ def read_filters(tokens: list[str]) -> tuple[str, str, str, dict[str, int]]:
     """Whether punctuation, numbers and short words were kept, dropped, or too few tokens tell
     (the thresholds above), and the counts read."""
     n = len(tokens)
-    punctuation = sum(bool(PUNCTUATION.match(t)) for t in tokens)
+    punctuation = sum(bool(PUNCTUATION.match(t) or ATTACHED_PUNCTUATION.search(t)) for t in tokens)
     digits = sum(bool(DIGIT.search(t)) for t in tokens)
     short = {t.lower() for t in tokens if len(t) <= 2 and t.isalpha()} - FITTED.short_stems
     punctuation_state = (KEPT if punctuation and punctuation >= MIN_PUNCTUATION_SHARE * n
