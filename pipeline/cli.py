@@ -118,6 +118,7 @@ def add_markdown_option(parser, help_text: str) -> None:
 
 
 PIPELINE_NAMES = ("destem", "snowball")  # forward.PIPELINES' keys, here so that --help needs no import
+DEFAULT_CONTEXT_STEMS = 100_000  # words.DEFAULT_CONTEXT_STEMS, here for the same reason
 
 
 def add_pipeline_option(parser, help_text: str, auto: bool = False) -> None:
@@ -306,10 +307,12 @@ def add_words(sub) -> None:
                    help="keyword lists, one a line (default: - for stdin)")
     p.add_argument("--context", metavar="CORPUS",
                    help="the stemmed corpus the terms came from: a file of one document a line, or a folder of "
-                        ".txt files; each stem becomes the form its restorations use most")
-    p.add_argument("--context-stems", type=positive_int, default=100_000, metavar="N",
-                   help="restore at most N stems of the context: its documents that hold a listed stem, in "
-                        "order (default: 100000, about a minute on a CPU)")
+                        ".txt files; each stem becomes the form the model weighs most there")
+    p.add_argument("--context-stems", type=positive_int, default=DEFAULT_CONTEXT_STEMS, metavar="N",
+                   help="restore at most N stems of the context: the model's windows (the shipped model's: up to 96 "
+                        "stems) around the listed stems, first a share for each stem, then more for the stems whose "
+                        "commonest form is still a close call; fewer when every form is clear (default: 100000, a "
+                        "few minutes on a CPU)")
     p.add_argument("--top", type=positive_int, default=1, metavar="K",
                    help="show each stem's K most frequent forms with their shares (default: 1, the word alone)")
     p.add_argument("--jsonl", action="store_true", help="one JSON object a line: each stem's word, source and forms")
@@ -324,32 +327,40 @@ def cmd_words(args) -> int:
     Each input line is a list of stems, separated by spaces or commas (`govern polit parti elect`); each stem
     becomes a word that stems back to it, and the separators and the line count stay as they are. Alone, the word
     is the lexicon's most frequent form, spelled as the lexicon spells it (proper nouns capitalized). With
-    --context, the model restores the corpus the terms came from (the documents that hold them, up to
-    --context-stems), and each stem becomes the form used most there. A stem neither knows stays as it is, with
-    a warning.
+    --context, the model restores windows of the corpus the terms came from around the listed stems (at most
+    --context-stems stems: a share for each stem, then more for close calls between two forms), and each stem
+    becomes the form used most there. A stem neither knows stays as it is, with a warning.
     """
-    from .restore.words import STEM, context_sample, read_context, split_terms
+    from .restore.words import STEM, choose_words, read_context, split_terms
     from .text.textio import read_text, split_lines
 
     lines = split_lines(read_text(args.file, args.errors))
-    stems = [term for line in lines for term in split_terms(line)[::2] if term]
-    context = None
+    term_lists = [[term for term in split_terms(line)[::2] if term] for line in lines]
+    stems = [term for terms in term_lists for term in terms]
     if args.context:
-        documents = read_context(args.context, args.errors)
-        context = context_sample(documents, set(stems), args.context_stems)
-        size = sum(len(d.split()) for d in context)
-        print(f"destem: restoring {len(context):,} of {len(documents):,} context documents (those that hold a "
-              f"listed stem, up to --context-stems {args.context_stems:,}): {size:,} stems", file=sys.stderr)
-    if context is None:  # the lexicon alone: no model, no torch
-        from .restore.lexicon import Lexicon
-        from .restore.words import choose_words
+        from tqdm import tqdm
 
-        choices = iter(choose_words(stems, Lexicon.from_folder(model_folder(args)), top=args.top))
-    else:
         from .restore.batch import RestoreOptions, load_restorer
 
+        documents = read_context(args.context, args.errors)
+        listed = set(stems)
+        holding = sum(1 for d in documents if not listed.isdisjoint(d.split()))
+        print(f"destem: restoring {holding:,} of {len(documents):,} context documents (those that hold a listed "
+              f"stem) in part: windows around the listed stems, up to --context-stems {args.context_stems:,} "
+              f"stems", file=sys.stderr)
         restorer = load_restorer(RestoreOptions(model_dir=model_folder(args), device=args.device))
-        choices = iter(restorer.words(stems, context, args.top))
+        with tqdm(total=args.context_stems, unit=" stems", unit_scale=True, file=sys.stderr,
+                  disable=None) as progress:
+            sample = restorer.context_sample(term_lists, documents, args.context_stems, progress)
+        print(f"destem: restored {sample.stems:,} stems: {len(sample.pieces):,} windows of {sample.documents:,} "
+              f"document{'s' * (sample.documents != 1)}, in {sample.rounds} round{'s' * (sample.rounds != 1)}; "
+              f"{len(sample.occurrences):,} of the {len(listed):,} listed stems occur in them, {sample.in_context:,} "
+              f"in the context", file=sys.stderr)
+        choices = iter(choose_words(stems, restorer.lexicon, sample.counts, args.top))
+    else:  # the lexicon alone: no model, no torch
+        from .restore.lexicon import Lexicon
+
+        choices = iter(choose_words(stems, Lexicon.from_folder(model_folder(args)), top=args.top))
     unknown = []
     for line in lines:
         parts = split_terms(line)
@@ -478,6 +489,8 @@ def add_bench(sub) -> None:
     p.add_argument("--sizes", default="1000,10000,100000", metavar="LIST", help="input sizes in stems")
     p.add_argument("--batch-tokens", default="2048,8192,32768", metavar="LIST", help="pieces per model batch")
     p.add_argument("--device", default="auto", help="auto (CPU, and the GPU if present), cpu, cuda or cpu,cuda")
+    p.add_argument("--precision", default="auto", metavar="LIST",
+                   help="comma list of auto, bf16, fp32: each is benched (default: auto, as restore runs)")
     p.add_argument("--startup-runs", type=int, default=3, metavar="N",
                    help="start-up rows, best of N fresh processes each, taking turns: the bare torch+transformers "
                         "and torch imports, a one-line restore, and a whole file restore (default: 3; 0 skips them)")
@@ -502,7 +515,7 @@ def cmd_bench(args) -> int:
     model_dir = model_folder(args)
     result = bench.run_bench(model_dir, text, bench.parse_counts(args.sizes, "--sizes"),
                              bench.parse_counts(args.batch_tokens, "--batch-tokens"),
-                             bench.resolve_devices(args.device))
+                             bench.resolve_devices(args.device), precisions=bench.parse_precisions(args.precision))
     print(bench.bench_table(result))
     if args.startup_runs > 0:
         with tempfile.TemporaryDirectory() as work:

@@ -153,16 +153,17 @@ def resolve_devices(device: str) -> list[str]:
 
 
 def run_bench(model_dir: str, text_paths: list[str], sizes: list[int], batch_tokens: list[int], devices: list[str],
-              log=sys.stderr) -> dict:
-    """Restore `size` stems at every batch size on every device; time and memory of each run."""
+              log=sys.stderr, precisions: tuple[str, ...] = ("auto",)) -> dict:
+    """Restore `size` stems at every batch size on every device, in each precision; time and memory of
+    each run."""
     import torch
 
     from ..restore.restorer import Restorer
 
     inputs = {size: bench_documents(text_paths, size) for size in sizes}
     runs = []
-    for device in devices:
-        restorer = Restorer.from_pretrained(model_dir, device=device)
+    for device, precision in ((d, p) for d in devices for p in precisions):
+        restorer = Restorer.from_pretrained(model_dir, device=device, precision=precision)
         restorer.restore_documents(bench_documents(text_paths, WARMUP_STEMS))
         for tokens in batch_tokens:
             for size, documents in inputs.items():
@@ -172,12 +173,14 @@ def run_bench(model_dir: str, text_paths: list[str], sizes: list[int], batch_tok
                     start = time.perf_counter()
                     restorer.restore_documents(documents, batch_tokens=tokens)
                     seconds = time.perf_counter() - start
-                run = {"device": device, "batch_tokens": tokens, "stems": size, "documents": len(documents),
+                run = {"device": device, "precision": restorer.precision, "batch_tokens": tokens, "stems": size,
+                       "documents": len(documents),
                        "seconds": seconds, "stems_per_s": size / seconds, "peak_rss_mib": memory.mib}
                 if device == "cuda":
                     run["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20
                 runs.append(run)
-                print(f"{device} batch {tokens:,}: {size:,} stems in {seconds:.1f} s", file=log, flush=True)
+                print(f"{device} {restorer.precision} batch {tokens:,}: {size:,} stems in {seconds:.1f} s", file=log,
+                      flush=True)
     return {"model": model_info(model_dir), "text": text_paths, "machine": machine_info(devices),
             "versions": package_versions(), "runs": runs}
 
@@ -234,9 +237,18 @@ def startup_table(startup: dict) -> str:
 
 
 def bench_table(result: dict) -> str:
-    rows = [[r["device"], f"{r['batch_tokens']:,}", f"{r['stems']:,}", f"{r['seconds']:.2f}",
+    rows = [[r["device"], r.get("precision", "–"), f"{r['batch_tokens']:,}", f"{r['stems']:,}", f"{r['seconds']:.2f}",
              f"{r['stems_per_s']:,.0f}", f"{r['peak_rss_mib']:,.0f}"] for r in result["runs"]]
-    return markdown_table(["device", "batch tokens", "stems", "seconds", "stems/s", "peak RSS MiB"], rows)
+    return markdown_table(["device", "precision", "batch tokens", "stems", "seconds", "stems/s", "peak RSS MiB"],
+                          rows)
+
+
+def parse_precisions(value: str) -> tuple[str, ...]:
+    """--precision's comma list of auto, bf16, fp32."""
+    precisions = tuple(v.strip() for v in value.split(",") if v.strip())
+    if not precisions or set(precisions) - {"auto", "bf16", "fp32"}:
+        raise InputError(f"--precision {value}: give a comma list of auto, bf16, fp32")
+    return precisions
 
 
 def parse_counts(value: str, option: str) -> list[int]:

@@ -35,12 +35,11 @@ from ..text.detok import detokenize
 from ..text.forward import PIPELINES, STOPWORDS, ForwardPipeline, pipeline_of_model
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
-from .restorer import Restoration, Restorer, RestoreStats
+from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-GROUP_STEMS = 20_000  # stems per model call: memory stays bounded whatever the document sizes
 SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
 MAX_CAPITALIZED_SHARE = 0.05  # the stemmer lowercases every token
 MAX_STOPWORD_SHARE = 0.10  # stopwords were removed; English prose is about half stopwords

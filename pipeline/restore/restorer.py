@@ -24,8 +24,9 @@ from .joint_decode import StemOptions, joint_decode
 from .lexicon import LEXICON_FILE, Lexicon
 from .ngram import NgramLM
 from .repair import WindowDraft, repair_document
-from .words import WordChoice, choose_words, form_counts_of_restorations
+from .words import ContextSample, Weighed, WordChoice, choose_words, sample_context
 
+GROUP_STEMS = 20_000  # stems per model call (`restore_in_groups`, `destem restore`): memory stays bounded
 TOP_FORMS = 8  # ranked form candidates read off the model per stem
 TOP_GAPS = 6  # gap candidates per stem for the language model to choose among
 LM_FORMS = 3  # word forms per stem for the language model to choose among
@@ -158,11 +159,47 @@ class Restorer:
         return [self._assemble(stems, parts, markdown, constrained, explain, pipeline)
                 for stems, parts in zip(stem_lists, per_doc)]
 
-    def words(self, stems: list[str], context: list[str] | None = None, top: int = 1) -> list[WordChoice]:
+    def words(self, stems: list[str], context: list[str] | None = None, top: int = 1, max_stems: int | None = None,
+              progress=None, lists: list[list[str]] | None = None) -> list[WordChoice]:
         """A word for each stem of a keyword list; with `context` (stemmed documents the terms came
-        from), the form that the restorations of the context use most (see `words.choose_words`)."""
-        counts = form_counts_of_restorations(context, self.restore(context)) if context else None
+        from), the form that the restorer weighs most there (see `context_sample` and
+        `words.choose_words`). `lists`: the keyword lists the stems make up (default: one list)."""
+        counts = self.context_sample(lists or [stems], context, max_stems, progress).counts if context else None
         return choose_words(stems, self.lexicon, counts, top)
+
+    def context_sample(self, lists: list[list[str]], context: list[str], max_stems: int | None = None,
+                       progress=None) -> ContextSample:
+        """The forms weighed for the listed stems in the context (`ContextSample.counts`, `words.form_weights`):
+        of all of it restored, or with `max_stems`, of the windows that `words.sample_context` restores, at
+        most `max_stems` stems, cut as this model cuts them. `progress` (a tqdm bar over stems, or None)
+        advances as the restoring goes."""
+        def restore(pieces: list[str]) -> list[Weighed]:
+            return [[(s.word, s.word_alternatives) for s in r.explanation.stems]
+                    for r in self.restore_in_groups(pieces, progress=progress, explain=True)]
+
+        if max_stems is None:
+            return ContextSample.whole(context, [s for terms in lists for s in terms], restore)
+        return sample_context(context, lists, restore, max_stems, self.max_stems, progress=progress)
+
+    def restore_in_groups(self, documents: list[str], group_stems: int = GROUP_STEMS, **options) -> list[Restoration]:
+        """`restore_documents`, a group of documents of at most `group_stems` stems at a time (a longer
+        document alone, in pieces: `restore_long_document`), so that memory stays bounded."""
+        restorations: list[Restoration] = []
+        group: list[str] = []
+        size = 0
+        for document in [*documents, None]:
+            stems = len(document.split()) if document is not None else 0
+            if group and (document is None or size + stems > group_stems):
+                restorations += self.restore_documents(group, **options)
+                group, size = [], 0
+            if document is None:
+                break
+            if stems > group_stems:
+                restorations.append(self.restore_long_document(document.split(), group_stems, **options))
+            else:
+                group.append(document)
+                size += stems
+        return restorations
 
     def restore_long_document(self, stems: list[str], piece_stems: int, **options) -> Restoration:
         """One document restored in pieces of whole sentences (at most `piece_stems` stems each), so
