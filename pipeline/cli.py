@@ -117,7 +117,8 @@ def add_markdown_option(parser, help_text: str) -> None:
     parser.add_argument("--markdown", action="store_true", help=help_text)
 
 
-PIPELINE_NAMES = ("destem", "snowball")  # forward.PIPELINES' keys, here so that --help needs no import
+# forward.PIPELINES' keys, here so that --help needs no import
+PIPELINE_NAMES = ("destem", "snowball", "isalpha", "letters")
 DEFAULT_CONTEXT_STEMS = 100_000  # words.DEFAULT_CONTEXT_STEMS, here for the same reason
 
 
@@ -415,16 +416,16 @@ def cmd_detect(args) -> int:
     tokens and listed with their counts.
     """
     from .text.detect import detect_documents
-    from .text.forward import pipeline_of_model
+    from .text.forward import model_inputs, pipeline_of_model
     from .text.textio import read_text, split_lines
 
-    model = pipeline_of_model(model_folder(args))
+    model, inputs = pipeline_of_model(model_folder(args)), model_inputs(model_folder(args))
     for path in args.files:
         found = detect_documents(split_lines(read_text(path, args.errors)))
         if args.json:
-            print(json.dumps({"file": path} | found.to_json(model), ensure_ascii=False))
+            print(json.dumps({"file": path} | found.to_json(model, inputs), ensure_ascii=False))
             continue
-        restorable = found.restorable_as(model)
+        restorable = found.restorable_as(model, inputs)
         verdict = ("the model's pipeline" if found.matches(model) else
                    f"restore handles it (--pipeline {restorable})" if restorable else
                    f"not the model's ({model.describe()})")
@@ -432,7 +433,7 @@ def cmd_detect(args) -> int:
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
-        for loss in [] if restorable else found.losses(model):
+        for loss in found.losses(model, inputs):
             print(f"  restoring: {loss}")
         for tell, count in found.evidence.items():
             print(f"  {count:>7,}  {tell}")
@@ -713,6 +714,9 @@ def add_data_build(data) -> None:
     p.add_argument("--max-stems", type=int, default=96, help="window size limit in stems (default: 96)")
     p.add_argument("--valid-fraction", type=float, default=0.01, help="share of articles for validation")
     p.add_argument("--seed", type=int, default=0, help="seed of the article split")
+    p.add_argument("--inputs", default="destem", metavar="NAME:SHARE,...",
+                   help="the pipelines that stem the documents and their shares, e.g. destem:0.5,isalpha:0.25,"
+                        "letters:0.25 (default: destem); each document is stemmed by one of them")
     p.add_argument("--num-proc", type=int, default=2, help="worker processes (default: 2)")
 
 
@@ -722,10 +726,12 @@ def cmd_data_build(args) -> int:
     Stem prose in the corpus format (# Title, ## Heading, a paragraph a line) or plain text, and save aligned
     windows with train/validation splits.
     """
-    from .text.pairs import PairConfig, build_pairs
+    from .text.pairs import PairConfig, build_pairs, parse_inputs
 
     start = time.time()
-    config = PairConfig(max_stems=args.max_stems, valid_fraction=args.valid_fraction, seed=args.seed)
+    config = PairConfig(max_stems=args.max_stems, valid_fraction=args.valid_fraction, seed=args.seed,
+                        inputs=args.inputs)
+    parse_inputs(config.inputs)  # refused before any work
     splits = build_pairs(args.corpus, args.out, config, num_proc=args.num_proc)
     minutes = (time.time() - start) / 60
     counts = ", ".join(f"{name}: {len(ds):,} windows" for name, ds in splits.items())

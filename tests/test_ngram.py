@@ -124,6 +124,37 @@ def test_save_and_load_give_the_same_scores(tmp_path, order):
     assert NgramLM.load(str(tmp_path / "elsewhere")) is None
 
 
+DOMAIN = [["you", "sat", "down"], ["you", "sat", "down"], ["the", "cat", "sat", "down"]]
+
+
+@pytest.mark.parametrize("order", [3, 4])
+def test_merging_a_corpus_adds_its_words_and_ngrams_at_its_share(order):
+    base = build(WINDOWS, min_word_count=1, min_ngram_count=1, order=order)
+    merged = base.merged(lambda: iter(DOMAIN), share=0.5, min_word_count=1, min_ngram_count=1)
+    assert merged.vocab == base.vocab and merged.added == ["down", "you"]  # the base words keep their ids
+    assert merged.word_ids(["cat", "down", "you"]) == [base.word_id("cat"), len(base.vocab), len(base.vocab) + 1]
+    # the corpus's 13 unigrams (3 <s>, 10 words) weigh as the base's 12: the base's scaled up by 13/12, rounded
+    assert merged.total == pytest.approx(2 * 13, abs=1)
+    assert log_prob(merged, "<s>", "<s>", "you") > log_prob(base, "<s>", "<s>", "you")
+    # where the corpus is silent the base's n-grams still count: "a cat sat" was only in the base
+    assert log_prob(merged, "a", "cat", "sat") == log_prob(base, "a", "cat", "sat")
+    slight = base.merged(lambda: iter(DOMAIN), share=0.01, min_word_count=1, min_ngram_count=1)
+    assert log_prob(slight, "the", "cat", "ran") == pytest.approx(log_prob(base, "the", "cat", "ran"), abs=0.05)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        base.merged(lambda: iter(DOMAIN), share=1.0)
+
+
+def test_a_merged_lm_survives_save_and_load(tmp_path):
+    merged = build(WINDOWS, min_word_count=1, min_ngram_count=1).merged(lambda: iter(DOMAIN), share=0.3,
+                                                                         min_word_count=1, min_ngram_count=1)
+    merged.save(str(tmp_path))
+    loaded = NgramLM.read(str(tmp_path))
+    assert loaded.added == merged.added
+    for context in (("<s>", "you"), ("you", "sat"), ("the", "cat")):
+        for word in ("down", "sat", "ran", "you"):
+            assert log_prob(loaded, *context, word) == pytest.approx(log_prob(merged, *context, word))
+
+
 def test_window_words_are_lowercased_with_gaps_and_without_paragraph_marks():
     assert window_words(["Trotsky", "founded", "army"], ["¶ The", "", "the Red"], "") == \
         ["the", "trotsky", "founded", "the", "red", "army"]

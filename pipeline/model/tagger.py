@@ -46,6 +46,9 @@ CONFIG_DEFAULTS = {
     "lm_weight": 0.0,  # weight of the word n-gram LM (ngram.npz) when restoring; 0: tagger alone
     "lm_word_bonus": 0.0,  # LM score added per word written, against its taste for short output
     "encoder_type": "bert",  # a key of ENCODERS
+    # the input pipelines (`forward.PIPELINES` names) the model was trained on: "destem" (the pipeline
+    # named by "pipeline"), and its variants that keep fewer tokens ("isalpha", "letters")
+    "inputs": ["destem"],
     "pad_token_id": 0,
     "bos_token_id": 1,
     "eos_token_id": 2,

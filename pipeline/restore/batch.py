@@ -32,7 +32,7 @@ from ..model.locate import locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
-from ..text.forward import PIPELINES, STOPWORDS, ForwardPipeline, pipeline_of_model
+from ..text.forward import PIPELINES, STOPWORDS, ForwardPipeline, model_inputs, pipeline_of_model
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
@@ -361,7 +361,7 @@ class BatchRestore:
         self.progress = progress  # a tqdm bar over stems, or None
         self.totals = RunTotals(precision="bf16" if use_bf16(pick_device(options.device), options.precision)
                                 else "fp32")
-        self._model_pipeline: ForwardPipeline | None = None
+        self._model_pipeline: tuple[ForwardPipeline, tuple[str, ...]] | None = None  # and its inputs
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
         self._exit = ExitStack()
         self.page = None  # the --html page, open while the run lasts
@@ -471,26 +471,28 @@ class BatchRestore:
             return self.options.pipeline
         if self._model_pipeline is None:
             try:
-                self._model_pipeline = pipeline_of_model(locate_model(self.options.model_dir))
+                model_dir = locate_model(self.options.model_dir)
+                self._model_pipeline = (pipeline_of_model(model_dir), model_inputs(model_dir))
             except FileNotFoundError as e:
                 raise InputError(f"{e} (pass --model DIR)") from None
-        model = self._model_pipeline
+        model, inputs = self._model_pipeline
         found = detect_documents(documents, expected=model)
         if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
             return "destem"
         name = "<stdin>" if source == "-" else source
-        supported = found.restorable_as(model)
+        supported = found.restorable_as(model, inputs)
         if supported:
+            losses = found.losses(model, inputs)
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence "
-                  f"{found.confidence:.2f}); restored and round-trip checked as such (--pipeline {supported})",
-                  file=sys.stderr)
+                  f"{found.confidence:.2f}); restored and round-trip checked as such (--pipeline {supported})"
+                  + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
             return supported
         if found.stemmer == "none" and not found.dropped():
             what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
                     f"through `destem stem` first if it is plain English")
         else:
             # what cannot come back: punctuation, numbers, short words dropped; another list's words; another stemmer
-            losses = found.losses(model)
+            losses = found.losses(model, inputs)
             what = (f"input looks made by another pipeline (found: {found.describe()}; the model inverts "
                     f"{model.describe()}); restoring anyway, "
                     + ("but " + "; ".join(losses) if losses else "expect a poor restoration"))

@@ -71,8 +71,12 @@ def fourgram_key(t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> 
 class NgramLM:
     def __init__(self, vocab: list[str], unigrams: np.ndarray, bigram_keys: np.ndarray, bigram_counts: np.ndarray,
                  trigram_keys: np.ndarray, trigram_counts: np.ndarray,
-                 fourgram_keys: np.ndarray | None = None, fourgram_counts: np.ndarray | None = None):
+                 fourgram_keys: np.ndarray | None = None, fourgram_counts: np.ndarray | None = None,
+                 added: list[str] | None = None):
         self.vocab = vocab  # "<unk>", "<s>", then the words in sorted order (see build)
+        # words that a merged corpus brought (`merged`), sorted, with the ids after the vocabulary's: the
+        # 4-gram keys hash the ids, so the first words keep theirs
+        self.added = added or []
         self.unigrams = unigrams.astype(np.float64)
         self.total = float(unigrams.sum())
         self.bigram_keys, self.bigram_counts = bigram_keys, bigram_counts.astype(np.float64)
@@ -125,7 +129,58 @@ class NgramLM:
         at = bisect_left(self.vocab, word, 2)
         if at < len(self.vocab) and self.vocab[at] == word:
             return at
+        at = bisect_left(self.added, word)
+        if at < len(self.added) and self.added[at] == word:
+            return len(self.vocab) + at
         return BOS if word == "<s>" else UNK
+
+    @property
+    def words(self) -> int:
+        """Words the model knows (and <unk>, <s>)."""
+        return len(self.vocab) + len(self.added)
+
+    def merged(self, read_windows, share: float, min_word_count: int = 2, min_ngram_count: int = 2) -> NgramLM:
+        """This model with the counts of another corpus added: `read_windows()` as in `build` (called
+        twice), its counts scaled so that they are `share` of the merged model's words. Stupid backoff
+        reads counts, so the merged model's scores lean towards the corpus as much as `share` says:
+        a domain's n-grams where this model has few, this model's where the corpus is silent."""
+        if not 0 < share < 1:
+            raise ValueError(f"share must be between 0 and 1, not {share}")
+        word_counts = Counter()
+        for words in read_windows():
+            word_counts.update(words)
+        added = sorted(set(self.added) | {w for w, c in word_counts.items() if c >= min_word_count
+                                           and self.word_id(w) == UNK and w != "<s>"})
+        if len(self.vocab) + len(added) >= 1 << BITS:
+            raise ValueError(f"vocabulary of {len(self.vocab) + len(added):,} words is over the {1 << BITS:,} "
+                             "a key can hold")
+        old_added = {w: len(self.vocab) + i for i, w in enumerate(self.added)}
+        if old_added and any(old_added[w] != len(self.vocab) + i for i, w in enumerate(added) if w in old_added):
+            raise ValueError("a merged model is merged again only with words it has already")
+        merged_lm = NgramLM(self.vocab, np.zeros(0), self.bigram_keys[:0], self.bigram_counts[:0],
+                            self.trigram_keys[:0], self.trigram_counts[:0], added=added)
+        parts: dict[str, list[np.ndarray]] = {"uni": [], "bi": [], "tri": [], "four": []}
+        for words in read_windows():
+            seq = np.array([BOS, BOS] + merged_lm.word_ids(words), dtype=np.int64)
+            parts["uni"].append(seq[1:])
+            parts["bi"].append(pack(seq[:-1], seq[1:]))
+            parts["tri"].append(pack(seq[:-2], seq[1:-1], seq[2:]))
+            if self.fourgram_keys is not None:
+                parts["four"].append(fourgram_key(seq[:-3], seq[1:-2], seq[2:-1], seq[3:]))
+        corpus_unigrams = np.bincount(np.concatenate(parts["uni"]) if parts["uni"] else np.zeros(0, np.int64),
+                                      minlength=merged_lm.words).astype(np.float64)
+        weight = share * self.total / ((1 - share) * max(corpus_unigrams.sum(), 1.0))
+        # counts are whole numbers: the smaller side is scaled up, so that rounding moves no count much
+        scales = (1.0, weight) if weight >= 1 else (1 / weight, 1.0)
+        unigrams = np.zeros(merged_lm.words)
+        unigrams[: len(self.unigrams)] = np.rint(self.unigrams * scales[0])
+        unigrams += np.rint(corpus_unigrams * scales[1])
+        counted = {name: _count(parts[name], min_ngram_count) for name in ("bi", "tri", "four")}
+        bigrams = _add_counts((self.bigram_keys, self.bigram_counts), counted["bi"], scales)
+        trigrams = _add_counts((self.trigram_keys, self.trigram_counts), counted["tri"], scales)
+        four = ((None, None) if self.fourgram_keys is None else
+                _add_counts((self.fourgram_keys, self.fourgram_counts), counted["four"], scales))
+        return NgramLM(self.vocab, unigrams, *bigrams, *trigrams, *four, added=added)
 
     def log_probs(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Stupid-backoff log scores of words `w` after contexts (`t`, `u`, `v`), element-wise
@@ -155,7 +210,8 @@ class NgramLM:
 
     def save(self, folder: str) -> None:
         with atomic_write(os.path.join(folder, NGRAM_FILE), "wb") as f:  # a file: np.savez adds .npz to a name
-            np.savez_compressed(f, vocab=np.array("\n".join(self.vocab)), unigrams=self.unigrams.astype(np.int64),
+            np.savez_compressed(f, vocab=np.array("\n".join(self.vocab)), unigrams=_narrow(self.unigrams),
+                                **({"added": np.array("\n".join(self.added))} if self.added else {}),
                                 bigram_keys=_deltas(self.bigram_keys), bigram_counts=_narrow(self.bigram_counts),
                                 trigram_keys=_deltas(self.trigram_keys), trigram_counts=_narrow(self.trigram_counts),
                                 **({} if self.fourgram_keys is None else
@@ -177,7 +233,8 @@ class NgramLM:
             fourgrams = ((np.cumsum(data["fourgram_keys"], dtype=np.int64), data["fourgram_counts"])
                          if "fourgram_keys" in data else (None, None))
             return cls(data["vocab"].item().split("\n"), data["unigrams"], np.cumsum(data["bigram_keys"]),
-                       data["bigram_counts"], np.cumsum(data["trigram_keys"]), data["trigram_counts"], *fourgrams)
+                       data["bigram_counts"], np.cumsum(data["trigram_keys"]), data["trigram_counts"], *fourgrams,
+                       added=data["added"].item().split("\n") if "added" in data else None)
 
 
 _PREFETCHED: dict[str, Future] = {}
@@ -207,6 +264,15 @@ def _count(parts: list[np.ndarray], min_count: int) -> tuple[np.ndarray, np.ndar
     keys, counts = np.unique(np.concatenate(parts) if parts else np.zeros(0, np.int64), return_counts=True)
     keep = counts >= min_count
     return keys[keep], counts[keep]
+
+
+def _add_counts(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray],
+                scales: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The union of two (sorted keys, counts), each side's counts scaled by its scale (scales of at least
+    1, rounded: counts are saved as whole numbers) and added where a key is in both."""
+    merged, inverse = np.unique(np.concatenate([first[0], second[0]]), return_inverse=True)
+    counts = np.concatenate([np.rint(first[1] * scales[0]), np.rint(second[1].astype(np.float64) * scales[1])])
+    return merged, np.bincount(inverse, weights=counts, minlength=len(merged))
 
 
 def _lookup(keys: np.ndarray, counts: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -258,16 +324,25 @@ def _narrow(counts: np.ndarray) -> np.ndarray:
     return counts.astype(np.uint32 if counts.max(initial=0) < 2**32 else np.int64)
 
 
-def lm_from_pairs(train, min_word_count: int = 2, min_ngram_count: int = 2, order: int = DEFAULT_ORDER) -> NgramLM:
-    """The language model of a `datasets` split of pair windows (their target words)."""
+def pair_windows(train):
+    """`read_windows` of a `datasets` split of pair windows: each window's lowercased target words. Windows
+    of input pipelines that drop punctuation and numbers (`input` other than "destem") lack words of the
+    text, so they are left out."""
     from tqdm import tqdm
 
-    columns = train.select_columns(["words", "gaps", "tail"])
+    columns = train.select_columns([c for c in ("words", "gaps", "tail", "input") if c in train.column_names])
 
     def read_windows():
         with tqdm(total=len(columns), desc="language model", unit=" windows", mininterval=5) as bar:
             for batch in columns.iter(batch_size=2000):
                 bar.update(len(batch["words"]))
-                yield from map(window_words, batch["words"], batch["gaps"], batch["tail"])
+                inputs = batch.get("input") or ["destem"] * len(batch["words"])
+                yield from (window_words(words, gaps, tail) for words, gaps, tail, name
+                            in zip(batch["words"], batch["gaps"], batch["tail"], inputs) if name == "destem")
 
-    return NgramLM.build(read_windows, min_word_count, min_ngram_count, order)
+    return read_windows
+
+
+def lm_from_pairs(train, min_word_count: int = 2, min_ngram_count: int = 2, order: int = DEFAULT_ORDER) -> NgramLM:
+    """The language model of a `datasets` split of pair windows (their target words)."""
+    return NgramLM.build(pair_windows(train), min_word_count, min_ngram_count, order)

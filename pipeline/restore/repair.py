@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ..model.labels import TITLE, apply_case, case_of
 from ..text.align import PARAGRAPH
 from ..text.detok import GLUE, PILCROW_WORD, SPACE
-from ..text.forward import DEFAULT_PIPELINE
+from ..text.forward import DEFAULT_PIPELINE, ForwardPipeline
 from .constraints import is_allowed_form
 
 # stopwords that Punkt's English parameters read as sentence starters; stemming drops them
@@ -55,10 +55,10 @@ def first_mismatch(got: list[str], want: list[str]) -> int | None:
 
 
 def repair_document(drafts: list[WindowDraft], stems_of: Callable[[list[str]], list[str]],
-                    stemmer: str = DEFAULT_PIPELINE.stemmer) -> int:
+                    pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> int:
     """Edit `drafts` in place until the document stems back (or no edit helps); returns the
     number of edits made. `stems_of(tokens)` renders tokens and runs the input's forward pipeline,
-    whose stemmer is `stemmer`."""
+    `pipeline`."""
     source = [s for d in drafts for s in d.stems]
     starts, total = [], 0
     for draft in drafts:
@@ -72,13 +72,13 @@ def repair_document(drafts: list[WindowDraft], stems_of: Callable[[list[str]], l
         w = max(i for i, s in enumerate(starts) if s <= k) if k < total else len(drafts) - 1
         lo, hi = max(0, w - 1), min(len(drafts), w + 2)  # the window and its neighbours
         local = drafts[lo:hi]
-        if not _improve(local, k - starts[lo], stems_of, stemmer):
+        if not _improve(local, k - starts[lo], stems_of, pipeline):
             break
         edits += 1
     return edits
 
 
-def _improve(local: list[WindowDraft], k: int, stems_of, stemmer: str) -> bool:
+def _improve(local: list[WindowDraft], k: int, stems_of, pipeline: ForwardPipeline) -> bool:
     """Apply the first edit that moves the first mismatch of `local` past stem `k`."""
     source = [s for d in local for s in d.stems]
     slots = [(d, i) for d in local for i in range(len(d.stems))]
@@ -87,7 +87,7 @@ def _improve(local: list[WindowDraft], k: int, stems_of, stemmer: str) -> bool:
         got = first_mismatch(stems_of([t for d in local for t in d.tokens()]), source)
         return got is None or got > k
 
-    for edit in _edits(slots, k, stemmer):
+    for edit in _edits(slots, k, pipeline):
         undo = edit()
         if better():
             return True
@@ -95,7 +95,7 @@ def _improve(local: list[WindowDraft], k: int, stems_of, stemmer: str) -> bool:
     return False
 
 
-def _edits(slots, k, stemmer: str):
+def _edits(slots, k, pipeline: ForwardPipeline):
     """Candidate edits near stem k, most conservative first; each returns its undo."""
     for j in (k, k - 1, k + 1):
         if 0 <= j < len(slots):
@@ -103,7 +103,7 @@ def _edits(slots, k, stemmer: str):
             case = case_of(draft.words[i])
             for form in draft.alternatives[i]:
                 cased = apply_case(form, case)
-                if cased != draft.words[i] and is_allowed_form(draft.stems[i], form, stemmer):
+                if cased != draft.words[i] and is_allowed_form(draft.stems[i], form, pipeline):
                     yield _set(draft.words, i, cased)
     for j in (k, k - 1, k + 1):  # the case: NLTK's Porter keeps "news" and "sky" whole, not "News", "Sky"
         if 0 <= j < len(slots):
@@ -125,6 +125,9 @@ def _edits(slots, k, stemmer: str):
     for j in (k, k + 1):
         if 0 <= j < len(slots):
             draft, i = slots[j]
+            words = [w for w in draft.gaps[i] if w.isalpha() or w == PARAGRAPH]
+            if words != draft.gaps[i]:  # the gap's punctuation (restored in punctuation-free input) dropped
+                yield _set(draft.gaps, i, words)
             if draft.gaps[i]:
                 yield _set(draft.gaps, i, [])
 

@@ -15,7 +15,14 @@ from ..model.tagger import Tagger
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
-from ..text.forward import DEFAULT_PIPELINE, RESTORABLE_STEMMERS, ForwardPipeline, restorable_input, stem_token
+from ..text.forward import (
+    DEFAULT_PIPELINE,
+    PIPELINES,
+    RESTORABLE_STEMMERS,
+    ForwardPipeline,
+    restorable_input,
+    stem_token,
+)
 from ..text.windows import DEFAULT_MAX_STEMS, window_bounds
 from .confidence import ConfidenceCalibration, local_scores
 from .constraints import choose_form, is_allowed_form
@@ -134,18 +141,20 @@ class Restorer:
         """Restorations in order; with `explain`, each holds the probability of every choice (the
         text is the same either way). `pipeline` made the input: the model's, or one that differs only
         in a stemmer of RESTORABLE_STEMMERS, whose stems the words are chosen for and checked with."""
-        if not restorable_input(pipeline, DEFAULT_PIPELINE):
+        if not restorable_input(pipeline, DEFAULT_PIPELINE, tuple(self.model.config.inputs)):
             raise ValueError(f"input made by {pipeline.describe()}: this model restores "
-                             f"{DEFAULT_PIPELINE.describe()}, or the same with another of {RESTORABLE_STEMMERS}")
+                             f"{DEFAULT_PIPELINE.describe()}, or the same with another of {RESTORABLE_STEMMERS}"
+                             + "".join(f", or {PIPELINES[n].describe()}" for n in self.model.config.inputs
+                                       if n in PIPELINES and n != "destem"))
         stem_lists = [doc.split() for doc in documents]
         windows = [(d, s, e) for d, stems in enumerate(stem_lists) for s, e in window_bounds(stems, self.max_stems)]
         # the tagger reads Porter stems, as it was trained: another stemmer's stems are read as the Porter stem
         # of their commonest form ("generous" as "gener"), while the words are chosen for the input's own
         model_stems = stem_lists if pipeline.stemmer == DEFAULT_PIPELINE.stemmer else [
-            [self._porter_stem_of(stem, pipeline.stemmer) for stem in stems] for stems in stem_lists]
+            [self._porter_stem_of(stem, pipeline) for stem in stems] for stems in stem_lists]
         predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens, progress)
         forms_needed = self.uses_lm or explain
-        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline.stemmer,
+        drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline,
                                       model_stems[d][s:e])
                    for (d, s, e), prediction in zip(windows, predicted)]
         options = [self._stem_options(p, forms) for p, (_, _, forms) in zip(predicted, drafted)] if forms_needed else []
@@ -263,19 +272,19 @@ class Restorer:
                 for row, n in enumerate(lengths)]
 
     def _draft_window(self, stems: list[str], prediction: WindowPrediction, constrained: bool, options: bool,
-                      stemmer: str, model_stems: list[str]):
+                      pipeline: ForwardPipeline, model_stems: list[str]):
         """A window's draft with lowercase words (cased once the LM has chosen), its stats, and
         (with `options`) the forms the LM may choose among per stem. The model's edits apply to the
-        stems it read (`model_stems`); the words must stem to the input's `stems` by `stemmer`."""
+        stems it read (`model_stems`); the words must stem to the input's `stems` by `pipeline`."""
         stats = RestoreStats(stems=len(stems))
         draft = WindowDraft(stems, [], [self.gap_labels[g] for g in prediction.gaps], [])
         forms_per_stem = []  # per stem: (lowercase form, log-prob), for the language model
         for stem, model_stem, ranked, log_probs in zip(stems, model_stems, prediction.forms,
                                                        prediction.form_log_probs):
             candidates = [apply_edit(model_stem, self.form_labels[j]) for j in ranked]
-            lexicon_forms = [f.lower() for f in self._lexicon_candidates(stem, stemmer)]
+            lexicon_forms = [f.lower() for f in self._lexicon_candidates(stem, pipeline)]
             if constrained:
-                form, from_model = choose_form(stem, candidates, lexicon_forms, stemmer)
+                form, from_model = choose_form(stem, candidates, lexicon_forms, pipeline)
                 stats.model_forms += from_model
                 stats.lexicon_forms += not from_model
             else:
@@ -285,31 +294,31 @@ class Restorer:
             draft.alternatives.append(list(dict.fromkeys(candidates + lexicon_forms)))
             if options:
                 forms_per_stem.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained,
-                                                     stemmer))
+                                                     pipeline))
         return draft, stats, forms_per_stem
 
-    def _lexicon_candidates(self, stem: str, stemmer: str) -> list[str]:
+    def _lexicon_candidates(self, stem: str, pipeline: ForwardPipeline) -> list[str]:
         """The lexicon's forms for a stem of `stemmer`, most frequent first. The lexicon is keyed by Porter
         stems; another stemmer's stem of a word is mostly its Porter stem, or has it as its own Porter
         stem ("generous" of "generously", both "gener"), so both entries are read, and the forms that do
         not stem back to `stem` left out."""
-        if stemmer == DEFAULT_PIPELINE.stemmer:
+        if pipeline.stemmer == DEFAULT_PIPELINE.stemmer:
             return self.lexicon.candidates(stem)
         counts = self.lexicon.variants(stem_token(stem)) | self.lexicon.variants(stem)
         return [form for form in sorted(counts, key=counts.__getitem__, reverse=True)
-                if is_allowed_form(stem, form.lower(), stemmer)]
+                if is_allowed_form(stem, form.lower(), pipeline)]
 
-    def _porter_stem_of(self, stem: str, stemmer: str) -> str:
+    def _porter_stem_of(self, stem: str, pipeline: ForwardPipeline) -> str:
         """What the tagger reads for a stem of another stemmer: the Porter stem of its commonest form that
         the lexicon knows, else the stem itself."""
-        key = (stem, stemmer)
+        key = (stem, pipeline.stemmer)
         if key not in self._porter_stems:
-            forms = self._lexicon_candidates(stem, stemmer)
+            forms = self._lexicon_candidates(stem, pipeline)
             self._porter_stems[key] = stem_token(forms[0].lower()) if forms else stem
         return self._porter_stems[key]
 
     def _lm_forms(self, stem, chosen, candidates, log_probs, lexicon_forms, constrained,
-                  stemmer: str) -> list[tuple[str, float]]:
+                  pipeline: ForwardPipeline) -> list[tuple[str, float]]:
         """The forms the language model may pick for a stem, with the model's log-probs: the chosen
         form and the model's other allowed forms that the lexicon knows (invented words stay out).
         The chosen form ranks first among them: it is the first allowed one the lexicon knows, so the
@@ -319,7 +328,7 @@ class Restorer:
         known = set(lexicon_forms)
         forms: dict[str, float] = {}
         for form, log_prob in zip(candidates, log_probs):
-            if form == chosen or (constrained and form in known and is_allowed_form(stem, form, stemmer)):
+            if form == chosen or (constrained and form in known and is_allowed_form(stem, form, pipeline)):
                 forms.setdefault(form, log_prob)
                 if len(forms) == LM_FORMS:
                     break
@@ -384,7 +393,7 @@ class Restorer:
         roundtrip_ok = pipeline.stem_text(text) == " ".join(stems)
         if not roundtrip_ok and constrained:
             stats.repairs += repair_document(drafts, lambda tokens: pipeline.stem_text(render(tokens)).split(),
-                                             pipeline.stemmer)
+                                             pipeline)
             text = render([t for d in drafts for t in d.tokens()])
             roundtrip_ok = pipeline.stem_text(text) == " ".join(stems)
         stats.roundtrip_failures += not roundtrip_ok

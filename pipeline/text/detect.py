@@ -38,6 +38,7 @@ list: "unknown", with those words named (`stopwords_kept`).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -78,6 +79,9 @@ LEMMAS = "wordnet-lemmas"  # NLTK's WordNetLemmatizer().lemmatize, as nouns (its
 DETECT_STEMMERS = (*STEMMERS, LEMMAS)  # the stemmers detect names
 VARIANTS = ("treebank", "alpha", "alpha3")  # the tokens the rates were measured on (the module's docstring)
 KEPT, DROPPED = "kept", "dropped"  # punctuation, numbers, short words
+# what a pipeline dropped -> which tokens it kept (ForwardPipeline.keep), where restoring knows that pipeline
+KEEP_OF_DROPPED = {(): "all", ("punctuation", "numbers"): "isalpha",
+                   ("punctuation", "numbers", "short words"): "letters-3"}
 # Punctuation, numbers, short words: thresholds set by what 300 training articles (wiki-01 from article 3,000) show
 # through each pipeline of pipeline/lab/wild_pipelines.py, alone and in runs of 5 (`detect_wild_bar --filters`,
 # eval/results/detect/wild-filters-wiki01.json). Where punctuation is dropped, so were the numbers and often the
@@ -299,12 +303,16 @@ class Detection:
         return (self.stemmer == pipeline.stemmer and self.stopwords == pipeline.stopwords
                 and self.lowercased == pipeline.lowercase and self.tokens != "other" and not self.dropped())
 
-    def restorable_as(self, model: ForwardPipeline) -> str | None:
-        """The name in forward.PIPELINES that a model inverting `model` restores this input as (round trip
-        included): destem's own pipeline, or the same with Snowball's stems; None for another pipeline."""
-        if self.tokens == "other" or self.dropped():
+    def restorable_as(self, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> str | None:
+        """The name in forward.PIPELINES that a model inverting `model`, trained on the input pipelines
+        `inputs`, restores this input as (round trip included): destem's own pipeline, the same with
+        Snowball's stems, or with punctuation and numbers dropped (the isalpha line) and short words too
+        (letters only); None for another pipeline."""
+        keep = KEEP_OF_DROPPED.get(tuple(self.dropped()))
+        if self.tokens == "other" or keep is None:
             return None
-        names = [name for name, p in PIPELINES.items() if p == self.as_pipeline() and restorable_input(p, model)]
+        found = dataclasses.replace(self.as_pipeline(), keep=keep)
+        names = [name for name, p in PIPELINES.items() if p == found and restorable_input(p, model, inputs)]
         return names[0] if names else None
 
     def confidence_against(self, pipeline: ForwardPipeline) -> float:
@@ -334,11 +342,14 @@ class Detection:
                              + " dropped")
         return found + (", not NLTK Treebank tokens" if self.tokens == "other" else "")
 
-    def losses(self, model: ForwardPipeline) -> list[str]:
-        """What restoring this input with a model that inverts `model` cannot bring back, a clause each."""
+    def losses(self, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> list[str]:
+        """What restoring this input with a model that inverts `model` (trained on the input pipelines
+        `inputs`) cannot bring back, a clause each."""
         lost = []
         if self.punctuation == DROPPED:
-            lost.append("no punctuation in the input: the restoration will have no punctuation or sentence breaks")
+            lost.append("no punctuation in the input: punctuation and sentence breaks are the model's guesses"
+                        if self.restorable_as(model, inputs) else
+                        "no punctuation in the input: the restoration will have no punctuation or sentence breaks")
         if self.numbers == DROPPED:
             lost.append("numbers were dropped: they cannot come back")
         if self.short_words == DROPPED:
@@ -363,14 +374,14 @@ class Detection:
             lost.append(f"{what}: the model reads {model.stemmer} stems, expect a poor restoration")
         return lost
 
-    def to_json(self, model: ForwardPipeline) -> dict:
+    def to_json(self, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> dict:
         return {"stemmer": self.stemmer, "stopwords": self.stopwords, "lowercased": self.lowercased,
                 "tokens": self.tokens, "matches_model": self.matches(model), "model_pipeline": model.describe(),
                 "confidence": round(self.confidence, 4), "stemmer_confidence": round(self.stemmer_confidence, 4),
                 "stopwords_confidence": round(self.stopwords_confidence, 4), "tokens_read": self.tokens_read,
                 "punctuation": self.punctuation, "numbers": self.numbers, "short_words": self.short_words,
                 "stopwords_kept": self.stopwords_kept, "nearest_stopwords": self.nearest_stopwords or None,
-                "restorable_as": self.restorable_as(model), "losses": self.losses(model),
+                "restorable_as": self.restorable_as(model, inputs), "losses": self.losses(model, inputs),
                 "evidence": self.evidence}
 
 

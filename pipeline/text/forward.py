@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
@@ -122,6 +123,17 @@ def stem_text(text: str) -> str:
     return " ".join(stems_of_tokens(tokenize(text)))
 
 
+# Which tokens a pipeline stems: all of them (destem's), the tutorial line's `w.isalpha()` filter, or the
+# letters-only recipe (lowercase, every run of a-z a word, words under 3 letters dropped: R8, 20NG, WebKB)
+KEEPS = ("all", "isalpha", "letters-3")
+LETTER_RUN = re.compile("[a-z]+")
+
+
+def letter_words(text: str) -> list[str]:
+    """The letters-only recipe's words: `re.sub("[^a-z]", " ", text.lower()).split()`, under 3 letters dropped."""
+    return [w for w in LETTER_RUN.findall(text.lower()) if len(w) >= 3]
+
+
 STEMMERS = ("porter-nltk", "porter-martin", "porter-original", "snowball-english", "lancaster", "none")
 
 
@@ -158,6 +170,7 @@ class ForwardPipeline:
     stopwords: str = "nltk-179"  # a key of STOPWORD_LISTS
     stemmer: str = "porter-nltk"  # one of STEMMERS
     lowercase: bool = True
+    keep: str = "all"  # one of KEEPS: which tokens are stemmed; the others are dropped like stopwords
 
     @classmethod
     def from_config(cls, config: dict, source: str) -> ForwardPipeline:
@@ -167,7 +180,8 @@ class ForwardPipeline:
         unsupported = [f"{name} {value!r}" for name, value, allowed in (
             ("sentences", pipeline.sentences, ("punkt-english",)), ("tokens", pipeline.tokens, ("nltk-treebank",)),
             ("stopwords", pipeline.stopwords, tuple(STOPWORD_LISTS)), ("stemmer", pipeline.stemmer, STEMMERS),
-            ("lowercase", pipeline.lowercase, (True,) if pipeline.stemmer != "none" else (True, False)))
+            ("lowercase", pipeline.lowercase, (True,) if pipeline.stemmer != "none" else (True, False)),
+            ("keep", pipeline.keep, KEEPS))
             if value not in allowed]
         if unsupported:
             raise InputError(f"{source}: its pipeline has {', '.join(unsupported)}, which destem does not implement")
@@ -180,16 +194,25 @@ class ForwardPipeline:
     def describe(self) -> str:
         stopwords = "no stopwords removed" if self.stopwords == "none" else f"{self.stopwords} stopwords removed"
         stems = "not stemmed" if self.stemmer == "none" else f"{self.stemmer} stems"
-        return f"{stems}, {stopwords}" + ("" if self.lowercase else ", not lowercased")
+        kept = {"all": "", "isalpha": ", only alphabetic tokens (no punctuation or numbers)",
+                "letters-3": ", letters only, words under 3 letters dropped"}[self.keep]
+        return f"{stems}, {stopwords}{kept}" + ("" if self.lowercase else ", not lowercased")
 
     def stems_of_tokens(self, tokens: list[str]) -> list[str]:
-        if self == DEFAULT_PIPELINE:
-            return stems_of_tokens(tokens)  # its stemmer's cache is shared with the restorer's constraints
+        """The stems of Treebank tokens (of one word each, for "letters-3": its letter words)."""
+        if self.keep == "letters-3":
+            tokens = [w for t in tokens for w in letter_words(t)]
+        elif self.keep == "isalpha":
+            tokens = [t for t in tokens if t.isalpha()]
+        if dataclasses.replace(self, keep="all") == DEFAULT_PIPELINE:
+            # its stemmer's cache is shared with the restorer's constraints
+            return stems_of_tokens(tokens)
         stopwords, stem = STOPWORD_LISTS[self.stopwords], stemmer_function(self.stemmer, self.lowercase)
         return [stem(t) for t in tokens if t.lower() not in stopwords]
 
     def stem_text(self, text: str) -> str:
-        return " ".join(self.stems_of_tokens(tokenize(text)))
+        # the letters-only recipe reads the text, not tokens ("cannot" is one word to it, two Treebank tokens)
+        return " ".join(self.stems_of_tokens(letter_words(text) if self.keep == "letters-3" else tokenize(text)))
 
 
 DEFAULT_PIPELINE = ForwardPipeline()  # the pipeline above, which destem's models invert
@@ -197,13 +220,27 @@ DEFAULT_PIPELINE = ForwardPipeline()  # the pipeline above, which destem's model
 # most words, and the constraints, repairs and round trip run with the input's own stemmer.
 RESTORABLE_STEMMERS = ("porter-nltk", "snowball-english")
 # `destem stem --pipeline NAME` and `destem restore --pipeline NAME`: the pipelines restoring supports
-PIPELINES = {"destem": DEFAULT_PIPELINE, "snowball": ForwardPipeline(stemmer="snowball-english")}
+PIPELINES = {"destem": DEFAULT_PIPELINE, "snowball": ForwardPipeline(stemmer="snowball-english"),
+             "isalpha": ForwardPipeline(keep="isalpha"), "letters": ForwardPipeline(keep="letters-3")}
 
 
-def restorable_input(found: ForwardPipeline, model: ForwardPipeline) -> bool:
-    """Whether a model that inverts `model` restores input that `found` made, round trip included."""
+def restorable_input(found: ForwardPipeline, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> bool:
+    """Whether a model that inverts `model`, trained on the input pipelines `inputs` (config.json's "inputs"),
+    restores input that `found` made, round trip included: `model`'s pipeline, or the same with a stemmer
+    of RESTORABLE_STEMMERS, or one that keeps fewer tokens where the model was trained on it."""
+    if found.keep != "all":
+        trained = {PIPELINES[name].keep for name in inputs if name in PIPELINES}
+        return found.keep in trained and found == dataclasses.replace(model, keep=found.keep)
     return found.stemmer in RESTORABLE_STEMMERS and found == dataclasses.replace(model, stemmer=found.stemmer)
+
+
 MODEL_CONFIG_FILE = "config.json"
+
+
+def model_inputs(model_dir: str) -> tuple[str, ...]:
+    """The input pipelines a model folder was trained on (config.json's "inputs"; before it was named, "destem")."""
+    with open(os.path.join(model_dir, MODEL_CONFIG_FILE), encoding="utf-8") as f:
+        return tuple(json.load(f).get("inputs", ("destem",)))
 
 
 def pipeline_of_model(model_dir: str) -> ForwardPipeline:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .align import AlignedDocument, align_document
 from .documents import Document, expand_paths, read_documents
-from .forward import stem_text
+from .forward import PIPELINES, ForwardPipeline
 from .windows import DEFAULT_MAX_STEMS, window_bounds
 
 MERGE_LIMIT = 4  # a merged window holds at most this many windows' worth of stems
@@ -25,6 +25,41 @@ class PairConfig:
     max_stems: int = DEFAULT_MAX_STEMS  # window size limit, in stems
     valid_fraction: float = 0.01  # share of articles held out for validation
     seed: int = 0  # seeds the article split
+    # input pipelines (`forward.PIPELINES` names) and their shares of the documents, e.g. "destem:0.5,isalpha:0.5":
+    # a model that learns to restore several pipelines' stems sees each document stemmed by one of them
+    inputs: str = "destem"
+
+
+def parse_inputs(inputs: str) -> list[tuple[str, float]]:
+    """"destem:0.5,isalpha:0.25,letters:0.25" -> [(name, share), ...]; a name alone has share 1."""
+    parsed = []
+    for item in inputs.split(","):
+        name, _, share = item.strip().partition(":")
+        if name not in PIPELINES or PIPELINES[name].stemmer != "porter-nltk":
+            raise ValueError(f"input pipeline {name!r}: pairs are made by "
+                             f"{', '.join(n for n, p in PIPELINES.items() if p.stemmer == 'porter-nltk')}")
+        try:
+            parsed.append((name, float(share) if share else 1.0))
+        except ValueError:
+            raise ValueError(f"input pipeline {name!r}: share {share!r} is not a number") from None
+    if sum(share for _, share in parsed) <= 0:
+        raise ValueError(f"input pipelines {inputs!r}: the shares add up to nothing")
+    return parsed
+
+
+def input_pipeline_of(doc_id: str, config: PairConfig) -> str:
+    """The name of the pipeline that stems document `doc_id`: drawn by its id's hash with the shares of
+    `config.inputs`."""
+    choices = parse_inputs(config.inputs)
+    if len(choices) == 1:
+        return choices[0][0]
+    digest = hashlib.sha1(f"input:{config.seed}:{doc_id}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") / 2**64 * sum(share for _, share in choices)
+    for name, share in choices:
+        point -= share
+        if point < 0:
+            return name
+    return choices[-1][0]
 
 
 def split_of(doc_id: str, config: PairConfig) -> str:
@@ -66,7 +101,9 @@ def document_windows(doc: Document, config: PairConfig) -> Iterator[dict]:
     next, up to `MERGE_LIMIT` windows' worth of stems; one that still fails is kept (the
     document stays whole) with `verified` false, and training skips it.
     """
-    aligned = align_document(doc.text)
+    input_name = input_pipeline_of(doc.doc_id, config)
+    pipeline = PIPELINES[input_name]
+    aligned = align_document(doc.text, pipeline.keep)
     split = split_of(doc.doc_id, config)
     bounds = window_bounds(aligned.stems, config.max_stems)
     cap = MERGE_LIMIT * config.max_stems
@@ -77,12 +114,12 @@ def document_windows(doc: Document, config: PairConfig) -> Iterator[dict]:
         text_end = len(doc.text) if last else aligned.ends[end - 1]
         span = [pending[0], end, pending[2], text_end, True] if pending else [start, end, text_start, text_end, True]
         text_start, pending = text_end, None
-        if _verified(doc.text, aligned, span):
+        if _verified(doc.text, aligned, span, pipeline):
             spans.append(span)
             continue
         if spans and span[1] - spans[-1][0] <= cap:
             merged = [spans[-1][0], span[1], spans[-1][2], span[3], True]
-            if _verified(doc.text, aligned, merged):
+            if _verified(doc.text, aligned, merged, pipeline):
                 spans[-1] = merged
                 continue
         if not last and bounds[k + 1][1] - span[0] <= cap:  # merged with the next, it stays within the cap
@@ -92,17 +129,17 @@ def document_windows(doc: Document, config: PairConfig) -> Iterator[dict]:
         spans.append(span)
     for index, (start, end, t_start, t_end, verified) in enumerate(spans):
         yield _record(doc, split, index, aligned, start, end, doc.text[t_start:t_end], index == len(spans) - 1,
-                      verified)
+                      verified, input_name)
     if not bounds:  # a document with no stems: one empty-source window keeps it whole
-        yield _record(doc, split, 0, aligned, 0, 0, doc.text, True, True)
+        yield _record(doc, split, 0, aligned, 0, 0, doc.text, True, True, input_name)
 
 
-def _verified(text: str, aligned: AlignedDocument, span: list) -> bool:
+def _verified(text: str, aligned: AlignedDocument, span: list, pipeline: ForwardPipeline) -> bool:
     start, end, t_start, t_end, _ = span
-    return stem_text(text[t_start:t_end]) == " ".join(aligned.stems[start:end])
+    return pipeline.stem_text(text[t_start:t_end]) == " ".join(aligned.stems[start:end])
 
 
-def _record(doc, split, index, aligned: AlignedDocument, start, end, target, last, verified) -> dict:
+def _record(doc, split, index, aligned: AlignedDocument, start, end, target, last, verified, input_name) -> dict:
     return {
         "id": f"{doc.doc_id}#{index}",
         "article": doc.doc_id,
@@ -114,6 +151,7 @@ def _record(doc, split, index, aligned: AlignedDocument, start, end, target, las
         "words": aligned.words[start:end],
         "gaps": [" ".join(g) for g in aligned.gaps[start:end]],
         "tail": " ".join(aligned.tail) if last else "",
+        "input": input_name,  # the PIPELINES name that stemmed the document
     }
 
 

@@ -37,6 +37,9 @@ class TrainConfig:
     max_train_windows: int = 0  # encode at most this many training windows (0: all)
     first_train_window: int = 0  # skip the windows before this one (continue a model on windows it has not seen)
     valid_fraction: float = 0.01  # share of documents held out for validation (at least one document)
+    # the pipelines that stem the training documents, with their shares ("destem:0.5,isalpha:0.25,letters:0.25"):
+    # one model learns to restore each of them (`forward.PIPELINES` names of NLTK Porter pipelines)
+    inputs: str = "destem"
     # optimisation
     batch_tokens: int = 8192  # pieces per batch (padded), length-bucketed
     learning_rate: float = 1e-3  # AdamW peak learning rate

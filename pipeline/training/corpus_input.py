@@ -76,7 +76,7 @@ def build_run_pairs(inputs: list[str], out_dir: str, config: TrainConfig, text_k
     check_corpus(files)
     pairs_dir = os.path.join(out_dir, "pairs")
     build_pairs(files, pairs_dir, PairConfig(max_stems=config.max_stems, valid_fraction=config.valid_fraction,
-                                             seed=config.seed), num_proc=num_proc)
+                                             seed=config.seed, inputs=config.inputs), num_proc=num_proc)
     return pairs_dir
 
 

@@ -31,6 +31,8 @@ from ..model.tagger import Tagger, TaggerConfig, read_weights
 from ..model.tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
 from ..restore.lexicon import LEXICON_FILE, Lexicon
 from ..restore.ngram import NGRAM_FILE, lm_from_pairs
+from ..text.align import PARAGRAPH
+from ..text.pairs import parse_inputs
 from ..text.textio import InputError
 from . import distributed
 from .config import TrainConfig
@@ -44,6 +46,10 @@ VALIDATION_FEATURES = "validation.npz.xz"
 VALIDATION_SLICE = "validation_slice.jsonl"
 SESSION_KEYS = ("last_save", "saved_step")  # trainer state that belongs to one session, not to checkpoints
 LABEL_SAMPLE_WINDOWS = 200_000  # label sets are counted on this many training windows
+# fine-tuning adds a gap the base model lacks (punctuation in the gaps of punctuation-free input) when the
+# training windows have it this often, while the config's max_gap_labels leaves room
+MIN_NEW_GAP_COUNT = 20
+NEW_GAP_BIAS = -4.0  # a new gap starts this much less likely than the base gap of its words
 
 
 # ---------------------------------------------------------------- preparing a run folder
@@ -99,6 +105,11 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
         tokenizer = StemTokenizer.load(init_dir)
         base = TaggerConfig.from_folder(init_dir)
         vocab = LabelVocab(base.gap_labels, base.form_labels)
+        if config.max_gap_labels > len(vocab.gaps):  # room for gaps the base model never predicts
+            sample = train.select(range(min(len(train), LABEL_SAMPLE_WINDOWS)))
+            gap_counts, _ = count_labels(_progress(sample, "label sets"))
+            new = [g for g, n in gap_counts.most_common() if n >= MIN_NEW_GAP_COUNT and g not in vocab.gap_index]
+            vocab = LabelVocab(vocab.gaps + new[: config.max_gap_labels - len(vocab.gaps)], vocab.forms)
         lexicon = Lexicon.from_folder(init_dir).merged(
             Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
     else:
@@ -234,10 +245,12 @@ def bert_weights(folder: str) -> dict[str, torch.Tensor]:
 
 
 def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Tagger:
-    if init_dir:  # float32 master weights: the shipped model's are bf16
-        return Tagger.from_pretrained(init_dir, dtype=torch.float32)
     with open(os.path.join(out_dir, LABELS_FILE)) as f:
         labels = json.load(f)
+    if init_dir:  # float32 master weights: the shipped model's are bf16
+        model = with_gap_labels(Tagger.from_pretrained(init_dir, dtype=torch.float32), labels["gaps"])
+        model.config.inputs = sorted(set(model.config.inputs) | {name for name, _ in parse_inputs(config.inputs)})
+        return model
     tokenizer = StemTokenizer.load(out_dir)
     shape = {"vocab_size": tokenizer.vocab_size, "hidden_size": config.hidden_size,
              "num_hidden_layers": config.num_hidden_layers, "num_attention_heads": config.num_attention_heads,
@@ -249,10 +262,34 @@ def make_model(out_dir: str, config: TrainConfig, init_dir: str | None) -> Tagge
     model = Tagger.initialized(TaggerConfig(
         **shape, dropout=config.dropout, gap_labels=labels["gaps"], form_labels=labels["forms"],
         pad_token_id=tokenizer.pad_id, bos_token_id=tokenizer.bos_id, eos_token_id=tokenizer.eos_id,
-        max_stems=config.max_stems,
+        max_stems=config.max_stems, inputs=sorted({name for name, _ in parse_inputs(config.inputs)}),
     ))
     if start:
         start.load(model, config, tokenizer)
+    return model
+
+
+def with_gap_labels(model: Tagger, gaps: list[str]) -> Tagger:
+    """`model` with the gap labels `gaps`: its own, then new ones. A new gap's row starts as that of the
+    base gap of its words (", the" from "the"), its bias NEW_GAP_BIAS lower, so a new label starts
+    where the model already is, and less likely."""
+    old = model.config.gap_labels
+    if gaps == old:
+        return model
+    if gaps[: len(old)] != old:
+        raise InputError("the run folder's gap labels do not extend the base model's: prepare a new run folder")
+    index = {g: i for i, g in enumerate(old)}
+    head = torch.nn.Linear(model.gap_head.in_features, len(gaps))
+    with torch.no_grad():
+        head.weight[: len(old)] = model.gap_head.weight
+        head.bias[: len(old)] = model.gap_head.bias
+        for row, gap in enumerate(gaps[len(old):], start=len(old)):
+            words = " ".join(w for w in gap.split() if w.isalpha() or w == PARAGRAPH)
+            base = index.get(words, 0)
+            head.weight[row] = model.gap_head.weight[base]
+            head.bias[row] = model.gap_head.bias[base] + NEW_GAP_BIAS
+    model.gap_head = head
+    model.config.gap_labels = list(gaps)
     return model
 
 

@@ -1,0 +1,173 @@
+"""Stemmed text without punctuation: the tutorial line (`word_tokenize`, keep `w.isalpha()`, stopwords,
+Porter) and the letters-only recipe (lowercase, runs of a-z, words under 3 letters dropped, stopwords,
+Porter). `destem stem --pipeline` makes them, pairs teach a model to restore them (punctuation in the
+gaps), and restore detects them and checks the round trip under their own pipeline."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from nltk.stem.porter import PorterStemmer
+
+from destem.cli import main
+from destem.restore.constraints import is_allowed_form
+from destem.restore.restorer import Restorer
+from destem.text.align import align_document, restorable_in_gap
+from destem.text.detect import detect_documents
+from destem.text.documents import Document
+from destem.text.forward import DEFAULT_PIPELINE, PIPELINES, STOPWORDS, restorable_input, tokenize
+from destem.text.pairs import PairConfig, build_pairs, document_windows, input_pipeline_of, parse_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
+PROSE = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+ISALPHA, LETTERS = PIPELINES["isalpha"], PIPELINES["letters"]
+PORTER = PorterStemmer()
+MIX = "destem:0.34,isalpha:0.33,letters:0.33"
+
+
+def isalpha_by_hand(text: str) -> str:
+    return " ".join(PORTER.stem(w) for w in tokenize(text) if w.isalpha() and w.lower() not in STOPWORDS)
+
+
+def letters_by_hand(text: str) -> str:
+    words = re.sub("[^a-z]", " ", text.lower()).split()
+    return " ".join(PORTER.stem(w) for w in words if len(w) >= 3 and w not in STOPWORDS)
+
+
+@pytest.mark.parametrize(("name", "by_hand"), [("isalpha", isalpha_by_hand), ("letters", letters_by_hand)])
+def test_stem_pipeline_is_the_recipe_people_use(name, by_hand, tmp_path, capsys):
+    source = tmp_path / "prose.txt"
+    source.write_text("\n".join(PROSE[:10]) + "\n", encoding="utf-8")
+    assert main(["stem", "--pipeline", name, str(source)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [by_hand(p) for p in PROSE[:10]]
+    assert not any(ch in line for line in lines for ch in ",.()0123456789")
+
+
+@pytest.mark.parametrize(("keep", "name"), [("all", "destem"), ("isalpha", "isalpha"), ("letters-3", "letters")])
+def test_alignment_gives_the_pipelines_stems_and_restorable_gaps(keep, name):
+    for text in PROSE:
+        aligned = align_document(text, keep)
+        assert aligned.stems == PIPELINES[name].stem_text(text).split()
+        if keep != "all":
+            assert all(restorable_in_gap(t) for gap in [*aligned.gaps, aligned.tail] for t in gap)
+
+
+def test_gaps_hold_punctuation_and_clitics_not_numbers():
+    text = "In 1990, he cannot go! Trotsky's idea didn't work (well-known)."
+    isalpha = align_document(text, "isalpha")
+    assert isalpha.words == ["go", "Trotsky", "idea", "work"]
+    assert isalpha.gaps == [["In", ",", "he", "can", "not"], ["!"], ["'s"], ["did", "n't"]]
+    assert isalpha.tail == ["(", ")", "."]  # "well-known" is not alphabetic: dropped, and not put back
+    letters = align_document(text, "letters-3")
+    # the letters-only recipe reads "cannot" as one word and "well-known" as two; "go" is too short, and lost
+    assert letters.words == ["cannot", "Trotsky", "idea", "work", "well", "known"]
+    assert letters.gaps == [["In", ",", "he"], ["!"], ["'s"], ["did", "n't"], ["("], []]
+
+
+def test_inputs_are_drawn_per_document_by_share():
+    config = PairConfig(inputs=MIX)
+    drawn = [input_pipeline_of(f"doc {i}", config) for i in range(3000)]
+    assert {name: drawn.count(name) for name in ("destem", "isalpha", "letters")} == pytest.approx(
+        {"destem": 1020, "isalpha": 990, "letters": 990}, abs=90)
+    assert input_pipeline_of("doc 1", config) == input_pipeline_of("doc 1", config)
+    with pytest.raises(ValueError, match="pairs are made by"):
+        parse_inputs("destem:0.5,snowball:0.5")  # Snowball stems are read as Porter's: no pairs of their own
+    with pytest.raises(ValueError, match="not a number"):
+        parse_inputs("isalpha:half")
+
+
+def test_windows_of_each_input_stem_back_under_it():
+    config = PairConfig(max_stems=24, inputs=MIX)
+    seen = set()
+    for i, text in enumerate(PROSE[:30]):
+        for record in document_windows(Document(f"paragraph {i}", text), config):
+            seen.add(record["input"])
+            if record["verified"]:
+                assert PIPELINES[record["input"]].stem_text(record["target"]) == record["source"]
+    assert seen == {"destem", "isalpha", "letters"}
+
+
+def test_forms_must_survive_the_inputs_filter():
+    assert is_allowed_form("well-known", "well-known", DEFAULT_PIPELINE)
+    assert not is_allowed_form("well-known", "well-known", ISALPHA)
+    assert is_allowed_form("trotski", "Trotsky", ISALPHA) and is_allowed_form("trotski", "Trotsky", LETTERS)
+    assert not is_allowed_form("caf", "café", LETTERS)  # "é" splits the letters-only recipe's word
+
+
+@pytest.fixture(scope="module")
+def mixed_model_dir(tmp_path_factory) -> Path:
+    """A toy model trained on the mini corpus stemmed by all three pipelines."""
+    from destem.training.config import load_config
+    from destem.training.train import prepare_run, train
+
+    pairs = tmp_path_factory.mktemp("pairs") / "mixed"
+    build_pairs([str(MINI_CORPUS)], str(pairs), PairConfig(max_stems=48, valid_fraction=0.2, seed=1, inputs=MIX),
+                num_proc=1)
+    out = tmp_path_factory.mktemp("mixed") / "model"
+    config = dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48, inputs=MIX)
+    prepare_run(str(out), str(pairs), config)
+    train(str(out), config, device_name="cpu")
+    return out
+
+
+def test_a_model_restores_only_the_inputs_it_was_trained_on(mixed_model_dir, toy_model_dir):
+    assert Restorer.from_pretrained(str(mixed_model_dir), device="cpu").model.config.inputs == [
+        "destem", "isalpha", "letters"]
+    assert restorable_input(ISALPHA, DEFAULT_PIPELINE, ("destem", "isalpha"))
+    assert not restorable_input(LETTERS, DEFAULT_PIPELINE, ("destem", "isalpha"))
+    toy = Restorer.from_pretrained(str(toy_model_dir), device="cpu")
+    with pytest.raises(ValueError, match="only alphabetic tokens"):
+        toy.restore_documents(["trotski idea"], pipeline=ISALPHA)
+
+
+@pytest.mark.parametrize("name", ["isalpha", "letters"])
+def test_restorations_stem_back_under_the_inputs_pipeline(mixed_model_dir, name):
+    restorer = Restorer.from_pretrained(str(mixed_model_dir), device="cpu", precision="fp32")
+    stems = [PIPELINES[name].stem_text(p) for p in PROSE[:25]]
+    restorations = restorer.restore_documents(stems, pipeline=PIPELINES[name])
+    assert all(r.roundtrip_ok for r in restorations)
+    assert [PIPELINES[name].stem_text(r.text) for r in restorations] == stems
+
+
+def test_detect_names_the_pipeline_restore_handles():
+    text = " ".join(PROSE)
+    found = detect_documents([ISALPHA.stem_text(text)])
+    assert found.dropped() == ["punctuation", "numbers"]
+    assert found.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "isalpha"
+    assert found.restorable_as(DEFAULT_PIPELINE) is None  # a model trained on destem's pipeline alone
+    # that no 1-2-letter word is left takes 3,000 tokens or more to tell; fewer read as the isalpha line
+    assert detect_documents([LETTERS.stem_text(text)]).short_words == "unknown"
+    letters = detect_documents([LETTERS.stem_text(text)] * 2)
+    assert letters.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "letters"
+
+
+def test_restore_detects_isalpha_input_and_says_so(mixed_model_dir, tmp_path, capsys):
+    source = tmp_path / "in.stem.txt"
+    source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    assert main(["restore", "--model", str(mixed_model_dir), str(source), "-o", str(out), "--strict"]) == 0
+    err = capsys.readouterr().err
+    assert "(--pipeline isalpha)" in err and "numbers were dropped" in err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [ISALPHA.stem_text(line) for line in lines] == [ISALPHA.stem_text(p) for p in PROSE]
+
+
+def test_fine_tuning_adds_the_gaps_the_base_model_lacks(toy_model_dir):
+    from destem.model.tagger import Tagger
+    from destem.training.train import NEW_GAP_BIAS, with_gap_labels
+
+    model = Tagger.from_pretrained(str(toy_model_dir))
+    old = list(model.config.gap_labels)
+    base = old.index("the")
+    hidden = torch.randn(3, model.config.hidden_size)
+    before = model.gap_head(hidden)
+    grown = with_gap_labels(model, [*old, ", the", ". ¶ the"])
+    after = grown.gap_head(hidden)
+    assert grown.config.gap_labels[-2:] == [", the", ". ¶ the"] and after.shape[-1] == len(old) + 2
+    assert torch.equal(after[:, : len(old)], before)
+    assert torch.allclose(after[:, len(old)], before[:, base] + NEW_GAP_BIAS)
