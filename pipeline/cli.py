@@ -769,6 +769,9 @@ def add_data_build_lm(data) -> None:
     p = add_command(data, "build-lm", cmd_data_build_lm)
     add_pairs_option(p)
     p.add_argument("--model", required=True, metavar="DIR", help="model folder to add ngram.npz to")
+    p.add_argument("--merge-share", type=float, metavar="S",
+                   help="keep the model's LM and add the pairs' counts to it, scaled to this share of the merged "
+                        "counts (0 < S < 1), instead of replacing it: a domain's n-grams on top of general ones")
     p.add_argument("--min-count", type=int, default=2, help="drop n-grams seen fewer times (default: 2)")
     p.add_argument("--order", type=int, choices=(3, 4), default=DEFAULT_ORDER,
                    help=f"longest n-gram counted: 3 (trigrams) or 4 (4-grams as well; about 50%% more file) "
@@ -780,18 +783,28 @@ def cmd_data_build_lm(args) -> int:
 
     Count word n-grams (up to 4-grams) of the target text of built pairs (training split) and save them as
     ngram.npz in a model folder, where restoring uses them to choose function words and word forms together (at
-    the config's lm_weight; tune it with `destem calibrate --lm-weights`).
+    the config's lm_weight; tune it with `destem calibrate --lm-weights`). With --merge-share, the counts are
+    added to the folder's LM instead, at that share.
     """
     from datasets import load_from_disk
 
-    from .restore.ngram import NGRAM_FILE, lm_from_pairs
+    from .restore.ngram import NGRAM_FILE, NgramLM, lm_from_pairs, pair_windows
 
     if not os.path.isdir(args.model):
         raise FileNotFoundError(f"no model folder at {args.model}")
-    lm = lm_from_pairs(load_from_disk(args.pairs)["train"], min_ngram_count=args.min_count, order=args.order)
+    train = load_from_disk(args.pairs)["train"]
+    if args.merge_share is not None:
+        base = NgramLM.read(args.model)
+        if base is None:
+            raise InputError(f"--merge-share: {args.model} has no {NGRAM_FILE} to merge into")
+        if not 0 < args.merge_share < 1:
+            raise InputError(f"--merge-share must be between 0 and 1, not {args.merge_share}")
+        lm = base.merged(pair_windows(train), args.merge_share, min_ngram_count=args.min_count)
+    else:
+        lm = lm_from_pairs(train, min_ngram_count=args.min_count, order=args.order)
     lm.save(args.model)
     fourgrams = "" if lm.fourgram_keys is None else f", {len(lm.fourgram_keys):,} 4-grams"
-    print(f"wrote {os.path.join(args.model, NGRAM_FILE)}: {len(lm.vocab):,} words, {len(lm.bigram_keys):,} bigrams, "
+    print(f"wrote {os.path.join(args.model, NGRAM_FILE)}: {lm.words:,} words, {len(lm.bigram_keys):,} bigrams, "
           f"{len(lm.trigram_keys):,} trigrams{fourgrams}; tune its weight with `destem calibrate --lm-weights ...`",
           file=sys.stderr)
     return 0

@@ -330,3 +330,24 @@ def test_calibrating_lm_weights_without_an_lm_is_a_clear_error(toy_model_dir, mi
     assert built.order == 4 and f"{len(built.fourgram_keys):,} 4-grams" in capsys.readouterr().err
     assert main(["data", "build-lm", "--pairs", str(mini_pairs), "--model", str(model), "--order", "3"]) == 0
     assert NgramLM.load(str(model)).order == 3 and "4-grams" not in capsys.readouterr().err
+
+
+def test_build_lm_merges_pairs_into_the_models_lm(toy_model_dir, mini_pairs, tmp_path, capsys):
+    import shutil
+
+    from destem.cli import main
+    from destem.restore.ngram import NGRAM_FILE
+
+    model = tmp_path / "model"
+    shutil.copytree(toy_model_dir, model)
+    base = NgramLM.load(str(model))
+    assert main(["data", "build-lm", "--pairs", str(mini_pairs), "--model", str(model), "--merge-share", "0.5"]) == 0
+    merged = NgramLM.load(str(model))
+    # the pairs are the toy model's own training text: the same words, each n-gram's count about doubled
+    assert merged.vocab == base.vocab and merged.added == []
+    assert merged.total == pytest.approx(2 * base.total, rel=0.02)
+    assert main(["data", "build-lm", "--pairs", str(mini_pairs), "--model", str(model), "--merge-share", "1"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
+    (model / NGRAM_FILE).unlink()
+    assert main(["data", "build-lm", "--pairs", str(mini_pairs), "--model", str(model), "--merge-share", "0.5"]) == 2
+    assert "no ngram.npz to merge into" in capsys.readouterr().err

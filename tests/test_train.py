@@ -109,6 +109,24 @@ def corpus_of_shape(folder: Path, shape: str) -> Path:
     return path
 
 
+def test_fine_tuning_merges_the_corpus_into_the_base_lm_at_its_share(toy_model_dir, tmp_path):
+    from destem.restore.ngram import UNK, NgramLM
+
+    corpus = write_corpus(tmp_path / "quokkas.txt", DOMAIN_ARTICLES)
+    out = {}
+    for share in (0.0, 0.3):
+        config = tmp_path / f"share-{share}.json"
+        config.write_text(json.dumps({"base": "toy", "lm_corpus_share": share}))
+        out[share] = tmp_path / f"run-{share}"
+        assert train_cli("--corpus", corpus, "--init", toy_model_dir, "--out", out[share], "--config", config,
+                         "--max-steps", 1) == 0
+    base = NgramLM.read(str(toy_model_dir))
+    assert (out[0.0] / "ngram.npz").read_bytes() == (toy_model_dir / "ngram.npz").read_bytes()  # kept as it is
+    merged = NgramLM.read(str(out[0.3]))
+    assert base.word_id("quokkas") == UNK and merged.word_id("quokkas") != UNK
+    assert merged.vocab == base.vocab and merged.total > base.total
+
+
 @pytest.mark.parametrize("shape, held_out", [
     ("one file of paragraphs", r"the last \d+ of the one document's \d+ windows"),
     ("one paragraph", r"the last 1 of the one document's \d+ windows"),

@@ -40,6 +40,9 @@ class TrainConfig:
     # the pipelines that stem the training documents, with their shares ("destem:0.5,isalpha:0.25,letters:0.25"):
     # one model learns to restore each of them (`forward.PIPELINES` names of NLTK Porter pipelines)
     inputs: str = "destem"
+    # fine-tuning: the training text's word n-gram counts merged into the base model's LM at this share of
+    # the merged counts (0: the base model's LM as it is)
+    lm_corpus_share: float = 0.0
     # optimisation
     batch_tokens: int = 8192  # pieces per batch (padded), length-bucketed
     learning_rate: float = 1e-3  # AdamW peak learning rate

@@ -30,7 +30,7 @@ from ..model.labels import IGNORE, LabelVocab, count_labels
 from ..model.tagger import Tagger, TaggerConfig, read_weights
 from ..model.tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, StemTokenizer
 from ..restore.lexicon import LEXICON_FILE, Lexicon
-from ..restore.ngram import NGRAM_FILE, lm_from_pairs
+from ..restore.ngram import NGRAM_FILE, NgramLM, lm_from_pairs, pair_windows
 from ..text.align import PARAGRAPH
 from ..text.pairs import parse_inputs
 from ..text.textio import InputError
@@ -125,7 +125,10 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
     lexicon.save(os.path.join(out_dir, LEXICON_FILE))
     if not init_dir:
         lm_from_pairs(train).save(out_dir)
-    elif os.path.exists(os.path.join(init_dir, NGRAM_FILE)):  # a small domain corpus would make a poor LM alone
+    elif config.lm_corpus_share and os.path.exists(os.path.join(init_dir, NGRAM_FILE)):
+        # a small domain corpus would make a poor LM alone: its counts go on top of the base model's
+        NgramLM.read(init_dir).merged(pair_windows(train), config.lm_corpus_share).save(out_dir)
+    elif os.path.exists(os.path.join(init_dir, NGRAM_FILE)):
         shutil.copyfile(os.path.join(init_dir, NGRAM_FILE), os.path.join(out_dir, NGRAM_FILE))
     with open(os.path.join(out_dir, LABELS_FILE), "w") as f:
         json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)
