@@ -125,6 +125,22 @@ DEFAULT_CONTEXT_STEMS = 100_000  # words.DEFAULT_CONTEXT_STEMS, here for the sam
 def add_pipeline_option(parser, help_text: str, auto: bool = False) -> None:
     choices = ("auto", *PIPELINE_NAMES) if auto else PIPELINE_NAMES
     parser.add_argument("--pipeline", choices=choices, default=choices[0], help=help_text)
+    parser.add_argument("--kept-stopwords", metavar="WORDS",
+                        help="comma-separated stopwords of NLTK's list that the pipeline's own list keeps (e.g. "
+                             "and,for,not): kept in the stems, restored as themselves")
+
+
+def pipeline_arg(args) -> str:
+    """--pipeline and --kept-stopwords as one name of `forward.pipeline_named` ("auto" stays "auto")."""
+    if not args.kept_stopwords:
+        return args.pipeline
+    if args.pipeline == "auto":
+        raise InputError("--kept-stopwords needs --pipeline NAME")
+    from .text.forward import pipeline_name, pipeline_named
+
+    name = pipeline_name(args.pipeline, args.kept_stopwords.split(","))
+    pipeline_named(name)  # refused here, in one line, if a word is no stopword
+    return name
 
 
 def add_stem(sub) -> None:
@@ -133,7 +149,9 @@ def add_stem(sub) -> None:
     add_jsonl_options(p, "the text")
     add_errors_option(p)
     add_pipeline_option(p, "destem: Punkt + Treebank tokens, NLTK's 179 stopwords, NLTK's Porter (default); "
-                           "snowball: the same with NLTK's Snowball English stemmer")
+                           "snowball: the same with NLTK's Snowball English stemmer; isalpha: the tutorial line "
+                           "(Treebank tokens, keep w.isalpha(), stopwords, Porter); letters: the letters-only recipe "
+                           "(lowercase, runs of a-z, words under 3 letters dropped, stopwords, Porter)")
 
 
 def cmd_stem(args) -> int:
@@ -142,10 +160,10 @@ def cmd_stem(args) -> int:
     Run the forward pipeline (--pipeline) on each input line (or JSONL record) and write one stemmed line per input
     line, in order.
     """
-    from .text.forward import PIPELINES
+    from .text.forward import pipeline_named
     from .text.textio import iter_input_lines, read_jsonl
 
-    stem_text = PIPELINES[args.pipeline].stem_text
+    stem_text = pipeline_named(pipeline_arg(args)).stem_text
 
     out = sys.stdout
     for path in args.files:
@@ -178,8 +196,9 @@ def add_restore(sub) -> None:
                         "elsewhere; fp32 gives the same output on every CPU; bf16 and fp32 differ in rare near-ties "
                         "(default: auto; the summary says which ran)")
     add_pipeline_option(p, "what made the input: auto (default) restores each input as the pipeline `destem detect` "
-                           "finds in it where restoring supports that pipeline (destem's own, or the same with "
-                           "Snowball stems), and as the model's otherwise; destem or snowball: every input as that",
+                           "finds in it where restoring supports that pipeline (destem's own, the same with "
+                           "Snowball stems; where the model learned them, the isalpha line and the letters-only "
+                           "recipe), and as the model's otherwise; a name: every input as that",
                         auto=True)
     p.add_argument("--force", action="store_true", help="redo outputs that exist already")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
@@ -261,7 +280,7 @@ def cmd_restore(args) -> int:
                              text_key=args.text_key, output_key=args.output_key, markdown=args.markdown,
                              constrained=not args.no_constraints, batch_tokens=args.batch_tokens, force=args.force,
                              errors=args.errors, strict=args.strict, explain=args.explain, html=args.html,
-                             mark_below=args.mark_below, pipeline=args.pipeline)
+                             mark_below=args.mark_below, pipeline=pipeline_arg(args))
     return restore_files(args.inputs or ["-"], args.out, options, engine)
 
 
@@ -272,8 +291,8 @@ def add_check(sub) -> None:
     add_markdown_option(p, "RESTORED was written by restore --markdown")
     add_model_option(p, help_text="model folder whose config.json names the forward pipeline to check with "
                                   "(default: as for restore)")
-    add_pipeline_option(p, "the forward pipeline that made STEMS: auto, the model's (default); destem; or "
-                           "snowball", auto=True)
+    add_pipeline_option(p, "the forward pipeline that made STEMS: auto, the model's (default); or a name",
+                        auto=True)
 
 
 def cmd_check(args) -> int:
@@ -284,7 +303,7 @@ def cmd_check(args) -> int:
     round-trips, 1 otherwise.
     """
     from .text.check import check_files
-    from .text.forward import PIPELINES, pipeline_of_model
+    from .text.forward import pipeline_named, pipeline_of_model
 
     if args.against is not None:
         if len(args.files) != 1:
@@ -294,7 +313,8 @@ def cmd_check(args) -> int:
         stems_path, restored_path = args.files
     else:
         raise InputError("check takes two files: STEMS RESTORED (or RESTORED --against STEMS)")
-    pipeline = PIPELINES[args.pipeline] if args.pipeline != "auto" else pipeline_of_model(model_folder(args))
+    name = pipeline_arg(args)
+    pipeline = pipeline_named(name) if name != "auto" else pipeline_of_model(model_folder(args))
     report = check_files(stems_path, restored_path, args.markdown, pipeline)
     for mismatch in report.mismatches:
         print(mismatch.describe())

@@ -32,7 +32,7 @@ from ..model.locate import locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
-from ..text.forward import PIPELINES, STOPWORDS, ForwardPipeline, model_inputs, pipeline_of_model
+from ..text.forward import STOPWORDS, ForwardPipeline, model_inputs, pipeline_flags, pipeline_named, pipeline_of_model
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
@@ -66,7 +66,7 @@ class RestoreOptions:
     html: str | None = None  # also write the restorations as one page, shaded by confidence
     mark_below: float | None = None  # write choices less likely than this as [written|runner-up]
     # what made the input: "auto", the pipeline `destem detect` finds in each input where restoring supports
-    # it (else the model's); or a name of forward.PIPELINES for every input
+    # it (else the model's); or a name of `forward.pipeline_named` for every input
     pipeline: str = "auto"
 
     @property
@@ -76,15 +76,15 @@ class RestoreOptions:
     def restore_kwargs(self) -> dict:
         """What Restorer.restore_documents takes from these options."""
         return {"batch_tokens": self.batch_tokens, "markdown": self.markdown, "constrained": self.constrained,
-                "explain": self.needs_explanations, "pipeline": PIPELINES["destem" if self.pipeline == "auto"
-                                                                          else self.pipeline]}
+                "explain": self.needs_explanations, "pipeline": pipeline_named("destem" if self.pipeline == "auto"
+                                                                                else self.pipeline)}
 
 
 @dataclass(frozen=True)
 class Job:
     source: str  # an input file, or "-" for stdin
     target: str | None  # its output file; None: standard output
-    pipeline: str = "destem"  # the forward.PIPELINES name its input is restored as (decided once it is read)
+    pipeline: str = "destem"  # the `forward.pipeline_named` name its input is restored as (decided once it is read)
 
 
 ReadJob = tuple[Job, list[str], list[dict] | None]  # a job, its documents, and with --jsonl the records holding them
@@ -459,12 +459,12 @@ class BatchRestore:
     def _name_failure(self, job: Job, index: int, stems: str, text: str) -> None:
         """One stderr line for a document that keeps its best text but does not stem back."""
         name = "<stdin>" if job.source == "-" else job.source
-        for mismatch in check_documents([stems], [text], PIPELINES[job.pipeline]).mismatches[:1]:
+        for mismatch in check_documents([stems], [text], pipeline_named(job.pipeline)).mismatches[:1]:
             mismatch.document = index + 1
             print(f"destem: warning: {name}: {mismatch.describe()}", file=sys.stderr)
 
     def input_pipeline(self, source: str, documents: list[str]) -> str:
-        """The PIPELINES name an input is restored as: --pipeline's; or, with "auto", the pipeline that
+        """The `forward.pipeline_named` name an input is restored as: --pipeline's; or, with "auto", the pipeline that
         `destem detect` finds where restoring supports it (said on stderr when it is not the model's),
         else the model's, with one warning for an input that another pipeline made."""
         if self.options.pipeline != "auto":
@@ -484,7 +484,7 @@ class BatchRestore:
         if supported:
             losses = found.losses(model, inputs)
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence "
-                  f"{found.confidence:.2f}); restored and round-trip checked as such (--pipeline {supported})"
+                  f"{found.confidence:.2f}); restored and round-trip checked as such ({pipeline_flags(supported)})"
                   + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
             return supported
         if found.stemmer == "none" and not found.dropped():

@@ -2,6 +2,8 @@
 the input. A form is allowed for a stem when it is no stopword, the input's stemmer (NLTK's Porter,
 or another that restoring supports) maps it to exactly that stem, the word tokenizer keeps it
 one token, and the input's pipeline keeps it (only letters, for the isalpha and letters-only ones).
+A stopword is allowed only where the input's stopword list keeps it (`kept_stopwords`): it is then
+restored as itself (`kept_stopword_forms`).
 """
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ from ..text.forward import (
 
 
 def is_allowed_form(stem: str, form: str, pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> bool:
-    return _is_allowed_form(stem, form, pipeline.stemmer, pipeline.keep)
+    return _is_allowed_form(stem, form, pipeline.stemmer, pipeline.keep, pipeline.kept_stopwords)
 
 
 @lru_cache(maxsize=500_000)
-def _is_allowed_form(stem: str, form: str, stemmer: str, keep: str) -> bool:
-    if not form or form.lower() in STOPWORDS or any(ch.isspace() for ch in form):
+def _is_allowed_form(stem: str, form: str, stemmer: str, keep: str, kept_stopwords: frozenset[str]) -> bool:
+    if not form or (form.lower() in STOPWORDS and form.lower() not in kept_stopwords) or any(
+            ch.isspace() for ch in form):
         return False
     if (keep == "isalpha" and not form.isalpha()) or (keep == "letters-3" and letter_words(form) != [form.lower()]):
         return False
@@ -56,3 +59,15 @@ def choose_form(stem: str, ranked_forms, known_forms, pipeline: ForwardPipeline 
         if is_allowed_form(stem, form, pipeline):
             return form, True
     return stem, False
+
+
+@lru_cache(maxsize=64)
+def kept_stopword_forms(pipeline: ForwardPipeline) -> dict[str, str]:
+    """stem -> the stopword that an input whose list keeps it means by it ("wa" -> "was", "and" -> "and"):
+    the model never learned these as words, so they are restored as themselves, never re-inflected
+    ("Andes"). Of stopwords that share a stem, the one that is the stem itself, else the shortest."""
+    stem_of = stem_token if pipeline.stemmer == DEFAULT_PIPELINE.stemmer else stemmer_function(pipeline.stemmer)
+    forms: dict[str, str] = {}
+    for word in sorted(pipeline.kept_stopwords, key=lambda w: (w != stem_of(w), len(w), w)):
+        forms.setdefault(stem_of(word), word)
+    return forms

