@@ -471,6 +471,9 @@ def add_eval(sub) -> None:
     p.add_argument("--limit-words", type=int, metavar="N", help="whole documents in order until N words")
     add_decoding_options(p)
     add_device_option(p)
+    p.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                   help="the model's arithmetic, as `destem restore --precision` (default: auto; the report "
+                        "says which ran)")
     p.add_argument("--out", metavar="DIR", help="report folder (default: the suite's; needed with --prose)")
 
 
@@ -495,7 +498,7 @@ def cmd_eval(args) -> int:
                           limit_words=args.limit_words if args.limit_words is not None else (
                               suite.limit_words if suite else None),
                           constrained=not args.no_constraints, batch_tokens=args.batch_tokens,
-                          device=args.device, suite=suite.name if suite else None)
+                          device=args.device, precision=args.precision, suite=suite.name if suite else None)
     report = evaluate(options)
     print(report_table(report))
     print(f"wrote {os.path.join(out, 'report.md')} and report.json in {report['seconds'] / 60:.1f} min",

@@ -125,6 +125,18 @@ def test_limit_words_takes_whole_documents_in_order(tmp_path, limit, documents):
     assert report["data"]["words"] == sum(words[:documents])
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_eval_runs_the_model_in_the_precision_asked_and_says_so(toy_model_dir, tmp_path, precision):
+    out = tmp_path / "report"
+    assert main(["eval", "--prose", str(MINI_CORPUS), "--systems", "lexicon,model", "--model", str(toy_model_dir),
+                 "--limit-words", "1", "--precision", precision, "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["options"]["precision"] == precision
+    assert report["systems"]["model"]["speed"]["precision"] == precision
+    assert "precision" not in report["systems"]["lexicon"]["speed"]
+    assert f"ran on cpu, the model in {precision}." in (out / "report.md").read_text()
+
+
 def test_public_suite_resolves_its_paths_from_the_repository():
     suite = load_suite("wikitext2-test")
     assert Path(suite.data[0]) == REPO_ROOT / "eval/suites/data/wikitext2-test-detok.txt.gz"

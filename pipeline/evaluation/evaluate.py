@@ -98,6 +98,7 @@ class EvalOptions:
     constrained: bool = True
     batch_tokens: int = 8192
     device: str = "auto"
+    precision: str = "auto"  # the model's: "auto", "bf16" or "fp32" (as `destem restore --precision`)
     suite: str | None = None
 
 
@@ -147,14 +148,15 @@ def load_eval_set(paths: list[str], limit_words: int | None) -> EvalSet:
 Restore = Callable[[list[str], object], list[str]]
 
 
-def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, str, Callable | None]:
-    """The system's restore function, the device it runs on, and for the model a function that
-    restores with explanations (the same texts, each choice's probability). The model restores
-    `warmup` once, so that one-time setup (a GPU's above all) is not timed as restoring."""
+def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, str, Callable | None, str | None]:
+    """The system's restore function, the device it runs on, for the model a function that
+    restores with explanations (the same texts, each choice's probability), and the model's
+    precision ("bf16" or "fp32": what "auto" became here; None for the baselines). The model
+    restores `warmup` once, so that one-time setup (a GPU's above all) is not timed as restoring."""
     if name == "model":
         from ..restore.restorer import Restorer
 
-        restorer = Restorer.from_pretrained(options.model_dir, device=options.device)
+        restorer = Restorer.from_pretrained(options.model_dir, device=options.device, precision=options.precision)
         restorer.restore_documents([warmup])
 
         def restore(documents: list[str], progress, explain: bool = False) -> list:
@@ -162,7 +164,7 @@ def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, 
                                                  constrained=options.constrained, progress=progress, explain=explain)
             return results if explain else [r.text for r in results]
 
-        return restore, restorer.device.type, partial(restore, explain=True)
+        return restore, restorer.device.type, partial(restore, explain=True), restorer.precision
     from .baselines import LexiconBaseline, identity
 
     baseline = LexiconBaseline.from_model_dir(options.model_dir).restore if name == "lexicon" else identity
@@ -172,7 +174,7 @@ def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, 
         progress.update(sum(len(d.split()) for d in documents))
         return texts
 
-    return restore_all, "cpu", None
+    return restore_all, "cpu", None, None
 
 
 @dataclass
@@ -187,7 +189,7 @@ def run_system(name: str, options: EvalOptions, eval_set: EvalSet, progress) -> 
     """Restore the documents, then the windows; time the documents pass and watch memory."""
     with PeakMemory() as memory:
         start = time.perf_counter()
-        restore, device, explain = load_system(name, options, warmup=eval_set.window_sources[0])
+        restore, device, explain, precision = load_system(name, options, warmup=eval_set.window_sources[0])
         loaded = time.perf_counter()
         hypotheses = [one_line(t) for t in restore(eval_set.sources, progress)]
         restored = time.perf_counter()
@@ -204,6 +206,8 @@ def run_system(name: str, options: EvalOptions, eval_set: EvalSet, progress) -> 
     speed = {"device": device, "load_seconds": loaded - start, "seconds": restored - loaded,
              "stems_per_s": stems / seconds, "words_per_s": eval_set.words / seconds,
              "window_seconds": done - restored, "peak_rss_mib": memory.mib, "peak_rss_reset": memory.reset}
+    if precision is not None:
+        speed["precision"] = precision
     return SystemRun(hypotheses, window_hypotheses, speed, confidence)
 
 
@@ -262,7 +266,7 @@ def evaluate(options: EvalOptions) -> dict:
                  "windows": len(eval_set.window_sources), "window_max_stems": WINDOWS.max_stems},
         "model": model_info(options.model_dir) if NEEDS_MODEL_DIR & set(options.systems) else None,
         "options": {"systems": options.systems, "constrained": options.constrained,
-                    "batch_tokens": options.batch_tokens, "device": options.device},
+                    "batch_tokens": options.batch_tokens, "device": options.device, "precision": options.precision},
         "machine": machine_info(devices),
         "versions": package_versions(),
         "signatures": signatures,
@@ -302,8 +306,8 @@ def report_markdown(report: dict) -> str:
         f"{data['stems']:,} stems; {data['windows']:,} windows of at most {data['window_max_stems']} stems.",
         f"Model: {model['path']} ({model['id']}); decoding: "
         + ", ".join(f"{k}={v}" for k, v in model["decoding"].items()) + "." if model else "Model: none.",
-        f"Machine: {machine['cpu']}, {machine['cpu_cores']} cores; ran on {', '.join(machine['devices'])}. "
-        f"Created {report['created']} in {report['seconds'] / 60:.1f} min.",
+        f"Machine: {machine['cpu']}, {machine['cpu_cores']} cores; ran on {', '.join(machine['devices'])}"
+        f"{precision_note(report)}. Created {report['created']} in {report['seconds'] / 60:.1f} min.",
         "",
         report_table(report),
         "",
@@ -324,6 +328,12 @@ def report_markdown(report: dict) -> str:
         *[f"- {name}: `{signature}`" for name, signature in report["signatures"].items()],
     ]
     return "\n".join(lines) + "\n"
+
+
+def precision_note(report: dict) -> str:
+    """", the model in fp32" (what the model ran in), or nothing for a report without it."""
+    precision = report["systems"].get("model", {}).get("speed", {}).get("precision")
+    return f", the model in {precision}" if precision else ""
 
 
 def function_class_lines(report: dict) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+from collections.abc import Iterator
 
 from destem.text.documents import Document
 from destem.text.pairs import SPLITS, document_ids, split_documents
@@ -33,11 +34,17 @@ def add_options(parser: argparse.ArgumentParser, skip: int = 0) -> None:
                         help=f"articles skipped first, of those kept (default: {skip})")
 
 
-def select(args: argparse.Namespace, count: int) -> list[Document]:
-    """`count` articles (fewer if the corpus has fewer) as the options choose them."""
+def articles(args: argparse.Namespace) -> Iterator[Document]:
+    """The articles the options choose, in corpus order, as a stream (for a caller that takes
+    articles until it has enough words rather than a count)."""
     documents = split_documents(args.corpus, None if args.split == "all" else args.split,
                                 exclude_titles=document_ids(args.exclude))
-    return list(itertools.islice(documents, args.skip, args.skip + count))
+    return itertools.islice(documents, args.skip, None)
+
+
+def select(args: argparse.Namespace, count: int) -> list[Document]:
+    """`count` articles (fewer if the corpus has fewer) as the options choose them."""
+    return list(itertools.islice(articles(args), count))
 
 
 def described(args: argparse.Namespace, articles: list[Document]) -> dict:
