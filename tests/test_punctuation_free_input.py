@@ -13,13 +13,22 @@ import torch
 from nltk.stem.porter import PorterStemmer
 
 from destem.cli import main
-from destem.restore.constraints import is_allowed_form
+from destem.restore.constraints import is_allowed_form, kept_stopword_forms
 from destem.restore.restorer import Restorer
 from destem.text.align import align_document, restorable_in_gap
 from destem.text.detect import detect_documents
 from destem.text.documents import Document
-from destem.text.forward import DEFAULT_PIPELINE, PIPELINES, STOPWORDS, restorable_input, tokenize
+from destem.text.forward import (
+    DEFAULT_PIPELINE,
+    PIPELINES,
+    STOPWORDS,
+    pipeline_flags,
+    pipeline_named,
+    restorable_input,
+    tokenize,
+)
 from destem.text.pairs import PairConfig, build_pairs, document_windows, input_pipeline_of, parse_inputs
+from destem.text.textio import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
@@ -171,3 +180,44 @@ def test_fine_tuning_adds_the_gaps_the_base_model_lacks(toy_model_dir):
     assert grown.config.gap_labels[-2:] == [", the", ". ¶ the"] and after.shape[-1] == len(old) + 2
     assert torch.equal(after[:, : len(old)], before)
     assert torch.allclose(after[:, len(old)], before[:, base] + NEW_GAP_BIAS)
+
+
+# ---------------------------------------------------------------- stopword lists that keep some of NLTK's words
+
+KEEPS_AND_NOT = pipeline_named("destem+and,not,was")
+
+
+def test_a_list_that_keeps_stopwords_stems_them_and_names_them():
+    assert KEEPS_AND_NOT.stem_text("The cat was not fed and slept.") == "cat wa not fed and slept ."
+    assert "but and, not, was" in KEEPS_AND_NOT.describe()
+    assert pipeline_flags("letters+and,not") == "--pipeline letters --kept-stopwords and,not"
+    with pytest.raises(InputError, match="not stopwords"):
+        pipeline_named("destem+cat")
+    assert kept_stopword_forms(pipeline_named("destem+do,doing,does,was")) == {"do": "do", "doe": "does", "wa": "was"}
+
+
+def test_kept_stopwords_come_back_as_themselves_and_stem_back(default_model_dir):
+    restorer = Restorer.from_pretrained(str(default_model_dir), device="cpu", precision="fp32")
+    stems = [KEEPS_AND_NOT.stem_text(p) for p in PROSE[:12]]
+    restorations = restorer.restore_documents(stems, pipeline=KEEPS_AND_NOT)
+    assert all(r.roundtrip_ok for r in restorations)
+    assert [KEEPS_AND_NOT.stem_text(r.text) for r in restorations] == stems
+    words = [w.strip(".,;:()\"'").lower() for r in restorations for w in r.text.split()]
+    stem_words = [s for line in stems for s in line.split()]
+    # each kept stopword's stem comes back as that word, as often as the input has it, never as "Andes" or "nots"
+    for stem, word in (("and", "and"), ("not", "not"), ("wa", "was")):
+        assert words.count(word) == stem_words.count(stem) > 0
+    # the same input read as destem's own pipeline does not stem back under the list that made it
+    plain = restorer.restore(stems)
+    assert sum(KEEPS_AND_NOT.stem_text(t) != s for t, s in zip(plain, stems)) > 0
+
+
+def test_restore_takes_kept_stopwords_from_the_command_line(default_model_dir, tmp_path, capsys):
+    source = tmp_path / "in.stem.txt"
+    source.write_text("\n".join(KEEPS_AND_NOT.stem_text(p) for p in PROSE[:5]) + "\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    assert main(["restore", str(source), "-o", str(out), "--pipeline", "destem", "--kept-stopwords", "and,not,was",
+                 "--strict"]) == 0
+    assert main(["check", str(source), str(out), "--pipeline", "destem", "--kept-stopwords", "and,not,was"]) == 0
+    assert main(["restore", str(source), "-o", str(tmp_path / "x.txt"), "--kept-stopwords", "and"]) == 2
+    assert "--kept-stopwords needs --pipeline NAME" in capsys.readouterr().err
