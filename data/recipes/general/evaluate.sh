@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Package the general run as a model folder (bf16 weights, as models/default ships) and measure it as
+# the published results say: the input pipelines bar, the registers, the benchmark. One step at a time:
+# a 2-core machine times nothing well with two restores running.
+#   RUN=.cache/general/run OUT=.cache/general/candidate bash data/recipes/general/evaluate.sh [STEP...]
+# Steps: package lm pipelines registers benchmark (default: all, in that order). `lm` measures the mix's
+# n-grams merged into the LM at each share of SHARES and keeps the LM of the best mean register BLEU
+# (or the model's own, when no share beats it).
+set -euo pipefail
+RUN=${RUN:-.cache/general/run}
+OUT=${OUT:-.cache/general/candidate}
+PAIRS=${PAIRS:-.cache/general/pairs-destem}
+SHARES=${SHARES:-0.2,0.4}
+RESULTS=${RESULTS:-eval/results/general}
+STEPS=${*:-package lm pipelines registers benchmark}
+mkdir -p "$RESULTS"
+
+for step in $STEPS; do
+  case $step in
+  package)
+    mkdir -p "$OUT"
+    python - "$RUN" "$OUT" <<'EOF'
+import shutil, sys, torch
+from destem.model.tagger import Tagger
+run, out = sys.argv[1:]
+Tagger.from_pretrained(run, dtype=torch.bfloat16).save_pretrained(out)
+for name in ("lexicon.npz", "ngram.npz", "spiece.model", "tokenizer.json", "tokenizer_config.json"):
+    shutil.copyfile(f"{run}/{name}", f"{out}/{name}")
+EOF
+    ;;
+  lm)
+    python -m destem.lab.lm_merge --model "$OUT" --pairs "$PAIRS" --shares "$SHARES" --out "$RESULTS/lm-merge.json"
+    best=$(python -c "
+import json, statistics
+bleu = json.load(open('$RESULTS/lm-merge.json'))['bleu']
+mean = {k: statistics.mean(v for r, v in s.items() if r != 'wikipedia') for k, s in bleu.items()}
+print(max(mean, key=mean.get).removeprefix('merged at ') if max(mean, key=mean.get) != 'own LM' else '')")
+    if [ -n "$best" ]; then
+      destem data build-lm --pairs "$PAIRS" --model "$OUT" --merge-share "$best"
+    fi
+    ;;
+  pipelines)
+    python -m destem.lab.pipelines_bar --model "$OUT" --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz \
+        --split validation --exclude eval/suites/data/wikitext2-test-detok.txt.gz --paragraphs 150 \
+        --out "$RESULTS/pipelines"
+    ;;
+  registers)
+    for r in wikipedia fiction speeches forum science howto news; do
+      OMP_NUM_THREADS=2 destem eval --suite "registers-$r" --model "$OUT" --systems model --precision fp32 \
+          --out "$RESULTS/registers/$r"
+    done
+    ;;
+  benchmark)
+    destem eval --suite wikitext2-test --model "$OUT" --systems model --precision fp32 --out "$RESULTS/wikitext2-test"
+    ;;
+  *) echo "unknown step $step" >&2; exit 2 ;;
+  esac
+done
