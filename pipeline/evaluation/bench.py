@@ -186,7 +186,7 @@ def run_bench(model_dir: str, text_paths: list[str], sizes: list[int], batch_tok
 
 
 IMPORT_FLOOR = "import torch, transformers; from transformers import BertModel"  # what a transformers model pays
-TORCH_FLOOR = "import torch"  # what restoring pays: it never imports transformers (model/plain_tagger.py)
+TORCH_FLOOR = "import torch"  # what restoring pays: it never imports transformers (model/tagger.py)
 ONE_LINE = "trotski die next day ; news spread ."
 
 
