@@ -719,6 +719,9 @@ def cmd_train(args) -> int:
             info = prepare_run(args.out, pairs_dir, config, args.init)
             print(f"prepared {args.out}: {info['train_windows']:,} training windows ({info['train_stems']:,} "
                   f"stems), {info['validation_windows']:,} validation windows", file=sys.stderr)
+            if "adapted" in info:  # what fine-tuning changes besides the weights
+                print("adapted: " + "; ".join(f"{part}: {what}" for part, what in info["adapted"].items()),
+                      file=sys.stderr)
         distributed.barrier()  # under torchrun the first process prepares, the others wait
         if args.prepare_only:
             return 0

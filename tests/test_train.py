@@ -122,6 +122,10 @@ def test_fine_tuning_merges_the_corpus_into_the_base_lm_at_its_share(toy_model_d
                          "--max-steps", 1) == 0
     base = NgramLM.read(str(toy_model_dir))
     assert (out[0.0] / "ngram.npz").read_bytes() == (toy_model_dir / "ngram.npz").read_bytes()  # kept as it is
+    adapted = {share: json.loads((out[share] / training.PREPARED_FILE).read_text())["adapted"] for share in out}
+    assert adapted[0.0]["word LM"] == "the base model's, as it is"
+    assert adapted[0.3]["word LM"].startswith("the corpus merged in at share 0.3")
+    assert adapted[0.3]["gap labels"] == "0 added" and adapted[0.3]["lexicon"].endswith("stems added")
     merged = NgramLM.read(str(out[0.3]))
     assert base.word_id("quokkas") == UNK and merged.word_id("quokkas") != UNK
     assert merged.vocab == base.vocab and merged.total > base.total

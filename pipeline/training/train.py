@@ -110,8 +110,10 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
             gap_counts, _ = count_labels(_progress(sample, "label sets"))
             new = [g for g, n in gap_counts.most_common() if n >= MIN_NEW_GAP_COUNT and g not in vocab.gap_index]
             vocab = LabelVocab(vocab.gaps + new[: config.max_gap_labels - len(vocab.gaps)], vocab.forms)
-        lexicon = Lexicon.from_folder(init_dir).merged(
-            Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
+        base_lexicon = Lexicon.from_folder(init_dir)
+        lexicon = base_lexicon.merged(Lexicon.from_pairs(_progress(train, "lexicon"), min_count=1))
+        adapted = {"gap labels": f"{len(vocab.gaps) - len(base.gap_labels):,} added",
+                   "lexicon": f"{len(lexicon) - len(base_lexicon):,} stems added"}
     else:
         if config.encoder_init:  # a pretrained encoder reads the stems with its own tokenizer
             tokenizer = encoder_start(config.encoder_init).tokenizer(config, (r for r in train["source"] if r))
@@ -127,9 +129,12 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
         lm_from_pairs(train).save(out_dir)
     elif config.lm_corpus_share and os.path.exists(os.path.join(init_dir, NGRAM_FILE)):
         # a small domain corpus would make a poor LM alone: its counts go on top of the base model's
-        NgramLM.read(init_dir).merged(pair_windows(train), config.lm_corpus_share).save(out_dir)
+        lm = NgramLM.read(init_dir).merged(pair_windows(train), config.lm_corpus_share)
+        lm.save(out_dir)
+        adapted["word LM"] = f"the corpus merged in at share {config.lm_corpus_share} ({len(lm.added):,} words added)"
     elif os.path.exists(os.path.join(init_dir, NGRAM_FILE)):
         shutil.copyfile(os.path.join(init_dir, NGRAM_FILE), os.path.join(out_dir, NGRAM_FILE))
+        adapted["word LM"] = "the base model's, as it is"
     with open(os.path.join(out_dir, LABELS_FILE), "w") as f:
         json.dump({"gaps": vocab.gaps, "forms": vocab.forms}, f, ensure_ascii=False)
 
@@ -141,7 +146,8 @@ def prepare_run(out_dir: str, pairs_dir: str, config: TrainConfig, init_dir: str
     save_validation(out_dir, valid, tokenizer, vocab, config)
     info = {"pairs": os.path.abspath(pairs_dir), "train_windows": len(train), "validation_windows": len(valid),
             "validation_held_out": held_out,
-            "train_stems": int(sum(len(s.split()) for s in train["source"])), "init": init_dir}
+            "train_stems": int(sum(len(s.split()) for s in train["source"])), "init": init_dir,
+            **({"adapted": adapted} if init_dir else {})}
     with open(marker, "w") as f:
         json.dump(info, f, indent=1)
     return info
