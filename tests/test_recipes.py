@@ -2,6 +2,7 @@
 keeps the validation split of several corpus files in corpus order, `--exclude` drops titles."""
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -67,3 +68,32 @@ def test_without_split_every_article_counts(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["articles"]["titles"] == ["Bridge 0-198", "Bridge 0-199",
                                                                  "Bridge 1-0", "Bridge 1-1"]
+
+
+def test_general_mix_takes_each_register_at_its_share_and_wikipedias_training_split(tmp_path):
+    """data/recipes/general/build_mix.py: shares of words per register, long documents capped, Wikipedia's
+    validation articles left out, the same bytes twice."""
+    wiki = tmp_path / "wiki.txt"
+    wiki.write_text("".join(f"# Article {i}\n" + ("word " * 100).strip() + "\n\n" for i in range(400)))
+    registers = tmp_path / "registers"
+    registers.mkdir()
+    for name in ("fiction", "forum", "speeches", "science", "howto", "news"):
+        docs = "".join(f"# {name} {i}\n" + "\n".join([("text " * 50).strip()] * 600) + "\n\n" for i in range(3))
+        (registers / f"{name}.train.txt").write_text(docs)
+        subprocess.run(["gzip", "-k", str(registers / f"{name}.train.txt")], check=True)
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"mix{k}.txt.gz"
+        done = subprocess.run([sys.executable, "data/recipes/general/build_mix.py", "--wiki", str(wiki), "--registers",
+                               str(registers), "--words", "100000", "--out", str(out)], cwd=ROOT, capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    counts = json.loads((tmp_path / "mix1.json").read_text())
+    assert counts["wikipedia"]["words"] == pytest.approx(35_000, abs=100)  # whole 100-word articles up to the share
+    assert counts["fiction"] == {"documents": 1, "words": 20_000}  # a novel's first 20,000 words
+    assert counts["forum"]["words"] == 30_000 and counts["forum"]["documents"] == 1  # forum posts are not capped
+    validation = {f"Article {i}" for i in range(400) if split_of(f"Article {i}", PairConfig()) == "validation"}
+    titles = {line[2:] for line in gzip.decompress(outs[0]).decode().splitlines() if line.startswith("# ")}
+    assert validation and not validation & titles

@@ -68,7 +68,7 @@ def main() -> int:
     split = PairConfig()
     counts = {}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+    with open(args.out, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
         for register, share in SHARES.items():
             if register == "wikipedia":
                 docs = (d for path in args.wiki for d in read_documents(path)
