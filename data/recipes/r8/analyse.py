@@ -76,8 +76,10 @@ def main() -> None:
           f"sometimes missing: {len(partly)}")
     top = sorted((w for w in always if total[w] >= 3), key=lambda w: -total[w])
     print("most frequent removed words:", " ".join(f"{w}:{total[w]}" for w in top[:60]))
-    print("removed, not on SMART:", " ".join(f"{w}:{total[w]}" for w in sorted(always - smart, key=lambda w: -total[w])))
-    print("sometimes missing (missing/seen):", " ".join(f"{w}:{m}/{t}" for w, (m, t) in sorted(partly.items(), key=lambda x: -x[1][1])[:30]))
+    off_smart = sorted(always - smart, key=lambda w: -total[w])
+    print("removed, not on SMART:", " ".join(f"{w}:{total[w]}" for w in off_smart))
+    partly_top = sorted(partly.items(), key=lambda x: -x[1][1])[:30]
+    print("sometimes missing (missing/seen):", " ".join(f"{w}:{m}/{t}" for w, (m, t) in partly_top))
     for name, words in lists.items():
         seen = {w for w in words if len(w) >= 3 and w in total}
         kept = sorted(seen - always)
@@ -100,7 +102,8 @@ def main() -> None:
         bad = [(i, s, rebuild(f, best, stem)) for i, (_, s, f) in enumerate(pairs) if rebuild(f, best, stem) != s]
         diffs = collections.Counter()
         for _, s, r in bad:
-            for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, r.split(), s.split(), autojunk=False).get_opcodes():
+            matcher = difflib.SequenceMatcher(None, r.split(), s.split(), autojunk=False)
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes():
                 if tag != "equal":
                     diffs[(" ".join(r.split()[i1:i2]), " ".join(s.split()[j1:j2]))] += 1
         print(f"  smart-less-kept/{mode}: {len(bad)} lines differ; commonest (ours -> file):",
