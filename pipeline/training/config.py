@@ -73,10 +73,11 @@ CONFIGS: dict[str, TrainConfig] = {
                        max_minutes=7.0, eval_every_minutes=2.0, save_every_minutes=2.0, log_every_steps=100),
     # fine-tuning a shipped model (`destem train --init` defaults to it): small batches, so that a 2-core
     # CPU takes a step every second or two and a quarter hour makes hundreds of updates; a low learning
-    # rate and a short warm-up, as the weights are trained already
+    # rate and a short warm-up, as the weights are trained already; the corpus's n-grams merged into the
+    # base model's LM (eval/results/lm-merge/: +2.1 BLEU on a domain of 292k words, Wikipedia -0.06)
     "finetune": TrainConfig(batch_tokens=2048, learning_rate=2e-4, warmup_steps=20, max_minutes=15.0,
                             eval_every_minutes=5.0, save_every_minutes=5.0, eval_windows=50, lexicon_min_count=1,
-                            log_every_steps=10),
+                            log_every_steps=10, lm_corpus_share=0.2),
     # steps only, no wall-clock budget: a slow or busy machine trains the same toy model
     "toy": TrainConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
                        dropout=0.0, vocab_size=1000, max_gap_labels=256, max_form_labels=128, lexicon_min_count=1,

@@ -3,14 +3,14 @@
 # the published results say: the input pipelines bar, the registers, the benchmark. One step at a time:
 # a 2-core machine times nothing well with two restores running.
 #   RUN=.cache/general/run OUT=.cache/general/candidate bash data/recipes/general/evaluate.sh [STEP...]
-# Steps: package lm pipelines registers benchmark (default: all, in that order). `lm` measures the mix's
-# n-grams merged into the LM at each share of SHARES and keeps the LM of the best mean register BLEU
-# (or the model's own, when no share beats it).
+# Steps: package lm pipelines registers benchmark (default: all, in that order). `lm` merges the mix's
+# n-grams (stemmed by destem's own pipeline) into the LM at LM_SHARE, the share that did best with the
+# shipped tagger (eval/results/lm-merge/).
 set -euo pipefail
 RUN=${RUN:-.cache/general/run}
 OUT=${OUT:-.cache/general/candidate}
 PAIRS=${PAIRS:-.cache/general/pairs-destem}
-SHARES=${SHARES:-0.2,0.4}
+LM_SHARE=${LM_SHARE:-0.4}
 RESULTS=${RESULTS:-eval/results/general}
 STEPS=${*:-package lm pipelines registers benchmark}
 mkdir -p "$RESULTS"
@@ -29,15 +29,7 @@ for name in ("lexicon.npz", "ngram.npz", "spiece.model", "tokenizer.json", "toke
 EOF
     ;;
   lm)
-    python -m destem.lab.lm_merge --model "$OUT" --pairs "$PAIRS" --shares "$SHARES" --out "$RESULTS/lm-merge.json"
-    best=$(python -c "
-import json, statistics
-bleu = json.load(open('$RESULTS/lm-merge.json'))['bleu']
-mean = {k: statistics.mean(v for r, v in s.items() if r != 'wikipedia') for k, s in bleu.items()}
-print(max(mean, key=mean.get).removeprefix('merged at ') if max(mean, key=mean.get) != 'own LM' else '')")
-    if [ -n "$best" ]; then
-      destem data build-lm --pairs "$PAIRS" --model "$OUT" --merge-share "$best"
-    fi
+    destem data build-lm --pairs "$PAIRS" --model "$OUT" --merge-share "$LM_SHARE"
     ;;
   pipelines)
     python -m destem.lab.pipelines_bar --model "$OUT" --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz \
