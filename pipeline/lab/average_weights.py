@@ -17,11 +17,21 @@ from .weights_file import bad_paths, save_whole
 
 
 def average(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The mean of each tensor. A tensor that fine-tuning grew by rows (the gap head, when it adds gap
+    labels) is averaged over the rows all copies have; the added rows come from the copies that have
+    them (the first such copy's, when several do)."""
     names = state_dicts[0].keys()
     for other in state_dicts[1:]:
-        if other.keys() != names or any(other[n].shape != state_dicts[0][n].shape for n in names):
+        if other.keys() != names or any(other[n].shape[1:] != state_dicts[0][n].shape[1:] for n in names):
             raise ValueError("the weights do not have the same tensors and shapes: not copies of one model")
-    return {n: (sum(sd[n].float() for sd in state_dicts) / len(state_dicts)).to(torch.bfloat16) for n in names}
+    out = {}
+    for n in names:
+        rows = min(sd[n].shape[0] for sd in state_dicts) if state_dicts[0][n].dim() else None
+        mean = sum(sd[n][:rows].float() for sd in state_dicts) / len(state_dicts)
+        longest = max(state_dicts, key=lambda sd: sd[n].shape[0] if sd[n].dim() else 0)[n]
+        out[n] = (mean if rows is None or longest.shape[0] == rows
+                  else torch.cat([mean, longest[rows:].float()])).to(torch.bfloat16)
+    return out
 
 
 def main(argv: list[str]) -> int:
