@@ -65,3 +65,13 @@ def test_command_line_refuses_bad_arguments_with_one_line(tmp_path, monkeypatch,
     error = capsys.readouterr().err
     assert message in error and error.count("\n") == 1
     assert not os.path.exists("out.safetensors")
+
+
+def test_a_head_grown_by_fine_tuning_is_averaged_over_the_shared_rows():
+    base = {"gap_head.weight": torch.ones(3, 2), "gap_head.bias": torch.zeros(3)}
+    grown = {"gap_head.weight": torch.cat([3 * torch.ones(3, 2), 5 * torch.ones(2, 2)]),
+             "gap_head.bias": torch.tensor([2.0, 2.0, 2.0, -4.0, -4.0])}
+    mean = average([grown, base])
+    assert mean["gap_head.weight"].tolist() == [[2.0, 2.0]] * 3 + [[5.0, 5.0]] * 2  # the added rows as trained
+    assert mean["gap_head.bias"].tolist() == [1.0, 1.0, 1.0, -4.0, -4.0]
+    assert average([base, grown])["gap_head.weight"].shape == (5, 2)  # whichever comes first

@@ -26,11 +26,13 @@ def average(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tenso
             raise ValueError("the weights do not have the same tensors and shapes: not copies of one model")
     out = {}
     for n in names:
-        rows = min(sd[n].shape[0] for sd in state_dicts) if state_dicts[0][n].dim() else None
+        if state_dicts[0][n].dim() == 0:
+            out[n] = (sum(sd[n].float() for sd in state_dicts) / len(state_dicts)).to(torch.bfloat16)
+            continue
+        rows = min(sd[n].shape[0] for sd in state_dicts)
         mean = sum(sd[n][:rows].float() for sd in state_dicts) / len(state_dicts)
-        longest = max(state_dicts, key=lambda sd: sd[n].shape[0] if sd[n].dim() else 0)[n]
-        out[n] = (mean if rows is None or longest.shape[0] == rows
-                  else torch.cat([mean, longest[rows:].float()])).to(torch.bfloat16)
+        longest = max((sd[n] for sd in state_dicts), key=lambda t: t.shape[0])
+        out[n] = (mean if longest.shape[0] == rows else torch.cat([mean, longest[rows:].float()])).to(torch.bfloat16)
     return out
 
 
