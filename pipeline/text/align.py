@@ -43,9 +43,9 @@ def align_document(text: str, keep: str = "all") -> AlignedDocument:
     gap: list[str] = []
     previous_end = 0
     tokens = tokenize_with_spans(text)
-    if keep == "letters-3":
-        tokens = _letter_tokens(text, tokens)
-    for token, kept in tokens if keep == "letters-3" else ((t, keep == "all" or t.text.isalpha()) for t in tokens):
+    marked = (_letter_tokens(text, tokens) if keep == "letters-3"
+              else [(t, keep == "all" or t.text.isalpha()) for t in tokens])  # (token, kept by the pipeline)
+    for token, kept in marked:
         if "\n" in text[previous_end:token.start] and previous_end > 0:
             gap.append(PARAGRAPH)
         previous_end = token.end

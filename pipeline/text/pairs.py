@@ -11,6 +11,7 @@ import hashlib
 import tempfile
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .align import AlignedDocument, align_document
 from .documents import Document, expand_paths, read_documents
@@ -30,8 +31,10 @@ class PairConfig:
     inputs: str = "destem"
 
 
-def parse_inputs(inputs: str) -> list[tuple[str, float]]:
-    """"destem:0.5,isalpha:0.25,letters:0.25" -> [(name, share), ...]; a name alone has share 1."""
+@lru_cache(maxsize=16)
+def parse_inputs(inputs: str) -> tuple[tuple[str, float], ...]:
+    """"destem:0.5,isalpha:0.25,letters:0.25" -> ((name, share), ...); a name alone has share 1. Cached:
+    pair building asks once per document."""
     parsed = []
     for item in inputs.split(","):
         name, _, share = item.strip().partition(":")
@@ -44,7 +47,7 @@ def parse_inputs(inputs: str) -> list[tuple[str, float]]:
             raise ValueError(f"input pipeline {name!r}: share {share!r} is not a number") from None
     if sum(share for _, share in parsed) <= 0:
         raise ValueError(f"input pipelines {inputs!r}: the shares add up to nothing")
-    return parsed
+    return tuple(parsed)
 
 
 def input_pipeline_of(doc_id: str, config: PairConfig) -> str:
