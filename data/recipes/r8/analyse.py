@@ -20,6 +20,7 @@ from nltk.stem.porter import PorterStemmer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from build import load_pairs, select  # noqa: E402
+
 from destem.text.forward import NLTK_127_STOPWORDS, STOPWORDS  # noqa: E402
 
 LISTS_JSON = Path(__file__).resolve().parents[3] / "pipeline" / "text" / "stopword_lists.json"
