@@ -117,8 +117,9 @@ def add_markdown_option(parser, help_text: str) -> None:
     parser.add_argument("--markdown", action="store_true", help=help_text)
 
 
-# forward.PIPELINES' keys, here so that --help needs no import
+# forward.PIPELINES' keys and forward.RESTORABLE_STEMMERS, here so that --help needs no import
 PIPELINE_NAMES = ("destem", "snowball", "isalpha", "letters")
+INPUT_STEMMERS = ("porter-nltk", "porter-martin", "snowball-english")
 DEFAULT_CONTEXT_STEMS = 100_000  # words.DEFAULT_CONTEXT_STEMS, here for the same reason
 
 
@@ -128,17 +129,20 @@ def add_pipeline_option(parser, help_text: str, auto: bool = False) -> None:
     parser.add_argument("--kept-stopwords", metavar="WORDS",
                         help="comma-separated stopwords of NLTK's list that the pipeline's own list keeps (e.g. "
                              "and,for,not): kept in the stems, restored as themselves")
+    parser.add_argument("--stemmer", choices=INPUT_STEMMERS,
+                        help="the pipeline's stems made by this stemmer instead (porter-martin: Porter with "
+                             "Martin's extensions, \"dai\" of \"day\", as in the R8/R52 corpora)")
 
 
 def pipeline_arg(args) -> str:
-    """--pipeline and --kept-stopwords as one name of `forward.pipeline_named` ("auto" stays "auto")."""
-    if not args.kept_stopwords:
+    """--pipeline, --stemmer and --kept-stopwords as one name of `forward.pipeline_named` ("auto" stays "auto")."""
+    if not args.kept_stopwords and not args.stemmer:
         return args.pipeline
     if args.pipeline == "auto":
-        raise InputError("--kept-stopwords needs --pipeline NAME")
+        raise InputError(f"{'--kept-stopwords' if args.kept_stopwords else '--stemmer'} needs --pipeline NAME")
     from .text.forward import pipeline_name, pipeline_named
 
-    name = pipeline_name(args.pipeline, args.kept_stopwords.split(","))
+    name = pipeline_name(args.pipeline, (args.kept_stopwords or "").split(","), args.stemmer)
     pipeline_named(name)  # refused here, in one line, if a word is no stopword
     return name
 

@@ -5,6 +5,7 @@ gaps), and restore detects them and checks the round trip under their own pipeli
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import re
 from pathlib import Path
 
@@ -221,3 +222,50 @@ def test_restore_takes_kept_stopwords_from_the_command_line(default_model_dir, t
     assert main(["check", str(source), str(out), "--pipeline", "destem", "--kept-stopwords", "and,not,was"]) == 0
     assert main(["restore", str(source), "-o", str(tmp_path / "x.txt"), "--kept-stopwords", "and"]) == 2
     assert "--kept-stopwords needs --pipeline NAME" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- a real pre-stemmed corpus: R8 (Reuters-21578)
+
+R8_STEMS = ROOT / "eval" / "suites" / "data" / "r8" / "r8-test-150.stem.txt.gz"  # its README gives the licence
+LETTERS_MODEL_INPUTS = ("destem", "isalpha", "letters")
+
+
+def r8_documents(count: int) -> list[str]:
+    with gzip.open(R8_STEMS, "rt", encoding="utf-8") as f:
+        return f.read().splitlines()[:count]
+
+
+def test_detect_reads_the_r8_distributions_pipeline():
+    """Letters only, short words dropped, Martin's Porter, and a list (most of SMART's) that keeps some of
+    NLTK's most frequent stopwords: named so, with the words it kept (eval/suites/data/r8/README.md)."""
+    found = detect_documents(r8_documents(150))
+    assert found.stemmer == "porter-martin" and found.dropped() == ["punctuation", "numbers", "short words"]
+    assert found.stopwords == "unknown" and found.nearest_stopwords == "nltk-179"
+    assert {"and", "for", "that", "not", "will", "had"} <= set(found.stopwords_kept)
+    assert not {"the", "was", "own"} & set(found.stopwords_kept)  # "own" is left by "owned", "owner"
+    name = found.restorable_as(DEFAULT_PIPELINE, LETTERS_MODEL_INPUTS)
+    assert name.startswith("letters:porter-martin+") and pipeline_named(name).kept_stopwords == set(
+        found.stopwords_kept)
+    assert found.restorable_as(DEFAULT_PIPELINE) is None  # a model not trained on letters-only input
+
+
+def test_restore_reads_r8_documents_without_flags(mixed_model_dir, tmp_path, capsys):
+    documents = r8_documents(60)  # 5,900 tokens: enough to tell that short words were dropped
+    source = tmp_path / "r8.stem.txt"
+    source.write_text("\n".join(documents) + "\n", encoding="utf-8")
+    out = tmp_path / "r8.txt"
+    assert main(["restore", "--model", str(mixed_model_dir), str(source), "-o", str(out)]) in (0, 1)
+    err = capsys.readouterr().err
+    flags = re.search(r"\((--pipeline letters --stemmer porter-martin --kept-stopwords [a-z,]+)\)", err)
+    assert flags, err
+    pipeline = pipeline_named("letters:porter-martin+" + flags.group(1).rsplit(" ", 1)[1])
+    restored = out.read_text(encoding="utf-8").splitlines()
+    assert len(restored) == len(documents)
+    stems_back = [pipeline.stem_text(line) for line in restored]
+    # a toy model knows few of Reuters' words, so some documents do not stem back: the summary counts them
+    failures = int(re.search(r"round-trip failures: (\d+)", err).group(1))
+    assert failures == sum(s != d for s, d in zip(stems_back, documents)) < len(documents) // 2
+    assert re.search(r"[.,]", " ".join(restored))  # punctuation comes back
+    for line, stems in zip(restored, documents):  # the kept stopwords as themselves, never re-inflected
+        words = re.findall(r"[a-z]+", line.lower())
+        assert words.count("and") == stems.split().count("and") and "andes" not in words

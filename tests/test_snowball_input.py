@@ -1,17 +1,31 @@
-"""Input made with NLTK's Snowball English stemmer (the rest of destem's pipeline unchanged): `destem stem
---pipeline snowball` makes it, restore detects it and restores it as Snowball stems, so that stemming the
-output with Snowball gives the input back, document by document."""
+"""Input made with NLTK's Snowball English stemmer, or Porter's with Martin's extensions (the rest of
+destem's pipeline unchanged): `destem stem --pipeline snowball` (`--stemmer porter-martin`) makes it,
+restore detects it and restores it as such stems, so that stemming the output with that stemmer gives
+the input back, document by document."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
 from destem.cli import main
 from destem.restore.restorer import Restorer
-from destem.text.forward import DEFAULT_PIPELINE, PIPELINES, STOPWORDS, ForwardPipeline, tokenize
+from destem.text.forward import (
+    DEFAULT_PIPELINE,
+    PIPELINES,
+    STOPWORDS,
+    ForwardPipeline,
+    pipeline_flags,
+    pipeline_name,
+    pipeline_named,
+    pipeline_of_input,
+    tokenize,
+)
+from destem.text.textio import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 PROSE = [line for line in (ROOT / "tests" / "data" / "mini_corpus.txt").read_text(encoding="utf-8").splitlines()
@@ -82,3 +96,43 @@ def test_pipeline_option_forces_and_jsonl_keeps_records(default_model_dir, tmp_p
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in records] == [0, 1, 2] and all(r["roundtrip"] for r in records)
     assert [SNOWBALL.stem_text(r["restored"]) for r in records] == stems
+
+
+# ---------------------------------------------------------------- Porter with Martin's extensions ("dai" of "day")
+
+MARTIN = pipeline_named("destem:porter-martin")
+
+
+def test_the_martin_pipeline_is_nltks_porter_in_martins_mode(tmp_path, capsys):
+    stem = PorterStemmer(PorterStemmer.MARTIN_EXTENSIONS).stem
+    source = tmp_path / "prose.txt"
+    source.write_text("\n".join(PROSE[:8]) + "\n", encoding="utf-8")
+    assert main(["stem", "--pipeline", "destem", "--stemmer", "porter-martin", str(source)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        " ".join(stem(t) for t in tokenize(p) if t.lower() not in STOPWORDS) for p in PROSE[:8]]
+    assert MARTIN.stem_text("Every day, a way.") == "everi dai , wai ."
+
+
+def test_pipeline_names_carry_the_stemmer():
+    assert pipeline_named("letters:porter-martin+and,for") == ForwardPipeline(
+        stemmer="porter-martin", keep="letters-3", kept_stopwords=frozenset({"and", "for"}))
+    assert pipeline_name("letters", ["for", "and"], "porter-martin") == "letters:porter-martin+and,for"
+    assert pipeline_name("snowball", [], "snowball-english") == "snowball"  # the key's own stemmer is not named
+    assert pipeline_flags("letters:porter-martin+and") == (
+        "--pipeline letters --stemmer porter-martin --kept-stopwords and")
+    assert pipeline_of_input(ForwardPipeline(stemmer="snowball-english")) == "snowball"
+    assert pipeline_of_input(ForwardPipeline(stemmer="porter-martin", keep="isalpha")) == "isalpha:porter-martin"
+    assert pipeline_of_input(ForwardPipeline(stemmer="lancaster")) is None
+    with pytest.raises(InputError, match="stemmer 'lancaster'"):
+        pipeline_named("destem:lancaster")
+
+
+def test_martin_stems_restore_as_their_words_and_stem_back(shipped):
+    prose = [p for p in PROSE if re.search(r"\b(days?|way|may|says)\b", p)]
+    stems = [MARTIN.stem_text(p) for p in prose]
+    assert any(re.search(r"\b(dai|wai|mai|sai)\b", s) for s in stems)
+    restorations = shipped.restore_documents(stems, pipeline=MARTIN)
+    assert all(r.roundtrip_ok for r in restorations)
+    assert [MARTIN.stem_text(r.text) for r in restorations] == stems
+    words = {w.strip(".,;:()\"'").lower() for r in restorations for w in r.text.split()}
+    assert {"dai", "wai", "mai", "sai"}.isdisjoint(words)  # each Martin stem came back as a word

@@ -16,6 +16,7 @@ from ..text.textio import InputError
 
 MODEL_ENV = "DESTEM_MODEL"
 DEFAULT_MODEL = "default"
+GENERAL_MODEL = "general"  # models/general: trained on other registers and punctuation-free input too
 PACKAGE_PREFIX = "destem_model_"
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..model.device import pick_device, use_bf16
-from ..model.locate import locate_model
+from ..model.locate import GENERAL_MODEL, installed_model, locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
@@ -495,9 +495,20 @@ class BatchRestore:
             losses = found.losses(model, inputs)
             what = (f"input looks made by another pipeline (found: {found.describe()}; the model inverts "
                     f"{model.describe()}); restoring anyway, "
-                    + ("but " + "; ".join(losses) if losses else "expect a poor restoration"))
+                    + ("but " + "; ".join(losses) if losses else "expect a poor restoration")
+                    + self._model_trained_on(found))
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
         return "destem"
+
+
+    def _model_trained_on(self, found) -> str:
+        """A clause naming the installed general model where it restores what this model cannot, else ""."""
+        folder = installed_model(GENERAL_MODEL)
+        if folder is None or os.path.samefile(folder, locate_model(self.options.model_dir)):
+            return ""
+        supported = found.restorable_as(pipeline_of_model(folder), model_inputs(folder))
+        return (f"; the installed model '{GENERAL_MODEL}' was trained on this input: restore it with --model "
+                f"{GENERAL_MODEL} ({pipeline_flags(supported)} is then found)" if supported else "")
 
 
 def restore_files(inputs: list[str], out: str | None, options: RestoreOptions,

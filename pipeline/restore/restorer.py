@@ -305,11 +305,14 @@ class Restorer:
     def _lexicon_candidates(self, stem: str, pipeline: ForwardPipeline) -> list[str]:
         """The lexicon's forms for a stem of `stemmer`, most frequent first. The lexicon is keyed by Porter
         stems; another stemmer's stem of a word is mostly its Porter stem, or has it as its own Porter
-        stem ("generous" of "generously", both "gener"), so both entries are read, and the forms that do
-        not stem back to `stem` left out."""
+        stem ("generous" of "generously", both "gener"), or, for Martin's "i" of a "y" after a vowel, the
+        stem with its "y" ("dai" of "day"), so those entries are read, and the forms that do not stem back to
+        `stem` left out."""
         if pipeline.stemmer == DEFAULT_PIPELINE.stemmer:
             return self.lexicon.candidates(stem)
         counts = self.lexicon.variants(stem_token(stem)) | self.lexicon.variants(stem)
+        if stem.endswith("i"):
+            counts |= self.lexicon.variants(stem[:-1] + "y")
         return [form for form in sorted(counts, key=counts.__getitem__, reverse=True)
                 if is_allowed_form(stem, form.lower(), pipeline)]
 

@@ -52,12 +52,11 @@ from functools import cache
 from .forward import (
     CONTRACTION_STEMS,
     NLTK_127_STOPWORDS,
-    PIPELINES,
     RESTORABLE_STEMMERS,
     STEMMERS,
     STOPWORD_LISTS,
     ForwardPipeline,
-    pipeline_name,
+    pipeline_of_input,
     restorable_input,
     stemmer_function,
 )
@@ -111,6 +110,11 @@ STRAY_MIN = 3
 # ... if two or more of its words are left so, or one this many times that no other word of the rates' text made:
 # a name can stem to one stopword ("Andes" to "and" in an article about Peru, "innings" to "in" by Porter's original)
 STRAY_ALONE_MIN = 10
+# Text that keeps some stopwords of every list (R8's list keeps "and", "for", "not") fits "none" best; but if
+# this many of NLTK's words that it would hold MISSING_EXPECTED times or more are found at under 1/STRAY_FACTOR
+# of that, a list removed them: an unknown one, NLTK's less the words left in the text
+MIN_MISSING = 3
+MISSING_EXPECTED = 10
 # a token with ASCII punctuation: "," and "``" of Treebank's, "trilogy," of plain prose; not "isn’t", which gensim's
 # preprocess_string leaves (it strips string.punctuation, which has no typographic quotes)
 PUNCTUATION = re.compile("[" + re.escape(string.punctuation) + "]")
@@ -306,8 +310,8 @@ class Detection:
 
     def restorable_as(self, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> str | None:
         """The name (`forward.pipeline_named`) that a model inverting `model`, trained on the input pipelines
-        `inputs`, restores this input as (round trip included): destem's own pipeline, the same with
-        Snowball's stems, or with punctuation and numbers dropped (the isalpha line) and short words too
+        `inputs`, restores this input as (round trip included): destem's own pipeline, with Snowball's or
+        Martin's Porter stems, or with punctuation and numbers dropped (the isalpha line) and short words too
         (letters only), any of them with a stopword list that keeps some of the model's stopwords
         ("letters+and,for"); None for another pipeline."""
         keep = KEEP_OF_DROPPED.get(tuple(self.dropped()))
@@ -318,8 +322,8 @@ class Detection:
             if self.nearest_stopwords not in STOPWORD_LISTS or not self.stopwords_kept:
                 return None
             found, kept = dataclasses.replace(found, stopwords=self.nearest_stopwords), frozenset(self.stopwords_kept)
-        names = [name for name, p in PIPELINES.items() if p == found and restorable_input(p, model, inputs)]
-        return pipeline_name(names[0], kept) if names else None
+        found = dataclasses.replace(found, kept_stopwords=kept)
+        return pipeline_of_input(found) if restorable_input(found, model, inputs) else None
 
     def confidence_against(self, pipeline: ForwardPipeline) -> float:
         """How sure it is that `pipeline` did not make the input: the posterior share of the other
@@ -626,6 +630,40 @@ def stray_stopwords(types: Counter, variant: str, stemmer: str, stopwords: str, 
     return k, e, [word for _, word, _ in sorted(strays, reverse=True)]
 
 
+def missing_stopwords(types: Counter, variant: str, stemmer: str, n: int) -> tuple[list[str], float]:
+    """The words of NLTK's 179-word list that text keeping them would hold MISSING_EXPECTED times or more, found
+    at under 1/STRAY_FACTOR of that; and the log-likelihood ratio of their counts, removed against kept."""
+    kept_rates, removed_rates = probe_rates(variant, stemmer, "none"), probe_rates(variant, stemmer, "nltk-179")
+    missing, ratio = [], 0.0
+    for s, word in removed_stems(stemmer, "nltk-179").items():
+        expected = kept_rates.get(s, 0.0) * n
+        if expected >= MISSING_EXPECTED and types.get(s, 0) * STRAY_FACTOR < expected:
+            missing.append(word)
+            terms = _probe_log_likelihoods(Counter({s: types.get(s, 0)}),
+                                           {"kept": {s: kept_rates[s]}, "removed": {s: removed_rates.get(s, 0.0)}},
+                                           n, frozenset())
+            ratio += terms["removed"] - terms["kept"]
+    return missing, ratio
+
+
+def stopwords_left(types: Counter, variant: str, stemmer: str, n: int) -> list[str]:
+    """The words of NLTK's 179-word list whose stems are left at STRAY_FACTOR times the rate other words make them
+    (+ STRAY_MIN), the most over first; where other words make the stem too, their rate varies with the topic
+    ("own" of "owned" in business news), so twice that and STRAY_ALONE_MIN more."""
+    rates, stem = probe_rates(variant, stemmer, "nltk-179"), list_stemmer(stemmer)
+    other = FITTED.listed_stems_of_other_words.get(variant, {}).get(stemmer, {})
+    left = {}
+    for word in [*frequent_listed_words(), *sorted(STOPWORD_LISTS["nltk-179"])]:
+        s = stem(word)
+        if word not in STOPWORD_LISTS["nltk-179"] or s in left.values():
+            continue
+        found, expected = types.get(s, 0), rates.get(s, 0.0) * n
+        factor, margin = (2 * STRAY_FACTOR, STRAY_ALONE_MIN) if other.get(s) else (STRAY_FACTOR, 0)
+        if found >= STRAY_MIN and found > factor * expected + STRAY_MIN + margin:
+            left[word] = s
+    return sorted(left, key=lambda w: -(types[left[w]] - rates.get(left[w], 0.0) * n))
+
+
 def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) -> Detection:
     """The likeliest pipeline; `expected` (the model's, when restoring) starts PRIOR_ODDS times likelier
     than each other pair, so that a short text without tells is not taken for another pipeline's."""
@@ -670,12 +708,17 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
     expected_127 = pair_rates(variant, stemmer, stopwords)[STOPWORDS_127_TELL] * n
     found_127 = counts[STOPWORDS_127_TELL]
     off_127 = n and not expected_127 / OTHER_LIST_FACTOR - 3 <= found_127 <= expected_127 * OTHER_LIST_FACTOR + 3
-    if off_127 or (strays and stray_k > STRAY_FACTOR * stray_e + STRAY_MIN):
+    missing, missing_ratio = missing_stopwords(types, variant, stemmer, n) if stopwords == "none" else ([], 0.0)
+    if len(missing) >= MIN_MISSING:
+        kept, nearest, stopwords = stopwords_left(types, variant, stemmer, n), "nltk-179", "unknown"
+        stray_k = sum(types[stem] for stem in {list_stemmer(stemmer)(w) for w in kept})
+    elif off_127 or (strays and stray_k > STRAY_FACTOR * stray_e + STRAY_MIN):
         kept, nearest, stopwords = strays, stopwords, "unknown"
     # of another list than these, only that stopwords were removed (or not) is weighed
     removes = nearest != "none" if nearest else stopwords != "none"
     same_list = (lambda w: w == stopwords) if not nearest else (lambda w: (w != "none") == removes)
-    stopwords_confidence = sum(p for w, p in list_shares.items() if same_list(w))
+    stopwords_confidence = (sum(p for w, p in list_shares.items() if same_list(w)) if not missing
+                            else 1.0 / (1.0 + math.exp(-min(missing_ratio, 700.0))))
     capitalized = sum(any(ch.isupper() for ch in t) for t in tokens)
     treebank = sum(t in TREEBANK_QUOTES for t in tokens)
     other = sum(k for t, k in types.items() if OTHER_TOKENS.search(t))

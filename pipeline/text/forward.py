@@ -230,9 +230,10 @@ class ForwardPipeline:
 
 
 DEFAULT_PIPELINE = ForwardPipeline()  # the pipeline above, which destem's models invert
-# Input stemmers that a model of NLTK's Porter stems restores: Snowball's English stems are Porter's in
-# most words, and the constraints, repairs and round trip run with the input's own stemmer.
-RESTORABLE_STEMMERS = ("porter-nltk", "snowball-english")
+# Input stemmers that a model of NLTK's Porter stems restores: Snowball's English stems and Porter's with
+# Martin's extensions ("dai" of "day", as in the R8/R52 corpora) are NLTK Porter's in most words, and the
+# constraints, repairs and round trip run with the input's own stemmer.
+RESTORABLE_STEMMERS = ("porter-nltk", "porter-martin", "snowball-english")
 # `destem stem --pipeline NAME` and `destem restore --pipeline NAME`: the pipelines restoring supports
 PIPELINES = {"destem": DEFAULT_PIPELINE, "snowball": ForwardPipeline(stemmer="snowball-english"),
              "isalpha": ForwardPipeline(keep="isalpha"), "letters": ForwardPipeline(keep="letters-3")}
@@ -240,40 +241,63 @@ PIPELINES = {"destem": DEFAULT_PIPELINE, "snowball": ForwardPipeline(stemmer="sn
 
 def restorable_input(found: ForwardPipeline, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> bool:
     """Whether a model that inverts `model`, trained on the input pipelines `inputs` (config.json's "inputs"),
-    restores input that `found` made, round trip included: `model`'s pipeline, or the same with a stemmer
-    of RESTORABLE_STEMMERS, or one that keeps fewer tokens where the model was trained on it."""
+    restores input that `found` made, round trip included: `model`'s pipeline, with a stemmer of
+    RESTORABLE_STEMMERS, keeping fewer tokens only where the model was trained on that."""
     found = dataclasses.replace(found, kept_stopwords=frozenset())  # the words it keeps are restored as themselves
-    if found.keep != "all":
-        trained = {PIPELINES[name].keep for name in inputs if name in PIPELINES}
-        return found.keep in trained and found == dataclasses.replace(model, keep=found.keep)
-    return found.stemmer in RESTORABLE_STEMMERS and found == dataclasses.replace(model, stemmer=found.stemmer)
+    trained = {"all"} | {PIPELINES[name].keep for name in inputs if name in PIPELINES}
+    return (found.keep in trained and found.stemmer in RESTORABLE_STEMMERS
+            and found == dataclasses.replace(model, keep=found.keep, stemmer=found.stemmer))
 
 
 MODEL_CONFIG_FILE = "config.json"
 
 
 def pipeline_named(name: str) -> ForwardPipeline:
-    """The pipeline of a name that restoring passes around: a PIPELINES key, and after a "+" the stopwords the
-    input kept ("letters+and,for,not")."""
-    base, _, kept = name.partition("+")
+    """The pipeline of a name that restoring passes around: a PIPELINES key, after a ":" another stemmer of
+    RESTORABLE_STEMMERS, and after a "+" the stopwords the input kept ("letters:porter-martin+and,for,not")."""
+    head, _, kept = name.partition("+")
+    base, _, stemmer = head.partition(":")
     if base not in PIPELINES:
         raise InputError(f"unknown pipeline {base!r} (known: {', '.join(PIPELINES)})")
+    pipeline = PIPELINES[base]
+    if stemmer:
+        if stemmer not in RESTORABLE_STEMMERS:
+            raise InputError(f"stemmer {stemmer!r}: restoring reads {', '.join(RESTORABLE_STEMMERS)}")
+        pipeline = dataclasses.replace(pipeline, stemmer=stemmer)
     words = frozenset(w.strip().lower() for w in kept.split(",") if w.strip())
-    unknown = sorted(words - PIPELINES[base].stopword_set)
+    unknown = sorted(words - pipeline.stopword_set)
     if unknown:
         raise InputError(f"kept stopwords {', '.join(unknown)}: not stopwords of the {base} pipeline")
-    return dataclasses.replace(PIPELINES[base], kept_stopwords=words)
+    return dataclasses.replace(pipeline, kept_stopwords=words)
 
 
-def pipeline_name(base: str, kept_stopwords) -> str:
-    """`pipeline_named`'s name of a PIPELINES key and the stopwords an input kept."""
-    return base + ("+" + ",".join(sorted(kept_stopwords)) if kept_stopwords else "")
+def pipeline_name(base: str, kept_stopwords=(), stemmer: str | None = None) -> str:
+    """`pipeline_named`'s name of a PIPELINES key, the stemmer of the input (where not the key's) and the
+    stopwords it kept."""
+    stemmer = "" if stemmer in (None, PIPELINES[base].stemmer) else ":" + stemmer
+    kept = sorted(w for w in kept_stopwords if w)
+    return base + stemmer + ("+" + ",".join(kept) if kept else "")
+
+
+def pipeline_of_input(found: ForwardPipeline) -> str | None:
+    """`pipeline_named`'s name of a pipeline (kept stopwords included), None where it has none."""
+    bare = dataclasses.replace(found, kept_stopwords=frozenset())
+    for base, pipeline in PIPELINES.items():  # a key of its own ("snowball") before a key with a stemmer
+        if pipeline == bare:
+            return pipeline_name(base, found.kept_stopwords)
+    if found.stemmer in RESTORABLE_STEMMERS:
+        for base, pipeline in PIPELINES.items():
+            if dataclasses.replace(pipeline, stemmer=found.stemmer) == bare:
+                return pipeline_name(base, found.kept_stopwords, found.stemmer)
+    return None
 
 
 def pipeline_flags(name: str) -> str:
     """The command-line options that name `pipeline_named`'s pipeline `name`."""
-    base, _, kept = name.partition("+")
-    return f"--pipeline {base}" + (f" --kept-stopwords {kept}" if kept else "")
+    head, _, kept = name.partition("+")
+    base, _, stemmer = head.partition(":")
+    return (f"--pipeline {base}" + (f" --stemmer {stemmer}" if stemmer else "")
+            + (f" --kept-stopwords {kept}" if kept else ""))
 
 
 def model_inputs(model_dir: str) -> tuple[str, ...]:
