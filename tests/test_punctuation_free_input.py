@@ -269,3 +269,32 @@ def test_restore_reads_r8_documents_without_flags(mixed_model_dir, tmp_path, cap
     for line, stems in zip(restored, documents):  # the kept stopwords as themselves, never re-inflected
         words = re.findall(r"[a-z]+", line.lower())
         assert words.count("and") == stems.split().count("and") and "andes" not in words
+
+
+def test_a_model_not_trained_on_the_input_names_the_installed_one_that_is(mixed_model_dir, toy_model_dir,
+                                                                           tmp_path, capsys, monkeypatch):
+    from destem.restore import batch
+
+    source = tmp_path / "in.stem.txt"
+    source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")
+    monkeypatch.setattr(batch, "installed_model", lambda name: str(mixed_model_dir) if name == "general" else None)
+    assert main(["restore", "--model", str(toy_model_dir), str(source), "-o", str(tmp_path / "a.txt")]) in (0, 1)
+    assert ("the installed model 'general' was trained on such input: with --model general it is restored as "
+            "--pipeline isalpha") in capsys.readouterr().err
+    assert main(["restore", "--model", str(mixed_model_dir), str(source), "-o", str(tmp_path / "b.txt")]) == 0
+    assert "installed model" not in capsys.readouterr().err  # the model in use is that one
+
+
+def test_a_model_not_trained_on_letters_only_input_still_honours_its_stemmer_and_kept_words(toy_model_dir, tmp_path,
+                                                                                              capsys):
+    documents = r8_documents(60)
+    source = tmp_path / "r8.stem.txt"
+    source.write_text("\n".join(documents) + "\n", encoding="utf-8")
+    out = tmp_path / "r8.txt"
+    assert main(["restore", "--model", str(toy_model_dir), str(source), "-o", str(out)]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "restoring anyway as --pipeline destem --stemmer porter-martin --kept-stopwords and," in err
+    assert "those words are restored as themselves" in err
+    for line, stems in zip(out.read_text(encoding="utf-8").splitlines(), documents, strict=True):
+        words = re.findall(r"[a-z]+", line.lower())
+        assert words.count("and") == stems.split().count("and") and "andes" not in words

@@ -465,8 +465,9 @@ class BatchRestore:
 
     def input_pipeline(self, source: str, documents: list[str]) -> str:
         """The `forward.pipeline_named` name an input is restored as: --pipeline's; or, with "auto", the pipeline that
-        `destem detect` finds where restoring supports it (said on stderr when it is not the model's),
-        else the model's, with one warning for an input that another pipeline made."""
+        `destem detect` finds where restoring supports it (said on stderr when it is not the model's), else the
+        model's with what it honours of the input's (Martin's stems, a list's kept stopwords), with one warning
+        for an input that another pipeline made."""
         if self.options.pipeline != "auto":
             return self.options.pipeline
         if self._model_pipeline is None:
@@ -487,19 +488,22 @@ class BatchRestore:
                   f"{found.confidence:.2f}); restored and round-trip checked as such ({pipeline_flags(supported)})"
                   + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
             return supported
+        readable = "destem"
         if found.stemmer == "none" and not found.dropped():
             what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
                     f"through `destem stem` first if it is plain English")
         else:
-            # what cannot come back: punctuation, numbers, short words dropped; another list's words; another stemmer
+            # what it can honour of the input's pipeline (its stemmer, the stopwords its list kept), and what
+            # cannot come back: punctuation, numbers, short words dropped; another list's words; another stemmer
+            readable = found.restorable_as(model, inputs, as_model_keeps=True) or "destem"
             losses = found.losses(model, inputs)
             what = (f"input looks made by another pipeline (found: {found.describe()}; the model inverts "
-                    f"{model.describe()}); restoring anyway, "
+                    f"{model.describe()}); restoring anyway"
+                    + (f" as {pipeline_flags(readable)}" if readable != "destem" else "") + ", "
                     + ("but " + "; ".join(losses) if losses else "expect a poor restoration")
                     + self._model_trained_on(found))
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
-        return "destem"
-
+        return readable
 
     def _model_trained_on(self, found) -> str:
         """A clause naming the installed general model where it restores what this model cannot, else ""."""
@@ -507,8 +511,8 @@ class BatchRestore:
         if folder is None or os.path.samefile(folder, locate_model(self.options.model_dir)):
             return ""
         supported = found.restorable_as(pipeline_of_model(folder), model_inputs(folder))
-        return (f"; the installed model '{GENERAL_MODEL}' was trained on this input: restore it with --model "
-                f"{GENERAL_MODEL} ({pipeline_flags(supported)} is then found)" if supported else "")
+        return (f"; the installed model '{GENERAL_MODEL}' was trained on such input: with --model {GENERAL_MODEL} "
+                f"it is restored as {pipeline_flags(supported)}" if supported else "")
 
 
 def restore_files(inputs: list[str], out: str | None, options: RestoreOptions,

@@ -308,13 +308,15 @@ class Detection:
         return (self.stemmer == pipeline.stemmer and self.stopwords == pipeline.stopwords
                 and self.lowercased == pipeline.lowercase and self.tokens != "other" and not self.dropped())
 
-    def restorable_as(self, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",)) -> str | None:
+    def restorable_as(self, model: ForwardPipeline, inputs: tuple[str, ...] = ("destem",),
+                      as_model_keeps: bool = False) -> str | None:
         """The name (`forward.pipeline_named`) that a model inverting `model`, trained on the input pipelines
         `inputs`, restores this input as (round trip included): destem's own pipeline, with Snowball's or
         Martin's Porter stems, or with punctuation and numbers dropped (the isalpha line) and short words too
         (letters only), any of them with a stopword list that keeps some of the model's stopwords
-        ("letters+and,for"); None for another pipeline."""
-        keep = KEEP_OF_DROPPED.get(tuple(self.dropped()))
+        ("letters+and,for"); None for another pipeline. `as_model_keeps`: what the model reads input that dropped
+        tokens it was not trained without as, its own tokens but the input's stemmer and kept stopwords."""
+        keep = model.keep if as_model_keeps else KEEP_OF_DROPPED.get(tuple(self.dropped()))
         if self.tokens == "other" or keep is None:
             return None
         found, kept = dataclasses.replace(self.as_pipeline(), keep=keep), frozenset()
@@ -370,7 +372,8 @@ class Detection:
             kept = ", ".join(f"'{w}'" for w in self.stopwords_kept[:6]) + (", ..." if len(self.stopwords_kept) > 6
                                                                              else "")
             lost.append(f"a stopword list that keeps {kept}: those words are restored as themselves"
-                        if self.restorable_as(model, inputs) else
+                        if self.restorable_as(model, inputs, as_model_keeps=not self.restorable_as(model, inputs))
+                        else
                         f"a stopword list that keeps {kept}: restoring reads them as content words")
         elif self.stopwords == "none" and model.stopwords != "none":
             lost.append("no stopwords were removed: the model adds its own, so function words may come out twice")
