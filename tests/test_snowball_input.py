@@ -136,3 +136,11 @@ def test_martin_stems_restore_as_their_words_and_stem_back(shipped):
     assert [MARTIN.stem_text(r.text) for r in restorations] == stems
     words = {w.strip(".,;:()\"'").lower() for r in restorations for w in r.text.split()}
     assert {"dai", "wai", "mai", "sai"}.isdisjoint(words)  # each Martin stem came back as a word
+
+
+def test_the_command_lines_names_are_forwards():
+    """cli keeps copies so that --help imports nothing: they must name what forward restores."""
+    from destem.cli import INPUT_STEMMERS, PIPELINE_NAMES
+    from destem.text.forward import RESTORABLE_STEMMERS
+
+    assert PIPELINE_NAMES == tuple(PIPELINES) and INPUT_STEMMERS == RESTORABLE_STEMMERS

@@ -372,7 +372,7 @@ class Detection:
             kept = ", ".join(f"'{w}'" for w in self.stopwords_kept[:6]) + (", ..." if len(self.stopwords_kept) > 6
                                                                              else "")
             lost.append(f"a stopword list that keeps {kept}: those words are restored as themselves"
-                        if self.restorable_as(model, inputs, as_model_keeps=not self.restorable_as(model, inputs))
+                        if self.restorable_as(model, inputs) or self.restorable_as(model, inputs, as_model_keeps=True)
                         else
                         f"a stopword list that keeps {kept}: restoring reads them as content words")
         elif self.stopwords == "none" and model.stopwords != "none":
