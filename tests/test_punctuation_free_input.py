@@ -285,6 +285,57 @@ def test_a_model_not_trained_on_the_input_names_the_installed_one_that_is(mixed_
     assert "installed model" not in capsys.readouterr().err  # the model in use is that one
 
 
+@pytest.fixture
+def installed_default_and_general(mixed_model_dir, toy_model_dir, monkeypatch):
+    """The toy model installed as the default and the mixed one as the general model; no model asked for."""
+    from destem.model import locate
+    from destem.restore import batch
+
+    folders = {"default": str(toy_model_dir), "general": str(mixed_model_dir)}
+    monkeypatch.setattr(locate, "installed_model", folders.get)
+    monkeypatch.setattr(batch, "installed_model", folders.get)
+    monkeypatch.delenv("DESTEM_MODEL", raising=False)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_with_no_model_asked_for_input_the_default_is_not_trained_on_goes_to_the_general_model(
+        installed_default_and_general, mixed_model_dir, tmp_path, capsys, workers):
+    isalpha, own = tmp_path / "isalpha.stem.txt", tmp_path / "own.stem.txt"
+    isalpha.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")
+    own.write_text("\n".join(DEFAULT_PIPELINE.stem_text(p) for p in PROSE[:12]) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["restore", "--workers", str(workers), str(isalpha), str(own), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"isalpha\.stem\.txt: input made with .*the default model is not trained on it: restored "
+                     r"with the installed model 'general', which is, and round-trip checked as such "
+                     r"\(--pipeline isalpha\)", err)
+    assert "own.stem.txt" not in err  # the default's own input: the default, and nothing to say
+    by_general = Restorer.from_pretrained(str(mixed_model_dir), device="cpu").restore_documents(
+        isalpha.read_text(encoding="utf-8").splitlines(), pipeline=ISALPHA)
+    assert (out / "isalpha.stem.txt").read_text(encoding="utf-8").splitlines() == [r.text for r in by_general]
+    assert re.search(r"[.,]", (out / "isalpha.stem.txt").read_text(encoding="utf-8"))  # punctuation comes back
+    assert len((out / "own.stem.txt").read_text(encoding="utf-8").splitlines()) == 12
+
+
+def test_ray_actors_restore_each_group_with_its_own_model(mixed_model_dir, toy_model_dir):
+    from destem.restore.ray_engine import RestoreGroups
+
+    isalpha, own = [ISALPHA.stem_text(p) for p in PROSE[:3]], [DEFAULT_PIPELINE.stem_text(p) for p in PROSE[:3]]
+    actor = RestoreGroups(model_dir=str(toy_model_dir), device="cpu")  # as --engine ray makes them, without Ray
+    rows = actor({"documents": [isalpha, own], "pipeline": ["isalpha", "destem"], "model": [str(mixed_model_dir), ""]})
+    general, toy = (Restorer.from_pretrained(str(folder), device="cpu") for folder in (mixed_model_dir, toy_model_dir))
+    by_general, by_toy = general.restore_documents(isalpha, pipeline=ISALPHA), toy.restore_documents(own)
+    assert list(rows["text"]) == [r.text for r in by_general + by_toy]
+
+
+def test_a_model_asked_for_is_the_model_used(installed_default_and_general, toy_model_dir, tmp_path, capsys):
+    source = tmp_path / "in.stem.txt"
+    source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")
+    assert main(["restore", "--model", "default", str(source), "-o", str(tmp_path / "a.txt")]) in (0, 1)
+    err = capsys.readouterr().err
+    assert "restoring anyway" in err and "with --model general it is restored as --pipeline isalpha" in err
+
+
 def test_a_model_not_trained_on_letters_only_input_still_honours_its_stemmer_and_kept_words(toy_model_dir, tmp_path,
                                                                                               capsys):
     documents = r8_documents(60)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..model.device import pick_device, use_bf16
-from ..model.locate import GENERAL_MODEL, installed_model, locate_model
+from ..model.locate import GENERAL_MODEL, MODEL_ENV, installed_model, locate_model
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
@@ -85,6 +85,7 @@ class Job:
     source: str  # an input file, or "-" for stdin
     target: str | None  # its output file; None: standard output
     pipeline: str = "destem"  # the `forward.pipeline_named` name its input is restored as (decided once it is read)
+    model: str | None = None  # the model it is restored with, where not the run's (decided with `pipeline`)
 
 
 ReadJob = tuple[Job, list[str], list[dict] | None]  # a job, its documents, and with --jsonl the records holding them
@@ -178,7 +179,7 @@ def restore_in_workers(pool, documents: list[str], options: RestoreOptions, grou
     return in_order()
 
 
-_worker_restorer: Restorer | None = None  # in a worker process: the model, loaded by its first group
+_worker_restorers: dict[str | None, Restorer] = {}  # in a worker process: each model, loaded by its first group
 
 
 def _start_worker(threads: int) -> None:
@@ -187,10 +188,9 @@ def _start_worker(threads: int) -> None:
 
 
 def _restore_group(options: RestoreOptions, group_stems: int, group: list[str]) -> list[Restoration]:
-    global _worker_restorer
-    if _worker_restorer is None:  # not in the initializer: Pool restarts one that raises, forever
-        _worker_restorer = load_restorer(options)
-    return restore_group(_worker_restorer, group, group_stems, **options.restore_kwargs())
+    if options.model_dir not in _worker_restorers:  # not in the initializer: Pool restarts one that raises, forever
+        _worker_restorers[options.model_dir] = load_restorer(options)
+    return restore_group(_worker_restorers[options.model_dir], group, group_stems, **options.restore_kwargs())
 
 
 def load_restorer(options: RestoreOptions) -> Restorer:
@@ -201,6 +201,11 @@ def load_restorer(options: RestoreOptions) -> Restorer:
         raise InputError(f"{e} (pass --model DIR)") from None
     except ValueError as e:  # --device cuda without a GPU
         raise InputError(str(e)) from None
+
+
+def job_options(job: Job, options: RestoreOptions) -> RestoreOptions:
+    """The run's options with what was decided for `job`: its pipeline, and its model where not the run's."""
+    return dataclasses.replace(options, pipeline=job.pipeline, model_dir=job.model or options.model_dir)
 
 
 def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False, explain: bool = False,
@@ -303,24 +308,24 @@ class RestoreEngine(ABC):
 class LocalEngine(RestoreEngine):
     """Restores in this process (`workers` 1) or in `workers` processes, each with its own copy of the
     model and 1/`workers` of the CPU threads, restoring the same groups of documents as one process does.
-    The model is loaded once, by the first job that needs it."""
+    Each model is loaded once, by the first job that needs it."""
 
     def __init__(self, workers: int = 1):
         self.workers = workers
-        self._restorer: Restorer | None = None
+        self._restorers: dict[str | None, Restorer] = {}  # by --model value or folder
         self._pool = None  # the worker processes, with workers > 1
 
     def __exit__(self, *exc_info) -> None:
         if self._pool is not None:  # every result is in, or the run stops here
             self._pool.terminate()
-        self._pool = self._restorer = None
+        self._pool = None
+        self._restorers = {}
 
     def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
                      progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
         started = deque()  # jobs under way, handed over in order; up to one per worker, so small files overlap
         for job in jobs:
-            started.append((job, self.start(job[1], dataclasses.replace(options, pipeline=job[0].pipeline),
-                                            progress)))
+            started.append((job, self.start(job[1], job_options(job[0], options), progress)))
             if len(started) >= self.workers:
                 yield started.popleft()
         while started:
@@ -335,9 +340,9 @@ class LocalEngine(RestoreEngine):
                               **options.restore_kwargs())
 
     def restorer(self, options: RestoreOptions) -> Restorer:
-        if self._restorer is None:
-            self._restorer = load_restorer(options)
-        return self._restorer
+        if options.model_dir not in self._restorers:
+            self._restorers[options.model_dir] = load_restorer(options)
+        return self._restorers[options.model_dir]
 
     def pool(self):
         """The worker processes, started on first use; each loads the model once, on its first group."""
@@ -400,7 +405,8 @@ class BatchRestore:
                 print(f"destem: error: {e}", file=sys.stderr)
                 self.totals.failed += 1
                 continue
-            job = dataclasses.replace(job, pipeline=self.input_pipeline(job.source, documents))
+            pipeline, model = self.input_reading(job.source, documents)
+            job = dataclasses.replace(job, pipeline=pipeline, model=model)
             self.expect_stems(documents)
             yield job, documents, records
 
@@ -463,31 +469,35 @@ class BatchRestore:
             mismatch.document = index + 1
             print(f"destem: warning: {name}: {mismatch.describe()}", file=sys.stderr)
 
-    def input_pipeline(self, source: str, documents: list[str]) -> str:
-        """The `forward.pipeline_named` name an input is restored as: --pipeline's; or, with "auto", the pipeline that
-        `destem detect` finds where restoring supports it (said on stderr when it is not the model's), else the
-        model's with what it honours of the input's (Martin's stems, a list's kept stopwords), with one warning
-        for an input that another pipeline made."""
+    def input_reading(self, source: str, documents: list[str]) -> tuple[str, str | None]:
+        """How an input is restored: the `forward.pipeline_named` name it is read as, and the model folder where
+        not the run's (None). --pipeline's name; or, with "auto", the pipeline that `destem detect` finds where
+        the model supports it (said on stderr when it is not the model's); where it does not and no model was
+        asked for (no --model, no $DESTEM_MODEL), the installed general model where that one does; else the
+        model's pipeline with what it honours of the input's (Martin's stems, a list's kept stopwords), with
+        one warning for an input that another pipeline made."""
         if self.options.pipeline != "auto":
-            return self.options.pipeline
-        if self._model_pipeline is None:
-            try:
-                model_dir = locate_model(self.options.model_dir)
-                self._model_pipeline = (pipeline_of_model(model_dir), model_inputs(model_dir))
-            except FileNotFoundError as e:
-                raise InputError(f"{e} (pass --model DIR)") from None
-        model, inputs = self._model_pipeline
+            return self.options.pipeline, None
+        model, inputs = self.model_pipeline()
         found = detect_documents(documents, expected=model)
         if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
-            return "destem"
+            return "destem", None
         name = "<stdin>" if source == "-" else source
         supported = found.restorable_as(model, inputs)
+        general = None if supported or self.options.model_dir or os.environ.get(MODEL_ENV) else self._general_model()
+        if general is not None and (supported := found.restorable_as(*general[1:])):
+            losses = found.losses(*general[1:])
+            print(f"destem: {name}: input made with {found.describe()} (detected, confidence {found.confidence:.2f}); "
+                  f"the default model is not trained on it: restored with the installed model '{GENERAL_MODEL}', "
+                  f"which is, and round-trip checked as such ({pipeline_flags(supported)})"
+                  + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
+            return supported, general[0]
         if supported:
             losses = found.losses(model, inputs)
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence "
                   f"{found.confidence:.2f}); restored and round-trip checked as such ({pipeline_flags(supported)})"
                   + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
-            return supported
+            return supported, None
         readable = "destem"
         if found.stemmer == "none" and not found.dropped():
             what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
@@ -503,14 +513,32 @@ class BatchRestore:
                     + ("but " + "; ".join(losses) if losses else "expect a poor restoration")
                     + self._model_trained_on(found))
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
-        return readable
+        return readable, None
+
+    def model_pipeline(self) -> tuple[ForwardPipeline, tuple[str, ...]]:
+        """The run's model's pipeline and the inputs it was trained on."""
+        if self._model_pipeline is None:
+            model_dir = self._model_folder()
+            self._model_pipeline = (pipeline_of_model(model_dir), model_inputs(model_dir))
+        return self._model_pipeline
+
+    def _model_folder(self) -> str:
+        try:
+            return locate_model(self.options.model_dir)
+        except FileNotFoundError as e:
+            raise InputError(f"{e} (pass --model DIR)") from None
+
+    def _general_model(self) -> tuple[str, ForwardPipeline, tuple[str, ...]] | None:
+        """The installed general model (its folder, pipeline and inputs) where it is not the run's model."""
+        folder = installed_model(GENERAL_MODEL)
+        if folder is None or os.path.samefile(folder, self._model_folder()):
+            return None
+        return folder, pipeline_of_model(folder), model_inputs(folder)
 
     def _model_trained_on(self, found) -> str:
         """A clause naming the installed general model where it restores what this model cannot, else ""."""
-        folder = installed_model(GENERAL_MODEL)
-        if folder is None or os.path.samefile(folder, locate_model(self.options.model_dir)):
-            return ""
-        supported = found.restorable_as(pipeline_of_model(folder), model_inputs(folder))
+        general = self._general_model()
+        supported = general is not None and found.restorable_as(*general[1:])
         return (f"; the installed model '{GENERAL_MODEL}' was trained on such input: with --model {GENERAL_MODEL} "
                 f"it is restored as {pipeline_flags(supported)}" if supported else "")
 
