@@ -37,6 +37,17 @@ def test_punctuation_free_input_comes_back_punctuated_and_stems_back(general, na
     assert sum(bool(re.search(r"\w[.,;:]\s", r.text)) for r in restorations) >= 8  # punctuation comes back
 
 
+def test_it_guesses_no_headings_where_the_input_has_no_marks(general):
+    """Whole articles of the mini corpus, headings included, through the isalpha line: its "#" marks are
+    dropped, so where a heading was is not known, and plain text gets no stray "##"."""
+    articles = re.split(r"\n(?=# )", (ROOT / "tests" / "data" / "mini_corpus.txt").read_text(encoding="utf-8"))
+    pipeline = PIPELINES["isalpha"]
+    stems = [pipeline.stem_text(article) for article in articles]
+    restorations = general.restore_documents(stems, pipeline=pipeline)
+    assert [pipeline.stem_text(r.text) for r in restorations] == stems
+    assert not [r.text for r in restorations if "#" in r.text]
+
+
 def test_r8_documents_restore_without_flags(tmp_path, capsys):
     with gzip.open(ROOT / "eval" / "suites" / "data" / "r8" / "r8-test-150.stem.txt.gz", "rt", encoding="utf-8") as f:
         documents = f.read().splitlines()[:60]

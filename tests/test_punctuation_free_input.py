@@ -156,6 +156,16 @@ def test_detect_names_the_pipeline_restore_handles():
     assert letters.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "letters"
 
 
+def test_a_few_lines_without_punctuation_or_digits_read_as_the_isalpha_line():
+    """Under 1,000 tokens without a digit cannot show that numbers were dropped; read as kept, the input
+    would go to the model as its own, which must then write no punctuation at all."""
+    found = detect_documents([ISALPHA.stem_text(p) for p in PROSE[:8]])
+    assert (found.punctuation, found.numbers) == ("dropped", "unknown")  # reported as it is seen
+    assert found.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "isalpha"
+    with_digits = detect_documents([ISALPHA.stem_text(p) + " 1852" for p in PROSE[:8]])
+    assert with_digits.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) is None
+
+
 def test_restore_detects_isalpha_input_and_says_so(mixed_model_dir, tmp_path, capsys):
     source = tmp_path / "in.stem.txt"
     source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")

@@ -23,7 +23,7 @@ from ..text.forward import (
     restorable_input,
     stem_token,
 )
-from ..text.windows import DEFAULT_MAX_STEMS, window_bounds
+from ..text.windows import DEFAULT_MAX_STEMS, HEADING_MARK, window_bounds
 from .confidence import ConfidenceCalibration, local_scores
 from .constraints import choose_form, is_allowed_form, kept_stopword_forms
 from .explain import DocumentExplanation, PositionChoice, explain_document
@@ -396,6 +396,9 @@ class Restorer:
         if pipeline.kept_stopwords:  # the input has these words where the text had them: none in the gaps
             for draft in drafts:
                 draft.gaps = [[w for w in gap if w.lower() not in pipeline.kept_stopwords] for gap in draft.gaps]
+        if pipeline.keep != "all":  # input without punctuation has no "#" to tell headings by: none are guessed
+            for draft in drafts:
+                draft.gaps = [[w for w in gap if w != HEADING_MARK] for gap in draft.gaps]
 
         def render(tokens: list[str]) -> str:
             return detokenize(capitalize_sentences(tokens), paragraph=paragraph)

@@ -316,7 +316,10 @@ class Detection:
         (letters only), any of them with a stopword list that keeps some of the model's stopwords
         ("letters+and,for"); None for another pipeline. `as_model_keeps`: what the model reads input that dropped
         tokens it was not trained without as, its own tokens but the input's stemmer and kept stopwords."""
-        keep = model.keep if as_model_keeps else KEEP_OF_DROPPED.get(tuple(self.dropped()))
+        dropped = self.dropped()
+        if self.punctuation == DROPPED and self.numbers == UNKNOWN:  # no digit, in too few tokens to be sure: read
+            dropped.insert(1, "numbers")  # as dropped, as every pipeline measured that drops punctuation does
+        keep = model.keep if as_model_keeps else KEEP_OF_DROPPED.get(tuple(dropped))
         if self.tokens == "other" or keep is None:
             return None
         found, kept = dataclasses.replace(self.as_pipeline(), keep=keep), frozenset()
