@@ -439,25 +439,34 @@ def cmd_detect(args) -> int:
     left in, capitals, Treebank quotes, punctuation, digits, short words) are counted over the first 20,000
     tokens and listed with their counts.
     """
+    from .model.locate import GENERAL_MODEL, model_asked_for, other_installed_general
     from .text.detect import detect_documents
-    from .text.forward import model_inputs, pipeline_of_model
+    from .text.forward import model_inputs, pipeline_flags, pipeline_of_model
     from .text.textio import read_text, split_lines
 
-    model, inputs = pipeline_of_model(model_folder(args)), model_inputs(model_folder(args))
+    folder = model_folder(args)
+    model, inputs = pipeline_of_model(folder), model_inputs(folder)
+    general = None if model_asked_for(args.model) else other_installed_general(folder)
     for path in args.files:
         found = detect_documents(split_lines(read_text(path, args.errors)))
         if args.json:
             print(json.dumps({"file": path} | found.to_json(model, inputs), ensure_ascii=False))
             continue
         restorable = found.restorable_as(model, inputs)
+        by_general = (not restorable and general is not None
+                      and found.restorable_as(pipeline_of_model(general), model_inputs(general)))
         verdict = ("the model's pipeline" if found.matches(model) else
-                   f"restore handles it (--pipeline {restorable})" if restorable else
+                   f"restore handles it ({pipeline_flags(restorable)})" if restorable else
+                   f"not the default model's; restore takes it to the installed model '{GENERAL_MODEL}' "
+                   f"({pipeline_flags(by_general)})" if by_general else
                    f"not the model's ({model.describe()})")
         print(f"{path}: {found.describe()}, {'' if found.lowercased else 'not '}lowercased; {verdict}; "
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
-        for loss in found.losses(model, inputs):
+        losses = (found.losses(pipeline_of_model(general), model_inputs(general)) if by_general
+                  else found.losses(model, inputs))
+        for loss in losses:
             print(f"  restoring: {loss}")
         for tell, count in found.evidence.items():
             print(f"  {count:>7,}  {tell}")

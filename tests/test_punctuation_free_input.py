@@ -283,11 +283,11 @@ def test_restore_reads_r8_documents_without_flags(mixed_model_dir, tmp_path, cap
 
 def test_a_model_not_trained_on_the_input_names_the_installed_one_that_is(mixed_model_dir, toy_model_dir,
                                                                            tmp_path, capsys, monkeypatch):
-    from destem.restore import batch
+    from destem.model import locate
 
     source = tmp_path / "in.stem.txt"
     source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")
-    monkeypatch.setattr(batch, "installed_model", lambda name: str(mixed_model_dir) if name == "general" else None)
+    monkeypatch.setattr(locate, "installed_model", lambda name: str(mixed_model_dir) if name == "general" else None)
     assert main(["restore", "--model", str(toy_model_dir), str(source), "-o", str(tmp_path / "a.txt")]) in (0, 1)
     assert ("the installed model 'general' was trained on such input: with --model general it is restored as "
             "--pipeline isalpha") in capsys.readouterr().err
@@ -299,11 +299,8 @@ def test_a_model_not_trained_on_the_input_names_the_installed_one_that_is(mixed_
 def installed_default_and_general(mixed_model_dir, toy_model_dir, monkeypatch):
     """The toy model installed as the default and the mixed one as the general model; no model asked for."""
     from destem.model import locate
-    from destem.restore import batch
 
-    folders = {"default": str(toy_model_dir), "general": str(mixed_model_dir)}
-    monkeypatch.setattr(locate, "installed_model", folders.get)
-    monkeypatch.setattr(batch, "installed_model", folders.get)
+    monkeypatch.setattr(locate, "installed_model", {"default": str(toy_model_dir), "general": str(mixed_model_dir)}.get)
     monkeypatch.delenv("DESTEM_MODEL", raising=False)
 
 
@@ -320,6 +317,10 @@ def test_with_no_model_asked_for_input_the_default_is_not_trained_on_goes_to_the
                      r"with the installed model 'general', which is, and round-trip checked as such "
                      r"\(--pipeline isalpha\)", err)
     assert "own.stem.txt" not in err  # the default's own input: the default, and nothing to say
+    assert main(["detect", str(isalpha)]) == 0
+    said = capsys.readouterr().out
+    assert "restore takes it to the installed model 'general' (--pipeline isalpha)" in said
+    assert "restoring: no punctuation in the input: punctuation and sentence breaks are the model's guesses" in said
     by_general = Restorer.from_pretrained(str(mixed_model_dir), device="cpu").restore_documents(
         isalpha.read_text(encoding="utf-8").splitlines(), pipeline=ISALPHA)
     assert (out / "isalpha.stem.txt").read_text(encoding="utf-8").splitlines() == [r.text for r in by_general]

@@ -53,3 +53,14 @@ def locate_model(model: str | None = None) -> str:
         raise InputError("no model: the default model is not installed (from a destem checkout: "
                          "pip install ./models/default); or pass --model DIR, or set DESTEM_MODEL")
     return folder
+
+
+def model_asked_for(model: str | None) -> bool:
+    """Whether the user named a model (`--model`, or $DESTEM_MODEL), rather than leaving it to the default."""
+    return bool(model or os.environ.get(MODEL_ENV))
+
+
+def other_installed_general(model_folder: str) -> str | None:
+    """The installed general model's folder where it is not `model_folder` (the model in use), else None."""
+    folder = installed_model(GENERAL_MODEL)
+    return None if folder is None or os.path.samefile(folder, model_folder) else folder

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..model.device import pick_device, use_bf16
-from ..model.locate import GENERAL_MODEL, MODEL_ENV, installed_model, locate_model
+from ..model.locate import GENERAL_MODEL, locate_model, model_asked_for, other_installed_general
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
@@ -484,7 +484,7 @@ class BatchRestore:
             return "destem", None
         name = "<stdin>" if source == "-" else source
         supported = found.restorable_as(model, inputs)
-        general = None if supported or self.options.model_dir or os.environ.get(MODEL_ENV) else self._general_model()
+        general = None if supported or model_asked_for(self.options.model_dir) else self._general_model()
         if general is not None and (supported := found.restorable_as(*general[1:])):
             losses = found.losses(*general[1:])
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence {found.confidence:.2f}); "
@@ -530,10 +530,8 @@ class BatchRestore:
 
     def _general_model(self) -> tuple[str, ForwardPipeline, tuple[str, ...]] | None:
         """The installed general model (its folder, pipeline and inputs) where it is not the run's model."""
-        folder = installed_model(GENERAL_MODEL)
-        if folder is None or os.path.samefile(folder, self._model_folder()):
-            return None
-        return folder, pipeline_of_model(folder), model_inputs(folder)
+        folder = other_installed_general(self._model_folder())
+        return None if folder is None else (folder, pipeline_of_model(folder), model_inputs(folder))
 
     def _model_trained_on(self, found) -> str:
         """A clause naming the installed general model where it restores what this model cannot, else ""."""
