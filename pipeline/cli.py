@@ -577,6 +577,9 @@ def add_calibrate(sub) -> None:
                    "(write --biases=-1,-1.5 when the list starts with a minus)")
     p.add_argument("--lm-weights", metavar="LIST", help="comma-separated LM weights, e.g. 0,0.2,0.3")
     p.add_argument("--lm-bonuses", metavar="LIST", help="comma-separated LM word bonuses, e.g. 1,2,3")
+    p.add_argument("--input", choices=["isalpha", "letters"], metavar="NAME",
+                   help="tune the settings for input of another pipeline the model was trained on (isalpha, "
+                        "letters): the windows are stemmed by it, and --write stores them for that input alone")
     p.add_argument("--confidence", action="store_true",
                    help="fit the probabilities of --explain instead: per head (gaps, words) a temperature and a "
                         "'none of these' score, on half of the windows' articles; report the expected calibration "
@@ -591,7 +594,8 @@ def cmd_calibrate(args) -> int:
     Restore validation windows of built pairs with every combination of the given decoding settings and report
     BLEU; --write stores the best in the model's config.json. A setting not given keeps the model's value.
     empty_gap_bias: added to the 'no function words' gap logit; lm_weight and lm_word_bonus: how much the word
-    n-gram LM (ngram.npz) counts, and its score per word written (0 weight: the tagger alone).
+    n-gram LM (ngram.npz) counts, and its score per word written (0 weight: the tagger alone). With --input, the
+    windows' text is stemmed by that pipeline, and the settings are those restore uses for such input.
     With --confidence: fit the probabilities that `restore --explain` reports so that they read as the chance of
     being right (on --pairs validation windows, or on the held-out articles of --corpus prose).
     """
@@ -601,16 +605,25 @@ def cmd_calibrate(args) -> int:
         return calibrate_confidence(args)
     if args.pairs is None:
         raise InputError("give --pairs DIR (built by `destem data build`) to score decoding settings")
-    from .evaluation.calibrate import DECODING_SETTINGS, score_settings, validation_windows, write_settings
+    from .evaluation.calibrate import score_settings, validation_windows, write_settings
+    from .restore.restorer import DECODING_SETTINGS
+    from .text.forward import PIPELINES
 
     restorer = Restorer.from_pretrained(args.model, device=args.device)
+    pipeline = PIPELINES[args.input or "destem"]
+    if args.input and args.input not in restorer.model.config.inputs:
+        raise InputError(f"{args.model} was not trained on {args.input} input (its inputs: "
+                         f"{', '.join(restorer.model.config.inputs)})")
     given = dict(zip(DECODING_SETTINGS, (args.biases, args.lm_weights, args.lm_bonuses)))
     if restorer.lm is None and (args.lm_weights or args.lm_bonuses):
         raise InputError(f"{args.model} has no language model (ngram.npz): build one with `destem data build-lm`")
-    grid = {name: [float(v) for v in values.split(",")] if values else [getattr(restorer.model.config, name, 0.0)]
+    decoding = restorer.decoding(pipeline)
+    grid = {name: [float(v) for v in values.split(",")] if values else [getattr(decoding, name)]
             for name, values in given.items()}
     sources, references = validation_windows(args.pairs, args.windows)
-    rows = score_settings(restorer, sources, references, grid)
+    if args.input:
+        sources = [pipeline.stem_text(reference) for reference in references]
+    rows = score_settings(restorer, sources, references, grid, args.input)
     print("  ".join(f"{name:>14}" for name in grid) + f"  {'BLEU':>6}  {'length ratio':>12}   "
           f"({len(sources)} validation windows)")
     for row in rows:
@@ -619,8 +632,9 @@ def cmd_calibrate(args) -> int:
     best_row = max(rows, key=lambda row: row["bleu"])
     best = {name: best_row[name] for name in grid}
     if args.write:
-        write_settings(args.model, best)
-        print(f"wrote {', '.join(f'{k}={v}' for k, v in best.items())} to {args.model}/config.json")
+        write_settings(args.model, best, args.input)
+        print(f"wrote {', '.join(f'{k}={v}' for k, v in best.items())} to {args.model}/config.json"
+              + (f" for {args.input} input" if args.input else ""))
     return 0
 
 

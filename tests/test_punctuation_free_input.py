@@ -166,6 +166,42 @@ def test_a_few_lines_without_punctuation_or_digits_read_as_the_isalpha_line():
     assert with_digits.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) is None
 
 
+def test_input_of_another_pipeline_decodes_with_its_own_settings(mixed_model_dir):
+    restorer = Restorer.from_pretrained(str(mixed_model_dir), device="cpu")
+    own, isalpha = [DEFAULT_PIPELINE.stem_text(p) for p in PROSE[:6]], [ISALPHA.stem_text(p) for p in PROSE[:6]]
+    before_own, before = restorer.restore(own), restorer.restore(isalpha, pipeline=ISALPHA)
+    words = {}
+    for bias in (-50.0, 50.0):  # every gap filled, or none
+        restorer.model.config.decoding_by_input = {"isalpha": {"empty_gap_bias": bias}}
+        assert restorer.decoding(ISALPHA).empty_gap_bias == bias
+        assert restorer.decoding(ISALPHA).lm_weight == restorer.model.config.lm_weight  # not given: the model's
+        restored = restorer.restore(isalpha, pipeline=ISALPHA)
+        assert [ISALPHA.stem_text(text) for text in restored] == isalpha
+        words[bias] = sum(len(text.split()) for text in restored)
+        assert restorer.restore(own) == before_own  # destem's own input keeps the model's settings
+    assert words[-50.0] > sum(len(text.split()) for text in before) > words[50.0]
+
+
+def test_calibrate_tunes_and_writes_the_settings_of_one_input(mixed_model_dir, toy_model_dir, tmp_path, capsys):
+    import json
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(mixed_model_dir, model)
+    pairs = tmp_path / "pairs"
+    build_pairs([str(MINI_CORPUS)], str(pairs), PairConfig(max_stems=48, valid_fraction=0.2, seed=1), num_proc=1)
+    top_level = {k: v for k, v in json.loads((model / "config.json").read_text()).items() if k != "decoding_by_input"}
+    assert main(["calibrate", "--model", str(model), "--pairs", str(pairs), "--windows", "6", "--input", "isalpha",
+                 "--biases=-2,0", "--device", "cpu", "--write"]) == 0
+    rows = [list(map(float, line.split())) for line in capsys.readouterr().out.splitlines()[1:3]]
+    best = max(rows, key=lambda row: row[3])
+    config = json.loads((model / "config.json").read_text())
+    assert config["decoding_by_input"]["isalpha"]["empty_gap_bias"] == best[0] in (-2, 0)
+    assert {k: v for k, v in config.items() if k != "decoding_by_input"} == top_level
+    assert main(["calibrate", "--model", str(toy_model_dir), "--pairs", str(pairs), "--input", "isalpha"]) == 2
+    assert "was not trained on isalpha input (its inputs: destem)" in capsys.readouterr().err
+
+
 def test_restore_detects_isalpha_input_and_says_so(mixed_model_dir, tmp_path, capsys):
     source = tmp_path / "in.stem.txt"
     source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")

@@ -47,7 +47,8 @@ def test_inner_scores_are_averaged_and_edge_gaps_kept(restorers, monkeypatch):
     monkeypatch.setattr(two_cut, "SECOND_CUT_STEMS", 20)
     stems = " ".join(stem_text(p) for p in PARAGRAPHS[:6]).split()
     windows = [stems[s:e] for s, e in window_bounds(stems, shipped.max_stems)]
-    alone, averaged = shipped._tag_windows(windows, 4096, None), both._tag_windows(windows, 4096, None)
+    bias = shipped.decoding().empty_gap_bias
+    alone, averaged = shipped._tag_windows(windows, 4096, None, bias), both._tag_windows(windows, 4096, None, bias)
     for a, b in zip(alone, averaged):
         assert a.top_gap_log_probs[0] == pytest.approx(b.top_gap_log_probs[0], abs=1e-5)  # the window's first gap
         assert a.top_gap_log_probs[-1] == pytest.approx(b.top_gap_log_probs[-1], abs=1e-5)  # its tail

@@ -36,26 +36,36 @@ def validation_windows(pairs_dir: str, count: int, seed: int = 1) -> tuple[list[
     return [r["source"] for r in records], [" ".join(r["target"].split()) for r in records]
 
 
-DECODING_SETTINGS = ("empty_gap_bias", "lm_weight", "lm_word_bonus")
+def score_settings(restorer, sources, references, grid: dict[str, list[float]],
+                   input_name: str | None = None) -> list[dict]:
+    """BLEU and output/reference length of every combination of the `grid`'s values; with `input_name`
+    (a `forward.PIPELINES` name), as the settings for that input, which made `sources`."""
+    from ..text.forward import PIPELINES
 
-
-def score_settings(restorer, sources, references, grid: dict[str, list[float]]) -> list[dict]:
-    """BLEU and output/reference length of every combination of the `grid`'s values."""
     rows = []
+    config = restorer.model.config
     for values in itertools.product(*grid.values()):
         settings = dict(zip(grid, values))
-        for name, value in settings.items():
-            setattr(restorer.model.config, name, value)
-        bleu = sacrebleu.corpus_bleu(restorer.restore(sources), [references])
+        if input_name:
+            config.decoding_by_input = {**getattr(config, "decoding_by_input", {}), input_name: settings}
+        else:
+            for name, value in settings.items():
+                setattr(config, name, value)
+        bleu = sacrebleu.corpus_bleu(restorer.restore(sources, pipeline=PIPELINES[input_name or "destem"]),
+                                     [references])
         rows.append({**settings, "bleu": bleu.score, "length_ratio": bleu.sys_len / bleu.ref_len})
     return rows
 
 
-def write_settings(model_dir: str, settings: dict) -> None:
+def write_settings(model_dir: str, settings: dict, input_name: str | None = None) -> None:
+    """Store decoding settings in the model's config.json: its own, or with `input_name` those for that input."""
     path = os.path.join(model_dir, "config.json")
     with open(path) as f:
         config = json.load(f)
-    config.update(settings)
+    if input_name:
+        config["decoding_by_input"] = {**config.get("decoding_by_input", {}), input_name: settings}
+    else:
+        config.update(settings)
     with atomic_write(path) as f:
         json.dump(config, f, indent=2, ensure_ascii=False)
 

@@ -36,7 +36,7 @@ def measure(model_dir: str, sources: list[str], repeats: int) -> dict:
         restorer.restore(sources)
         runs.append((time.perf_counter() - wall, time.process_time() - cpu))
     best_wall, best_cpu = min(w for w, _ in runs), min(c for _, c in runs)
-    return {"model": model_dir, "stems": stems, "uses_lm": restorer.uses_lm, "bf16": restorer.bf16,
+    return {"model": model_dir, "stems": stems, "uses_lm": restorer.uses_lm(restorer.decoding()), "bf16": restorer.bf16,
             "stems_per_s": stems / best_wall, "stems_per_cpu_s": stems / best_cpu,
             "runs": [{"wall_s": w, "cpu_s": c} for w, c in runs]}
 

@@ -15,6 +15,7 @@ from collections import Counter
 from datasets import load_from_disk
 
 from destem.restore.restorer import Restorer
+from destem.text.forward import DEFAULT_PIPELINE
 
 
 def form_confusion(reference: str, chosen: str) -> str:
@@ -36,16 +37,18 @@ def main() -> None:
     args = parser.parse_args()
 
     restorer = Restorer.from_pretrained(args.model, device="cpu")
-    if not restorer.uses_lm:
+    decoding = restorer.decoding()
+    if not restorer.uses_lm(decoding):
         raise SystemExit(f"{args.model}: no word LM in use (lm_weight 0 or no ngram.npz)")
     valid = load_from_disk(args.pairs)["validation"]
     records = [valid[i] for i in random.Random(1).sample(range(len(valid)), min(args.windows, len(valid)))]
     stems = [r["source"].split() for r in records]
     # the restorer's own steps, stopped before casing, so both choices can be compared per position
-    predictions = restorer._tag_windows(stems, 8192, None)
-    drafted = [restorer._draft_window(s, p, True) for s, p in zip(stems, predictions)]
+    predictions = restorer._tag_windows(stems, 8192, None, decoding.empty_gap_bias)
+    drafted = [restorer._draft_window(s, p, True, True, DEFAULT_PIPELINE, s) for s, p in zip(stems, predictions)]
     tagger_alone = [([" ".join(g) for g in draft.gaps], list(draft.words)) for draft, _, _ in drafted]
-    restorer._choose_with_lm(predictions, drafted)
+    restorer._choose_with_lm([restorer._stem_options(p, forms) for p, (_, _, forms) in zip(predictions, drafted)],
+                             drafted, decoding)
 
     label_of = {g: i for i, g in enumerate(restorer.model.config.gap_labels)}
     gaps, forms, kinds = Counter(), Counter(), Counter()

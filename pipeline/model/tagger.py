@@ -45,6 +45,9 @@ CONFIG_DEFAULTS = {
     "empty_gap_bias": 0.0,  # added to the "no function words" logit when restoring (`destem calibrate`)
     "lm_weight": 0.0,  # weight of the word n-gram LM (ngram.npz) when restoring; 0: tagger alone
     "lm_word_bonus": 0.0,  # LM score added per word written, against its taste for short output
+    # the three settings above for input of another pipeline (a `forward.PIPELINES` name: {"isalpha":
+    # {"empty_gap_bias": -2.0, ...}}), where they differ (`destem calibrate --input`)
+    "decoding_by_input": {},
     "encoder_type": "bert",  # a key of ENCODERS
     # the input pipelines (`forward.PIPELINES` names) the model was trained on: "destem" (the pipeline
     # named by "pipeline"), and its variants that keep fewer tokens ("isalpha", "letters")

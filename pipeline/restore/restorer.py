@@ -66,6 +66,23 @@ class WindowPrediction:
     top_gap_log_probs: list[list[float]]
 
 
+@dataclass(frozen=True)
+class Decoding:
+    """How the tagger's choices and the LM's are weighed (config.json; `destem calibrate` tunes them)."""
+
+    empty_gap_bias: float = 0.0  # added to the "no function words" gap logit
+    lm_weight: float = 0.0  # of the word n-gram LM's score; 0: the tagger alone
+    lm_word_bonus: float = 0.0  # LM score per word written
+
+
+DECODING_SETTINGS = tuple(Decoding.__dataclass_fields__)
+
+
+def input_name(pipeline: ForwardPipeline) -> str:
+    """The `forward.PIPELINES` name of the tokens an input kept ("destem", "isalpha", "letters")."""
+    return next(name for name, known in PIPELINES.items() if known.keep == pipeline.keep)
+
+
 @dataclass
 class Restoration:
     text: str
@@ -93,9 +110,16 @@ class Restorer:
         self.calibration = ConfidenceCalibration.from_config(model.config)
         self._porter_stems: dict[tuple[str, str], str] = {}  # another stemmer's stems as the tagger reads them
 
-    @property
-    def uses_lm(self) -> bool:
-        return self.lm is not None and getattr(self.model.config, "lm_weight", 0.0) > 0
+    def decoding(self, pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> Decoding:
+        """The decoding settings for input that `pipeline` made: config.json's, and for another input's tokens
+        (isalpha, letters-only) those its "decoding_by_input" gives."""
+        config = self.model.config
+        settings = {name: getattr(config, name, 0.0) for name in DECODING_SETTINGS}
+        settings.update(getattr(config, "decoding_by_input", {}).get(input_name(pipeline), {}))
+        return Decoding(**settings)
+
+    def uses_lm(self, decoding: Decoding) -> bool:
+        return self.lm is not None and decoding.lm_weight > 0
 
     @classmethod
     def from_pretrained(cls, model_dir: str, device: str = "auto", precision: str = "auto") -> Restorer:
@@ -152,14 +176,17 @@ class Restorer:
         # of their commonest form ("generous" as "gener"), while the words are chosen for the input's own
         model_stems = stem_lists if pipeline.stemmer == DEFAULT_PIPELINE.stemmer else [
             [self._porter_stem_of(stem, pipeline) for stem in stems] for stems in stem_lists]
-        predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens, progress)
-        forms_needed = self.uses_lm or explain
+        decoding = self.decoding(pipeline)
+        predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens, progress,
+                                      decoding.empty_gap_bias)
+        forms_needed = self.uses_lm(decoding) or explain
         drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline,
                                       model_stems[d][s:e])
                    for (d, s, e), prediction in zip(windows, predicted)]
         options = [self._stem_options(p, forms) for p, (_, _, forms) in zip(predicted, drafted)] if forms_needed else []
-        choices = self._choose_with_lm(options, drafted) if self.uses_lm else None
-        confidences = self._position_choices(options, predicted, drafted, choices) if explain else [None] * len(windows)
+        choices = self._choose_with_lm(options, drafted, decoding) if self.uses_lm(decoding) else None
+        confidences = (self._position_choices(options, predicted, drafted, choices, decoding) if explain
+                       else [None] * len(windows))
         per_doc: list[list[tuple[WindowDraft, RestoreStats, list[PositionChoice] | None]]] = [[] for _ in documents]
         for (d, _, _), prediction, (draft, stats, _), confidence in zip(windows, predicted, drafted, confidences):
             draft.words = [apply_case(form, LOWER if form in pipeline.kept_stopwords else case,
@@ -232,9 +259,10 @@ class Restorer:
         return Restoration(" ".join(texts), roundtrip_ok, stats, explanation)
 
     @torch.inference_mode()
-    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress) -> list[WindowPrediction]:
+    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress,
+                     empty_gap_bias: float) -> list[WindowPrediction]:
         results: list[WindowPrediction | None] = [None] * len(windows)
-        for batch_ids, out in self._tagged_batches(windows, batch_tokens):
+        for batch_ids, out in self._tagged_batches(windows, batch_tokens, empty_gap_bias):
             gap_logits = out["gap_logits"]
             lengths = [len(windows[i]) for i in batch_ids]
             form_log_probs = out["form_logits"].float().log_softmax(-1)
@@ -245,7 +273,7 @@ class Restorer:
                 progress.update(sum(lengths))
         return results
 
-    def _tagged_batches(self, windows: list[list[str]], batch_tokens: int):
+    def _tagged_batches(self, windows: list[list[str]], batch_tokens: int, empty_gap_bias: float):
         """(window indices, the tagger's outputs, gap logits in float32 with the empty-gap bias added) per
         batch of at most `batch_tokens` pieces."""
         features = [WindowFeatures(*self.tokenizer.encode_window(w), [], [], []) for w in windows]
@@ -255,7 +283,7 @@ class Restorer:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 out = self.model(**batch)
             out["gap_logits"] = out["gap_logits"].float()
-            out["gap_logits"][..., EMPTY_GAP] += self.model.config.empty_gap_bias  # `destem calibrate`'s setting
+            out["gap_logits"][..., EMPTY_GAP] += empty_gap_bias  # `destem calibrate`'s setting
             yield batch_ids, out
 
     def _predictions(self, gap_logits, form_log_probs, case_logits, lengths: list[int]) -> list[WindowPrediction]:
@@ -353,26 +381,25 @@ class Restorer:
         positions.append(StemOptions(prediction.top_gaps[tail], prediction.top_gap_log_probs[tail], [-1], [0.0]))
         return positions
 
-    def _choose_with_lm(self, windows: list[list[StemOptions]], drafted) -> list[list[tuple[int, int]]]:
+    def _choose_with_lm(self, windows: list[list[StemOptions]], drafted,
+                        decoding: Decoding) -> list[list[tuple[int, int]]]:
         """Replace the drafts' gaps and words with the best joint choice of tagger and LM; returns
         the choices (per position: index of the gap option, of the word option)."""
-        config = self.model.config
-        choices = joint_decode(self.lm, self.gap_words, windows, config.lm_weight, config.lm_word_bonus)
+        choices = joint_decode(self.lm, self.gap_words, windows, decoding.lm_weight, decoding.lm_word_bonus)
         for positions, choice, (draft, _, forms) in zip(windows, choices, drafted):
             draft.gaps = [self.gap_labels[positions[i].gap_ids[g]] for i, (g, _) in enumerate(choice)]
             draft.words = [forms[i][w][0] for i, (_, w) in enumerate(choice[:len(forms)])]
         return choices
 
     def _position_choices(self, windows: list[list[StemOptions]], predicted: list[WindowPrediction], drafted,
-                          choices) -> list[list[PositionChoice]]:
+                          choices, decoding: Decoding) -> list[list[PositionChoice]]:
         """Every window's options per position with their calibrated probabilities, the chosen
         ones held as the context of the others (`confidence.local_scores`)."""
         if choices is None:  # the tagger alone chose: its best gap (ties read as argmax does) and first form
             choices = [[(p.gap_ids.index(g) if g in p.gap_ids else 0, 0) for p, g in zip(positions, prediction.gaps)]
                        for positions, prediction in zip(windows, predicted)]
-        config = self.model.config
-        scores = local_scores(self.lm if self.uses_lm else None, self.gap_words, windows, choices,
-                              getattr(config, "lm_weight", 0.0), getattr(config, "lm_word_bonus", 0.0))
+        scores = local_scores(self.lm if self.uses_lm(decoding) else None, self.gap_words, windows, choices,
+                              decoding.lm_weight, decoding.lm_word_bonus)
         out = []
         for positions, window_scores, (_, _, forms) in zip(windows, scores, drafted):
             window = []
