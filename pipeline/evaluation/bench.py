@@ -100,6 +100,8 @@ def model_info(model_dir: str) -> dict:
     with open(os.path.join(model_dir, "config.json")) as f:
         config = json.load(f)
     decoding = {name: config.get(name, 0.0) for name in ("empty_gap_bias", "lm_weight", "lm_word_bonus")}
+    if config.get("decoding_by_input"):
+        decoding["by_input"] = config["decoding_by_input"]
     decoding["lm"] = os.path.exists(os.path.join(model_dir, NGRAM_FILE))
     return {"path": os.path.abspath(model_dir), "id": f"sha256:{digest.hexdigest()[:16]}", "decoding": decoding}
 
