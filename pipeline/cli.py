@@ -594,8 +594,9 @@ def cmd_calibrate(args) -> int:
     Restore validation windows of built pairs with every combination of the given decoding settings and report
     BLEU; --write stores the best in the model's config.json. A setting not given keeps the model's value.
     empty_gap_bias: added to the 'no function words' gap logit; lm_weight and lm_word_bonus: how much the word
-    n-gram LM (ngram.npz) counts, and its score per word written (0 weight: the tagger alone). With --input, the
-    windows' text is stemmed by that pipeline, and the settings are those restore uses for such input.
+    n-gram LM (ngram.npz) counts, and its score per word written (0 weight: the tagger alone). The windows' text
+    is stemmed by destem's pipeline, or with --input by that one, and the settings are then those restore uses
+    for such input.
     With --confidence: fit the probabilities that `restore --explain` reports so that they read as the chance of
     being right (on --pairs validation windows, or on the held-out articles of --corpus prose).
     """
@@ -605,7 +606,7 @@ def cmd_calibrate(args) -> int:
         return calibrate_confidence(args)
     if args.pairs is None:
         raise InputError("give --pairs DIR (built by `destem data build`) to score decoding settings")
-    from .evaluation.calibrate import score_settings, validation_windows, write_settings
+    from .evaluation.calibrate import score_settings, validation_texts, write_settings
     from .restore.restorer import DECODING_SETTINGS
     from .text.forward import PIPELINES
 
@@ -620,9 +621,10 @@ def cmd_calibrate(args) -> int:
     decoding = restorer.decoding(pipeline)
     grid = {name: [float(v) for v in values.split(",")] if values else [getattr(decoding, name)]
             for name, values in given.items()}
-    sources, references = validation_windows(args.pairs, args.windows)
-    if args.input:
-        sources = [pipeline.stem_text(reference) for reference in references]
+    # the windows' text stemmed here, by the input's pipeline: pairs of a model trained on several inputs hold
+    # each document stemmed by one of them
+    references = validation_texts(args.pairs, args.windows)
+    sources = [pipeline.stem_text(reference) for reference in references]
     rows = score_settings(restorer, sources, references, grid, args.input)
     print("  ".join(f"{name:>14}" for name in grid) + f"  {'BLEU':>6}  {'length ratio':>12}   "
           f"({len(sources)} validation windows)")

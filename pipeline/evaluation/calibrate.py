@@ -30,10 +30,9 @@ def validation_sample(pairs_dir: str, count: int, seed: int = 1) -> list[dict]:
     return [valid[i] for i in random.Random(seed).sample(range(len(valid)), min(count, len(valid)))]
 
 
-def validation_windows(pairs_dir: str, count: int, seed: int = 1) -> tuple[list[str], list[str]]:
-    """(sources, one-line references) of `count` random validation windows of built pairs."""
-    records = validation_sample(pairs_dir, count, seed)
-    return [r["source"] for r in records], [" ".join(r["target"].split()) for r in records]
+def validation_texts(pairs_dir: str, count: int, seed: int = 1) -> list[str]:
+    """The text, on one line, of `count` random validation windows of built pairs."""
+    return [" ".join(r["target"].split()) for r in validation_sample(pairs_dir, count, seed)]
 
 
 def score_settings(restorer, sources, references, grid: dict[str, list[float]],

@@ -3,16 +3,17 @@
 # the published results say: the input pipelines bar, the registers, the benchmark. One step at a time:
 # a 2-core machine times nothing well with two restores running.
 #   RUN=.cache/general/run OUT=.cache/general/candidate bash data/recipes/general/evaluate.sh [STEP...]
-# Steps: package lm pipelines registers benchmark (default: all, in that order). `lm` merges the mix's
-# n-grams (stemmed by destem's own pipeline) into the LM at LM_SHARE, the share that did best with the
-# shipped tagger (eval/results/lm-merge/).
+# Steps: package lm calibrate pipelines registers benchmark (default: all, in that order). `lm` merges the
+# mix's n-grams (stemmed by destem's own pipeline) into the LM at LM_SHARE, the share that did best with the
+# shipped tagger (eval/results/lm-merge/). `calibrate` tunes the decoding settings for isalpha and letters-only
+# input on 200 of the run's validation windows (text of the mix that it did not train on), stemmed by each.
 set -euo pipefail
 RUN=${RUN:-.cache/general/run}
 OUT=${OUT:-.cache/general/candidate}
 PAIRS=${PAIRS:-.cache/general/pairs-destem}
 LM_SHARE=${LM_SHARE:-0.4}
 RESULTS=${RESULTS:-eval/results/general}
-STEPS=${*:-package lm pipelines registers benchmark}
+STEPS=${*:-package lm calibrate pipelines registers benchmark}
 mkdir -p "$RESULTS"
 
 for step in $STEPS; do
@@ -30,6 +31,12 @@ EOF
     ;;
   lm)
     destem data build-lm --pairs "$PAIRS" --model "$OUT" --merge-share "$LM_SHARE"
+    ;;
+  calibrate)
+    for input in isalpha letters; do
+      destem calibrate --model "$OUT" --pairs "$RUN/pairs" --windows 200 --input "$input" --biases=-1,-2,-2.5 \
+          --lm-weights 0.25,0.5 --write | tee "$RESULTS/calibrate-$input.txt"
+    done
     ;;
   pipelines)
     python -m destem.lab.pipelines_bar --model "$OUT" --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz \
