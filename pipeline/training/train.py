@@ -32,6 +32,7 @@ from ..model.tokenizer import SPM_FILE, TOKENIZER_CONFIG_FILE, TOKENIZER_FILE, S
 from ..restore.lexicon import LEXICON_FILE, Lexicon
 from ..restore.ngram import NGRAM_FILE, NgramLM, lm_from_pairs, pair_windows
 from ..text.align import PARAGRAPH
+from ..text.forward import PIPELINES
 from ..text.pairs import parse_inputs
 from ..text.textio import InputError
 from . import distributed
@@ -403,6 +404,17 @@ def validation_loss(model, features, device, batch_tokens: int, max_windows: int
     return {f"valid_{k}": v / max(1, len(subset)) for k, v in sums.items()}
 
 
+def windows_by_input(records: list[dict], inputs: list[str]) -> dict[str, list[int]]:
+    """The windows' indices by the input pipeline that made them (a run trained on several stems each
+    document by one): the first of `inputs` that stems a window's text to its source; destem's where
+    none does (a window that does not verify)."""
+    groups: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        name = next((n for n in inputs if PIPELINES[n].stem_text(record["target"]) == record["source"]), "destem")
+        groups.setdefault(name, []).append(i)
+    return groups
+
+
 def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], list[tuple[str, str]]]:
     """BLEU and content-word accuracy on the fixed validation slice, and two sample restorations."""
     import sacrebleu
@@ -417,7 +429,11 @@ def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], li
     model.eval()
     restorer = Restorer(model, StemTokenizer.load(out_dir),
                         Lexicon.load(os.path.join(out_dir, LEXICON_FILE)), device=device.type)
-    hypotheses = restorer.restore([r["source"] for r in records])
+    hypotheses = [""] * len(records)
+    for name, indices in windows_by_input(records, model.config.inputs).items():  # each read as its input
+        for i, text in zip(indices, restorer.restore([records[i]["source"] for i in indices],
+                                                     pipeline=PIPELINES[name])):
+            hypotheses[i] = text
     model.train()
     references = [" ".join(r["target"].split()) for r in records]
     bleu = sacrebleu.corpus_bleu(hypotheses, [references]).score
