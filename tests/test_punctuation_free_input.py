@@ -116,6 +116,18 @@ def test_training_scores_each_validation_window_as_the_input_that_made_it():
     assert "letters" in {group_of[i] for i in (2, 5, 8, 11)}
 
 
+@pytest.mark.parametrize("keep, ceiling", [
+    ("all", "Comet Tempel was discovered in 1852, by the well-known astronomer. It is not bright."),
+    ("isalpha", "Comet Tempel was discovered in, by the astronomer. It is not bright."),  # no number, no hyphen
+    ("letters-3", "Comet Tempel was discovered in, by the well known astronomer. It is not bright."),
+])
+def test_the_ceiling_keeps_what_a_pipeline_leaves_restorable(keep, ceiling):
+    from destem.lab.pipelines_bar import ceiling_text
+
+    paragraph = "Comet Tempel was discovered in 1852, by the well-known astronomer. It is not bright."
+    assert ceiling_text(paragraph, keep) == ceiling
+
+
 def test_forms_must_survive_the_inputs_filter():
     assert is_allowed_form("well-known", "well-known", DEFAULT_PIPELINE)
     assert not is_allowed_form("well-known", "well-known", ISALPHA)

@@ -1,7 +1,11 @@
 """Restoring input that other pipelines made: held-out Wikipedia paragraphs stemmed by each of
 `forward.PIPELINES`, written one paragraph a line to one file per pipeline, restored by `destem restore`
 with no flags (detect decides the pipeline per file), and scored against the original paragraphs: cased
-BLEU (sacrebleu) and the documents that stem back under the pipeline that made them.
+BLEU (sacrebleu) and the documents that stem back under the pipeline that made them. With --ceiling, no
+model: how much of each paragraph each pipeline leaves restorable, the text a perfect restorer could write
+(every kept token, and every dropped one a gap can put back: stopwords, clitics, punctuation) scored the same
+way, to `ceiling.json`: what the isalpha line and the letters-only recipe lose for good (numbers, hyphenated
+and dotted words, short words) caps their BLEU, not the model.
 
     python -m destem.lab.pipelines_bar --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz --split validation \
         --exclude eval/suites/data/wikitext2-test-detok.txt.gz --paragraphs 150 --out eval/results/pipelines
@@ -19,6 +23,8 @@ import sacrebleu
 
 from destem.evaluation.bench import machine_info
 from destem.lab import article_choice as chosen
+from destem.text.align import PARAGRAPH, align_document
+from destem.text.detok import detokenize
 from destem.text.forward import PIPELINES
 
 MIN_WORDS = 20  # paragraphs shorter than this (headings, list items) are not taken
@@ -36,6 +42,13 @@ def paragraphs_of(articles, count: int) -> list[str]:
     return found
 
 
+def ceiling_text(paragraph: str, keep: str) -> str:
+    """The paragraph as a perfect restorer of input that keeps `keep` tokens could write it."""
+    aligned = align_document(paragraph, keep)
+    tokens = [t for gap, word in zip(aligned.gaps, aligned.words) for t in (*gap, word)] + aligned.tail
+    return detokenize([t for t in tokens if t != PARAGRAPH])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m destem.lab.pipelines_bar", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -44,11 +57,21 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=400, help="articles read to find them (default: 400)")
     parser.add_argument("--out", required=True, help="results folder")
     parser.add_argument("--model", help="model folder or name (default: the installed default)")
+    parser.add_argument("--ceiling", action="store_true", help="no model: each pipeline's ceiling (above)")
     args = parser.parse_args()
     model = ["--model", args.model] if args.model else []
     articles = chosen.select(args, args.articles)
     paragraphs = paragraphs_of(articles, args.paragraphs)
     os.makedirs(args.out, exist_ok=True)
+    described = {"command": "python -m destem.lab.pipelines_bar " + " ".join(sys.argv[1:]),
+                 "articles": chosen.described(args, articles), "paragraphs": len(paragraphs)}
+    if args.ceiling:
+        ceilings = {name: round(sacrebleu.corpus_bleu([ceiling_text(p, pipeline.keep) for p in paragraphs],
+                                                      [paragraphs]).score, 2) for name, pipeline in PIPELINES.items()}
+        print("ceiling BLEU: " + ", ".join(f"{name} {bleu:.2f}" for name, bleu in ceilings.items()))
+        with open(os.path.join(args.out, "ceiling.json"), "w", encoding="utf-8") as f:
+            json.dump({**described, "ceiling_bleu": ceilings}, f, indent=1, ensure_ascii=False)
+        return 0
     rows = {}
     with tempfile.TemporaryDirectory() as work:
         for name, pipeline in PIPELINES.items():
@@ -75,9 +98,7 @@ def main() -> int:
                              "documents": len(stems), "stderr": done.stderr.strip().splitlines()}
                 print(f"{row}: BLEU {rows[row]['bleu']:.2f} (lowercase {rows[row]['bleu_lowercase']:.2f}); "
                       f"{rows[row]['stem_back']}/{len(stems)} stem back under {name}", flush=True)
-    report = {"command": "python -m destem.lab.pipelines_bar " + " ".join(sys.argv[1:]),
-              "articles": chosen.described(args, articles), "paragraphs": len(paragraphs),
-              "model": args.model or "default", "machine": machine_info(["cpu"]), "rows": rows}
+    report = {**described, "model": args.model or "default", "machine": machine_info(["cpu"]), "rows": rows}
     with open(os.path.join(args.out, "pipelines.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, ensure_ascii=False)
     return 0
