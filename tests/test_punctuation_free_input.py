@@ -401,6 +401,22 @@ def test_ray_actors_restore_each_group_with_its_own_model(mixed_model_dir, toy_m
     assert list(rows["text"]) == [r.text for r in by_general + by_toy]
 
 
+def test_a_pipeline_named_for_a_model_not_trained_on_it_goes_to_the_general_model_or_is_one_line(
+        installed_default_and_general, toy_model_dir, tmp_path, capsys):
+    source = tmp_path / "in.stem.txt"
+    source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE[:6]) + "\n", encoding="utf-8")
+    assert main(["restore", "--pipeline", "isalpha", str(source), "-o", str(tmp_path / "a.txt")]) == 0
+    assert "the default model is not trained on --pipeline isalpha input: restored with the installed model " \
+           "'general'" in capsys.readouterr().err
+    assert re.search(r"[.,]", (tmp_path / "a.txt").read_text(encoding="utf-8"))
+    assert main(["restore", "--model", str(toy_model_dir), "--pipeline", "isalpha", str(source), "-o",
+                 str(tmp_path / "b.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("destem: error: --pipeline isalpha: the model was not trained on such input (its inputs: "
+                          "destem); the 'general' model is: --model general") and err.count("\n") == 1
+    assert not (tmp_path / "b.txt").exists()
+
+
 def test_a_model_asked_for_is_the_model_used(installed_default_and_general, toy_model_dir, tmp_path, capsys):
     source = tmp_path / "in.stem.txt"
     source.write_text("\n".join(ISALPHA.stem_text(p) for p in PROSE) + "\n", encoding="utf-8")

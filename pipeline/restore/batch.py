@@ -32,7 +32,15 @@ from ..model.locate import GENERAL_MODEL, locate_model, model_asked_for, other_i
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
-from ..text.forward import STOPWORDS, ForwardPipeline, model_inputs, pipeline_flags, pipeline_named, pipeline_of_model
+from ..text.forward import (
+    STOPWORDS,
+    ForwardPipeline,
+    model_inputs,
+    pipeline_flags,
+    pipeline_named,
+    pipeline_of_model,
+    restorable_input,
+)
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
@@ -477,7 +485,7 @@ class BatchRestore:
         model's pipeline with what it honours of the input's (Martin's stems, a list's kept stopwords), with
         one warning for an input that another pipeline made."""
         if self.options.pipeline != "auto":
-            return self.options.pipeline, None
+            return self.options.pipeline, self._model_for_named(source)
         model, inputs = self.model_pipeline()
         found = detect_documents(documents, expected=model)
         if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
@@ -514,6 +522,24 @@ class BatchRestore:
                     + self._model_trained_on(found))
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
         return readable, None
+
+    def _model_for_named(self, source: str) -> str | None:
+        """For --pipeline NAME: None where the run's model restores such input; else, with no model asked for,
+        the installed general model where it does (said on stderr); else a one-line error."""
+        pipeline = pipeline_named(self.options.pipeline)
+        model, inputs = self.model_pipeline()
+        if restorable_input(pipeline, model, inputs):
+            return None
+        general = None if model_asked_for(self.options.model_dir) else self._general_model()
+        flags = pipeline_flags(self.options.pipeline)
+        if general is not None and restorable_input(pipeline, *general[1:]):
+            name = "<stdin>" if source == "-" else source
+            print(f"destem: {name}: the default model is not trained on {flags} input: restored with the installed "
+                  f"model '{GENERAL_MODEL}', which is", file=sys.stderr)
+            return general[0]
+        raise InputError(f"{flags}: the model was not trained on such input (its inputs: {', '.join(inputs)}); "
+                         f"the '{GENERAL_MODEL}' model is: --model {GENERAL_MODEL} (from a destem checkout: "
+                         f"pip install ./models/{GENERAL_MODEL})")
 
     def model_pipeline(self) -> tuple[ForwardPipeline, tuple[str, ...]]:
         """The run's model's pipeline and the inputs it was trained on."""
