@@ -447,14 +447,14 @@ def cmd_detect(args) -> int:
     folder = model_folder(args)
     model, inputs = pipeline_of_model(folder), model_inputs(folder)
     general = None if model_asked_for(args.model) else other_installed_general(folder)
+    general_reads = (pipeline_of_model(general), model_inputs(general)) if general else None
     for path in args.files:
         found = detect_documents(split_lines(read_text(path, args.errors)))
         if args.json:
             print(json.dumps({"file": path} | found.to_json(model, inputs), ensure_ascii=False))
             continue
         restorable = found.restorable_as(model, inputs)
-        by_general = (not restorable and general is not None
-                      and found.restorable_as(pipeline_of_model(general), model_inputs(general)))
+        by_general = not restorable and general_reads is not None and found.restorable_as(*general_reads)
         verdict = ("the model's pipeline" if found.matches(model) else
                    f"restore handles it ({pipeline_flags(restorable)})" if restorable else
                    f"not the default model's; restore takes it to the installed model '{GENERAL_MODEL}' "
@@ -464,8 +464,7 @@ def cmd_detect(args) -> int:
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
-        losses = (found.losses(pipeline_of_model(general), model_inputs(general)) if by_general
-                  else found.losses(model, inputs))
+        losses = found.losses(*general_reads) if by_general else found.losses(model, inputs)
         for loss in losses:
             print(f"  restoring: {loss}")
         for tell, count in found.evidence.items():

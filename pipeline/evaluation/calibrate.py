@@ -46,7 +46,7 @@ def score_settings(restorer, sources, references, grid: dict[str, list[float]],
     for values in itertools.product(*grid.values()):
         settings = dict(zip(grid, values))
         if input_name:
-            config.decoding_by_input = {**getattr(config, "decoding_by_input", {}), input_name: settings}
+            config.decoding_by_input = {**config.decoding_by_input, input_name: settings}
         else:
             for name, value in settings.items():
                 setattr(config, name, value)

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import torch
@@ -209,6 +209,11 @@ def load_restorer(options: RestoreOptions) -> Restorer:
         raise InputError(f"{e} (pass --model DIR)") from None
     except ValueError as e:  # --device cuda without a GPU
         raise InputError(str(e)) from None
+
+
+def source_name(source: str) -> str:
+    """An input as messages name it."""
+    return "<stdin>" if source == "-" else source
 
 
 def job_options(job: Job, options: RestoreOptions) -> RestoreOptions:
@@ -472,7 +477,7 @@ class BatchRestore:
 
     def _name_failure(self, job: Job, index: int, stems: str, text: str) -> None:
         """One stderr line for a document that keeps its best text but does not stem back."""
-        name = "<stdin>" if job.source == "-" else job.source
+        name = source_name(job.source)
         for mismatch in check_documents([stems], [text], pipeline_named(job.pipeline)).mismatches[:1]:
             mismatch.document = index + 1
             print(f"destem: warning: {name}: {mismatch.describe()}", file=sys.stderr)
@@ -490,9 +495,9 @@ class BatchRestore:
         found = detect_documents(documents, expected=model)
         if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
             return "destem", None
-        name = "<stdin>" if source == "-" else source
+        name = source_name(source)
         supported = found.restorable_as(model, inputs)
-        general = None if supported or model_asked_for(self.options.model_dir) else self._general_model()
+        general = None if supported or model_asked_for(self.options.model_dir) else self.general_model
         if general is not None and (supported := found.restorable_as(*general[1:])):
             losses = found.losses(*general[1:])
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence {found.confidence:.2f}); "
@@ -530,12 +535,11 @@ class BatchRestore:
         model, inputs = self.model_pipeline()
         if restorable_input(pipeline, model, inputs):
             return None
-        general = None if model_asked_for(self.options.model_dir) else self._general_model()
+        general = None if model_asked_for(self.options.model_dir) else self.general_model
         flags = pipeline_flags(self.options.pipeline)
         if general is not None and restorable_input(pipeline, *general[1:]):
-            name = "<stdin>" if source == "-" else source
-            print(f"destem: {name}: the default model is not trained on {flags} input: restored with the installed "
-                  f"model '{GENERAL_MODEL}', which is", file=sys.stderr)
+            print(f"destem: {source_name(source)}: the default model is not trained on {flags} input: restored "
+                  f"with the installed model '{GENERAL_MODEL}', which is", file=sys.stderr)
             return general[0]
         raise InputError(f"{flags}: the model was not trained on such input (its inputs: {', '.join(inputs)}); "
                          f"the '{GENERAL_MODEL}' model is: --model {GENERAL_MODEL} (from a destem checkout: "
@@ -554,14 +558,15 @@ class BatchRestore:
         except FileNotFoundError as e:
             raise InputError(f"{e} (pass --model DIR)") from None
 
-    def _general_model(self) -> tuple[str, ForwardPipeline, tuple[str, ...]] | None:
+    @cached_property
+    def general_model(self) -> tuple[str, ForwardPipeline, tuple[str, ...]] | None:
         """The installed general model (its folder, pipeline and inputs) where it is not the run's model."""
         folder = other_installed_general(self._model_folder())
         return None if folder is None else (folder, pipeline_of_model(folder), model_inputs(folder))
 
     def _model_trained_on(self, found) -> str:
         """A clause naming the installed general model where it restores what this model cannot, else ""."""
-        general = self._general_model()
+        general = self.general_model
         supported = general is not None and found.restorable_as(*general[1:])
         return (f"; the installed model '{GENERAL_MODEL}' was trained on such input: with --model {GENERAL_MODEL} "
                 f"it is restored as {pipeline_flags(supported)}" if supported else "")

@@ -114,9 +114,8 @@ class Restorer:
         """The decoding settings for input that `pipeline` made: config.json's, and for another input's tokens
         (isalpha, letters-only) those its "decoding_by_input" gives."""
         config = self.model.config
-        settings = {name: getattr(config, name, 0.0) for name in DECODING_SETTINGS}
-        settings.update(getattr(config, "decoding_by_input", {}).get(input_name(pipeline), {}))
-        return Decoding(**settings)
+        return Decoding(**{name: getattr(config, name) for name in DECODING_SETTINGS}
+                        | config.decoding_by_input.get(input_name(pipeline), {}))
 
     def uses_lm(self, decoding: Decoding) -> bool:
         return self.lm is not None and decoding.lm_weight > 0
