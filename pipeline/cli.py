@@ -437,9 +437,12 @@ def cmd_detect(args) -> int:
     input, and whether that is the pipeline the model inverts, or one restore handles, or what restoring it
     cannot bring back. The tells (`quickli` vs `quick`, `dai` vs `day`, `'` for `'s`, `won` kept, stopwords
     left in, capitals, Treebank quotes, punctuation, digits, short words) are counted over the first 20,000
-    tokens and listed with their counts.
+    tokens and listed with their counts. With no model asked for and the general model installed, it also
+    names an input's register where only the general model was trained on it (fiction, forum, speeches,
+    science, how-to, news: told by stem frequencies): restore takes such input to that model.
     """
     from .model.locate import GENERAL_MODEL, model_asked_for, other_installed_general
+    from .model.stem_profile import ModelRegisters
     from .text.detect import detect_documents
     from .text.forward import model_inputs, pipeline_flags, pipeline_of_model
     from .text.textio import read_text, split_lines
@@ -448,8 +451,10 @@ def cmd_detect(args) -> int:
     model, inputs = pipeline_of_model(folder), model_inputs(folder)
     general = None if model_asked_for(args.model) else other_installed_general(folder)
     general_reads = (pipeline_of_model(general), model_inputs(general)) if general else None
+    registers = ModelRegisters.of(folder, general)
     for path in args.files:
-        found = detect_documents(split_lines(read_text(path, args.errors)))
+        documents = split_lines(read_text(path, args.errors))
+        found = detect_documents(documents)
         if args.json:
             print(json.dumps({"file": path} | found.to_json(model, inputs), ensure_ascii=False))
             continue
@@ -464,6 +469,9 @@ def cmd_detect(args) -> int:
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
+        reading = None if by_general or registers is None else registers.other_register(documents)
+        if reading is not None:
+            print(f"  register: {reading.describe()}: restore takes it to the installed model '{GENERAL_MODEL}'")
         losses = found.losses(*general_reads) if by_general else found.losses(model, inputs)
         for loss in losses:
             print(f"  restoring: {loss}")

@@ -4,7 +4,6 @@ Porter). `destem stem --pipeline` makes them, pairs teach a model to restore the
 gaps), and restore detects them and checks the round trip under their own pipeline."""
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import re
 from pathlib import Path
@@ -36,7 +35,7 @@ MINI_CORPUS = ROOT / "tests" / "data" / "mini_corpus.txt"
 PROSE = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
 ISALPHA, LETTERS = PIPELINES["isalpha"], PIPELINES["letters"]
 PORTER = PorterStemmer()
-MIX = "destem:0.34,isalpha:0.33,letters:0.33"
+from conftest import MIX
 
 
 def isalpha_by_hand(text: str) -> str:
@@ -133,22 +132,6 @@ def test_forms_must_survive_the_inputs_filter():
     assert not is_allowed_form("well-known", "well-known", ISALPHA)
     assert is_allowed_form("trotski", "Trotsky", ISALPHA) and is_allowed_form("trotski", "Trotsky", LETTERS)
     assert not is_allowed_form("caf", "café", LETTERS)  # "é" splits the letters-only recipe's word
-
-
-@pytest.fixture(scope="module")
-def mixed_model_dir(tmp_path_factory) -> Path:
-    """A toy model trained on the mini corpus stemmed by all three pipelines."""
-    from destem.training.config import load_config
-    from destem.training.train import prepare_run, train
-
-    pairs = tmp_path_factory.mktemp("pairs") / "mixed"
-    build_pairs([str(MINI_CORPUS)], str(pairs), PairConfig(max_stems=48, valid_fraction=0.2, seed=1, inputs=MIX),
-                num_proc=1)
-    out = tmp_path_factory.mktemp("mixed") / "model"
-    config = dataclasses.replace(load_config("toy"), max_steps=120, max_stems=48, inputs=MIX)
-    prepare_run(str(out), str(pairs), config)
-    train(str(out), config, device_name="cpu")
-    return out
 
 
 def test_a_model_restores_only_the_inputs_it_was_trained_on(mixed_model_dir, toy_model_dir):

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..model.device import pick_device, use_bf16
-from ..model.locate import GENERAL_MODEL, locate_model, model_asked_for, other_installed_general
+from ..model.locate import DEFAULT_MODEL, GENERAL_MODEL, locate_model, model_asked_for, other_installed_general
+from ..model.stem_profile import ModelRegisters
 from ..text.check import check_documents
 from ..text.detect import detect_documents
 from ..text.detok import detokenize
@@ -488,13 +489,15 @@ class BatchRestore:
         the model supports it (said on stderr when it is not the model's); where it does not and no model was
         asked for (no --model, no $DESTEM_MODEL), the installed general model where that one does; else the
         model's pipeline with what it honours of the input's (Martin's stems, a list's kept stopwords), with
-        one warning for an input that another pipeline made."""
+        one warning for an input that another pipeline made. Input the run's model restores goes, with no
+        model asked for, to the installed general model where its register is one only that model was
+        trained on (`model_by_register`)."""
         if self.options.pipeline != "auto":
-            return self.options.pipeline, self._model_for_named(source)
+            return self.options.pipeline, self._model_for_named(source, documents)
         model, inputs = self.model_pipeline()
         found = detect_documents(documents, expected=model)
         if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
-            return "destem", None
+            return "destem", self.model_by_register(source, documents, "destem")
         name = source_name(source)
         supported = found.restorable_as(model, inputs)
         general = None if supported or model_asked_for(self.options.model_dir) else self.general_model
@@ -510,7 +513,7 @@ class BatchRestore:
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence "
                   f"{found.confidence:.2f}); restored and round-trip checked as such ({pipeline_flags(supported)})"
                   + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
-            return supported, None
+            return supported, self.model_by_register(source, documents, supported)
         readable = "destem"
         if found.stemmer == "none" and not found.dropped():
             what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
@@ -526,15 +529,15 @@ class BatchRestore:
                     + ("but " + "; ".join(losses) if losses else "expect a poor restoration")
                     + self._model_trained_on(found))
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
-        return readable, None
+        return readable, self.model_by_register(source, documents, readable)
 
-    def _model_for_named(self, source: str) -> str | None:
+    def _model_for_named(self, source: str, documents: list[str]) -> str | None:
         """For --pipeline NAME: None where the run's model restores such input; else, with no model asked for,
         the installed general model where it does (said on stderr); else a one-line error."""
         pipeline = pipeline_named(self.options.pipeline)
         model, inputs = self.model_pipeline()
         if restorable_input(pipeline, model, inputs):
-            return None
+            return self.model_by_register(source, documents, self.options.pipeline)
         general = None if model_asked_for(self.options.model_dir) else self.general_model
         flags = pipeline_flags(self.options.pipeline)
         if general is not None and restorable_input(pipeline, *general[1:]):
@@ -544,6 +547,26 @@ class BatchRestore:
         raise InputError(f"{flags}: the model was not trained on such input (its inputs: {', '.join(inputs)}); "
                          f"the '{GENERAL_MODEL}' model is: --model {GENERAL_MODEL} (from a destem checkout: "
                          f"pip install ./models/{GENERAL_MODEL})")
+
+    def model_by_register(self, source: str, documents: list[str], pipeline: str) -> str | None:
+        """With no model asked for, the installed general model for input the run's model restores as
+        `pipeline` but whose register (`stem_profile`) only the general model was trained on (said on
+        stderr); else None, the run's model."""
+        general = None if model_asked_for(self.options.model_dir) else self.general_model
+        if general is None or self.registers is None or not restorable_input(pipeline_named(pipeline), *general[1:]):
+            return None
+        reading = self.registers.other_register(documents)
+        if reading is None:
+            return None
+        print(f"destem: {source_name(source)}: {reading.describe()}: restored with the installed model "
+              f"'{GENERAL_MODEL}', trained on such text (--model {DEFAULT_MODEL} keeps the default)", file=sys.stderr)
+        return general[0]
+
+    @cached_property
+    def registers(self) -> ModelRegisters | None:
+        """The registers of the run's model and the installed general model, where both have profiles."""
+        general = self.general_model
+        return ModelRegisters.of(self._model_folder(), None if general is None else general[0])
 
     def model_pipeline(self) -> tuple[ForwardPipeline, tuple[str, ...]]:
         """The run's model's pipeline and the inputs it was trained on."""

@@ -16,3 +16,5 @@ destem train --init default --config data/recipes/general/general.json --out "$R
 RUN=$RUN OUT=models/general PAIRS=$PAIRS LM_SHARE=0.4 bash data/recipes/general/evaluate.sh package lm calibrate
 cp data/recipes/general/general.json models/general/training/general.json
 cp "$RUN/log.jsonl" models/general/training/train.log.jsonl
+# the stem profiles by which restore takes an input to this model or the default (by its register)
+python data/recipes/general/stem_profiles.py --pairs "$PAIRS" --mix "$MIX" --default models/default --general models/general

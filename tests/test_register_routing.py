@@ -1,0 +1,120 @@
+"""With no model asked for, restore takes each input to the installed model trained on its register
+(`stem_profile.npz`): encyclopedia prose to the default, dialogue and the like to the general model."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from conftest import DEFAULT_MODEL, MINI_CORPUS, ROOT
+
+from destem.cli import main
+from destem.model.stem_profile import StemProfiles
+from destem.restore.restorer import Restorer
+from destem.text.forward import DEFAULT_PIPELINE
+
+PROSE = [line for line in MINI_CORPUS.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+DIALOGUE = [  # written for this test
+    '"Where are you going?" she asked. "Home," he said. "I don\'t know what else to do."',
+    '"You can\'t leave now," she said, and took his hand. "Not tonight. Stay with me."',
+    '"Why not?" he asked her. "I told you I would come back, and I did, didn\'t I?"',
+    '"I know," she said quietly. "But you never stay. You always go."',
+    '"Tell me what happened," said his mother, "and don\'t lie to me this time."',
+    '"Nothing happened!" he cried. "I swear it. I only wanted to see her again."',
+    '"Did you see her?" "No. She wasn\'t there, and nobody would tell me where she went."',
+    '"Then why are you crying?" she asked, and he could not answer her.',
+    '"Come here, my dear," said the old woman. "Sit by the fire and tell me everything."',
+    '"I can\'t," said the girl. "He made me promise. I won\'t break my word, will I?"',
+    '"Go to bed," her father said. "We\'ll talk tomorrow, when you\'re not so tired."',
+    '"Are you angry with me?" "No, my love, I\'m not angry. I\'m only afraid for you."',
+]
+
+
+def stems(lines: list[str]) -> list[str]:
+    return [DEFAULT_PIPELINE.stem_text(line) for line in lines]
+
+
+def toy_profiles() -> tuple[StemProfiles, StemProfiles]:
+    """The default's (encyclopedia prose) and the general model's (that, and dialogue); the last four
+    lines of each kept out."""
+    wiki = StemProfiles.from_texts({"wikipedia": stems(PROSE[:-4])})
+    return wiki, wiki.merged(StemProfiles.from_texts({"dialogue": stems(DIALOGUE[:-4])}))
+
+
+def test_profiles_read_back_as_saved(tmp_path):
+    _, profiles = toy_profiles()
+    profiles.save(str(tmp_path))
+    again = StemProfiles.read(str(tmp_path))
+    assert again.registers == profiles.registers
+    assert again.bits_per_stem(stems(DIALOGUE)) == profiles.bits_per_stem(stems(DIALOGUE))
+    assert StemProfiles.read(str(tmp_path / "elsewhere")) is None
+
+
+def test_the_nearest_register_is_the_one_whose_text_the_input_is_like():
+    _, profiles = toy_profiles()
+    register, bits = profiles.nearest(stems(DIALOGUE[-4:]))
+    assert register == "dialogue" and bits["dialogue"] < bits["wikipedia"]
+    assert profiles.nearest(stems(PROSE[-4:]))[0] == "wikipedia"
+    assert profiles.nearest(["", " "]) == (None, {})
+
+
+def test_the_shipped_profiles_tell_encyclopedia_prose_from_dialogue():
+    default = StemProfiles.read(str(DEFAULT_MODEL))
+    general = StemProfiles.read(str(ROOT / "models" / "general"))
+    assert set(default.registers) == {"wikipedia"}
+    assert set(general.registers) >= {"wikipedia", "fiction", "forum", "speeches", "science", "howto"}
+    every = general.merged(default)
+    assert every.nearest(stems(PROSE))[0] == "wikipedia"  # the mini corpus: Wikipedia paragraphs
+    assert every.nearest(stems(DIALOGUE))[0] == "fiction"
+
+
+@pytest.fixture
+def installed_with_profiles(toy_model_dir, mixed_model_dir, tmp_path, monkeypatch) -> tuple[str, str]:
+    """The toy model installed as the default and the mixed one as the general model, each with toy
+    profiles (copies of their folders); no model asked for."""
+    from destem.model import locate
+
+    folders = {}
+    for name, source, profiles in zip(("default", "general"), (toy_model_dir, mixed_model_dir), toy_profiles()):
+        folders[name] = str(tmp_path / name)
+        os.makedirs(folders[name])
+        for file in os.listdir(source):
+            if os.path.isfile(os.path.join(source, file)):
+                os.symlink(os.path.join(source, file), os.path.join(folders[name], file))
+        profiles.save(folders[name])
+    monkeypatch.setattr(locate, "installed_model", folders.get)
+    monkeypatch.delenv("DESTEM_MODEL", raising=False)
+    return folders["default"], folders["general"]
+
+
+def test_with_no_model_asked_for_each_input_goes_to_the_model_trained_on_its_register(installed_with_profiles,
+                                                                                   tmp_path, capsys):
+    default, general = installed_with_profiles
+    dialogue, prose = tmp_path / "dialogue.stem.txt", tmp_path / "prose.stem.txt"
+    dialogue.write_text("\n".join(stems(DIALOGUE)) + "\n", encoding="utf-8")
+    prose.write_text("\n".join(stems(PROSE[:12])) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["restore", str(dialogue), str(prose), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"dialogue\.stem\.txt: reads as dialogue \([\d.]+ bits a stem, against [\d.]+ for the "
+                     r"default's wikipedia\): restored with the installed model 'general', trained on such text "
+                     r"\(--model default keeps the default\)", err), err
+    assert "prose.stem.txt" not in err
+    for source, folder in ((dialogue, general), (prose, default)):
+        restored = Restorer.from_pretrained(folder, device="cpu").restore_documents(
+            source.read_text(encoding="utf-8").splitlines())
+        assert (out / source.name).read_text(encoding="utf-8").splitlines() == [r.text for r in restored]
+    assert main(["restore", "--model", "default", str(dialogue), "-o", str(tmp_path / "asked.txt")]) == 0
+    assert "reads as" not in capsys.readouterr().err  # a model asked for is the model used
+
+
+def test_detect_names_the_register_that_takes_an_input_to_the_general_model(installed_with_profiles, tmp_path,
+                                                                            capsys):
+    dialogue, prose = tmp_path / "dialogue.stem.txt", tmp_path / "prose.stem.txt"
+    dialogue.write_text("\n".join(stems(DIALOGUE)) + "\n", encoding="utf-8")
+    prose.write_text("\n".join(stems(PROSE[:12])) + "\n", encoding="utf-8")
+    assert main(["detect", str(dialogue), str(prose)]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"\n  register: reads as dialogue \([\d.]+ bits a stem, against [\d.]+ for the default's "
+                     r"wikipedia\): restore takes it to the installed model 'general'\n", said), said
+    assert said.count("register:") == 1  # the encyclopedia prose: the default's register
