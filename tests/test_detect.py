@@ -343,6 +343,17 @@ def test_the_models_own_pipeline_keeps_everything_and_is_restorable():
     assert snowball.restorable_as(DEFAULT_PIPELINE) == "snowball" and snowball.losses(DEFAULT_PIPELINE) == []
 
 
+def test_the_models_own_pipeline_keeps_short_words_where_the_text_has_none():
+    """Old speeches hold no "uk" or "km": the commas and "'s" that a filter by length drops say enough."""
+    stems = [DEFAULT_PIPELINE.stem_text("The governor's parties agreed, and the voters followed them.")] * 800
+    assert not any(len(t) <= 2 and t.isalpha() for t in " ".join(stems).split())
+    found = detect_documents(stems)  # 8,000 tokens
+    assert (found.punctuation, found.short_words) == ("kept", "kept")
+    assert found.evidence["punctuation tokens of 1-2 characters (a filter by length drops them too)"] == 2_400
+    letters = detect_documents([" ".join(t for t in s.split() if t.isalpha()) for s in stems])
+    assert (letters.punctuation, letters.short_words) == ("dropped", "dropped")
+
+
 def test_the_isalpha_tutorial_line_is_not_the_models_pipeline():
     found = detect_documents([isalpha_tutorial(p) for p in MINI])
     assert (found.stemmer, found.stopwords) == ("porter-nltk", "nltk-179")

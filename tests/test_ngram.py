@@ -155,6 +155,24 @@ def test_a_merged_lm_survives_save_and_load(tmp_path):
             assert log_prob(loaded, *context, word) == pytest.approx(log_prob(merged, *context, word))
 
 
+@pytest.mark.parametrize("order", [3, 4])
+def test_a_merged_lm_merges_again_and_its_words_keep_their_ids(tmp_path, order):
+    """Fine-tuning from a model whose LM was merged (the general model) merges the user's corpus into it."""
+    once = build(WINDOWS, min_word_count=1, min_ngram_count=1, order=order).merged(
+        lambda: iter(DOMAIN), share=0.3, min_word_count=1, min_ngram_count=1)
+    more = [["an", "owl", "sat", "down"], ["you", "saw", "an", "owl"]]
+    twice = once.merged(lambda: iter(more), share=0.3, min_word_count=1, min_ngram_count=1)
+    assert twice.added == ["down", "you", "an", "owl", "saw"]  # the new words after the first merge's
+    assert twice.word_ids(["down", "you", "an", "saw", "cat", "fox"]) == [
+        once.word_id("down"), once.word_id("you"), once.words, once.words + 2, once.word_id("cat"), 0]
+    assert log_prob(twice, "you", "saw", "an") > log_prob(once, "you", "saw", "an")
+    assert log_prob(twice, "you", "sat", "down") == pytest.approx(log_prob(once, "you", "sat", "down"), abs=0.3)
+    twice.save(str(tmp_path))
+    loaded = NgramLM.read(str(tmp_path))
+    assert loaded.added_runs == [2, 3] and loaded.word_ids(["owl", "you"]) == twice.word_ids(["owl", "you"])
+    assert log_prob(loaded, "saw", "an", "owl") == pytest.approx(log_prob(twice, "saw", "an", "owl"))
+
+
 def test_window_words_are_lowercased_with_gaps_and_without_paragraph_marks():
     assert window_words(["Trotsky", "founded", "army"], ["¶ The", "", "the Red"], "") == \
         ["the", "trotsky", "founded", "the", "red", "army"]

@@ -72,11 +72,12 @@ class NgramLM:
     def __init__(self, vocab: list[str], unigrams: np.ndarray, bigram_keys: np.ndarray, bigram_counts: np.ndarray,
                  trigram_keys: np.ndarray, trigram_counts: np.ndarray,
                  fourgram_keys: np.ndarray | None = None, fourgram_counts: np.ndarray | None = None,
-                 added: list[str] | None = None):
+                 added: list[str] | None = None, added_runs: list[int] | None = None):
         self.vocab = vocab  # "<unk>", "<s>", then the words in sorted order (see build)
-        # words that a merged corpus brought (`merged`), sorted, with the ids after the vocabulary's: the
-        # 4-gram keys hash the ids, so the first words keep theirs
+        # words that merged corpora brought (`merged`), with the ids after the vocabulary's: the 4-gram keys
+        # hash the ids, so the words before keep theirs. Each merge appends its new words as a sorted run
         self.added = added or []
+        self.added_runs = added_runs or ([len(self.added)] if self.added else [])  # the runs' lengths
         self.unigrams = unigrams.astype(np.float64)
         self.total = float(unigrams.sum())
         self.bigram_keys, self.bigram_counts = bigram_keys, bigram_counts.astype(np.float64)
@@ -129,9 +130,12 @@ class NgramLM:
         at = bisect_left(self.vocab, word, 2)
         if at < len(self.vocab) and self.vocab[at] == word:
             return at
-        at = bisect_left(self.added, word)
-        if at < len(self.added) and self.added[at] == word:
-            return len(self.vocab) + at
+        start = 0
+        for length in self.added_runs:
+            at = bisect_left(self.added, word, start, start + length)
+            if at < start + length and self.added[at] == word:
+                return len(self.vocab) + at
+            start += length
         return BOS if word == "<s>" else UNK
 
     @property
@@ -149,16 +153,13 @@ class NgramLM:
         word_counts = Counter()
         for words in read_windows():
             word_counts.update(words)
-        added = sorted(set(self.added) | {w for w, c in word_counts.items() if c >= min_word_count
-                                           and self.word_id(w) == UNK and w != "<s>"})
+        new = sorted(w for w, c in word_counts.items() if c >= min_word_count and self.word_id(w) == UNK and w != "<s>")
+        added, runs = self.added + new, self.added_runs + ([len(new)] if new else [])
         if len(self.vocab) + len(added) >= 1 << BITS:
             raise ValueError(f"vocabulary of {len(self.vocab) + len(added):,} words is over the {1 << BITS:,} "
                              "a key can hold")
-        old_added = {w: len(self.vocab) + i for i, w in enumerate(self.added)}
-        if old_added and any(old_added[w] != len(self.vocab) + i for i, w in enumerate(added) if w in old_added):
-            raise ValueError("a merged model is merged again only with words it has already")
         merged_lm = NgramLM(self.vocab, np.zeros(0), self.bigram_keys[:0], self.bigram_counts[:0],
-                            self.trigram_keys[:0], self.trigram_counts[:0], added=added)
+                            self.trigram_keys[:0], self.trigram_counts[:0], added=added, added_runs=runs)
         parts: dict[str, list[np.ndarray]] = {"uni": [], "bi": [], "tri": [], "four": []}
         for words in read_windows():
             seq = np.array([BOS, BOS] + merged_lm.word_ids(words), dtype=np.int64)
@@ -180,7 +181,7 @@ class NgramLM:
         trigrams = _add_counts((self.trigram_keys, self.trigram_counts), counted["tri"], scales)
         four = ((None, None) if self.fourgram_keys is None else
                 _add_counts((self.fourgram_keys, self.fourgram_counts), counted["four"], scales))
-        return NgramLM(self.vocab, unigrams, *bigrams, *trigrams, *four, added=added)
+        return NgramLM(self.vocab, unigrams, *bigrams, *trigrams, *four, added=added, added_runs=runs)
 
     def log_probs(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Stupid-backoff log scores of words `w` after contexts (`t`, `u`, `v`), element-wise
@@ -212,6 +213,7 @@ class NgramLM:
         with atomic_write(os.path.join(folder, NGRAM_FILE), "wb") as f:  # a file: np.savez adds .npz to a name
             np.savez_compressed(f, vocab=np.array("\n".join(self.vocab)), unigrams=_narrow(self.unigrams),
                                 **({"added": np.array("\n".join(self.added))} if self.added else {}),
+                                **({"added_runs": np.array(self.added_runs)} if len(self.added_runs) > 1 else {}),
                                 bigram_keys=_deltas(self.bigram_keys), bigram_counts=_narrow(self.bigram_counts),
                                 trigram_keys=_deltas(self.trigram_keys), trigram_counts=_narrow(self.trigram_counts),
                                 **({} if self.fourgram_keys is None else
@@ -234,7 +236,8 @@ class NgramLM:
                          if "fourgram_keys" in data else (None, None))
             return cls(data["vocab"].item().split("\n"), data["unigrams"], np.cumsum(data["bigram_keys"]),
                        data["bigram_counts"], np.cumsum(data["trigram_keys"]), data["trigram_counts"], *fourgrams,
-                       added=data["added"].item().split("\n") if "added" in data else None)
+                       added=data["added"].item().split("\n") if "added" in data else None,
+                       added_runs=data["added_runs"].tolist() if "added_runs" in data else None)
 
 
 _PREFETCHED: dict[str, Future] = {}

@@ -518,14 +518,19 @@ def read_filters(tokens: list[str]) -> tuple[str, str, str, dict[str, int]]:
     punctuation = sum(bool(PUNCTUATION.search(t)) for t in tokens)
     digits = sum(bool(DIGIT.search(t)) for t in tokens)
     short = {t.lower() for t in tokens if len(t) <= 2 and t.isalpha()} - FITTED.short_stems
+    # a filter by length drops "," and "'s" as it drops "uk": every pipeline measured that drops short words
+    # drops punctuation too, so short punctuation tokens say that short words were kept
+    short_punctuation = sum(len(t) <= 2 and bool(PUNCTUATION.search(t)) for t in tokens)
     punctuation_state = (KEPT if punctuation and punctuation >= MIN_PUNCTUATION_SHARE * n
                          else DROPPED if n >= MIN_TOKENS_PUNCTUATION else UNKNOWN)
     prior = DROPPED if punctuation_state == DROPPED else KEPT  # which way the thresholds lean
     numbers_state = KEPT if digits else DROPPED if n >= MIN_TOKENS_NUMBERS[prior] else UNKNOWN
     short_state = (KEPT if len(short) >= max(MIN_SHORT_TYPES[prior], SHORT_TYPES_SHARE[prior] * n)
+                   or (punctuation_state == KEPT and short_punctuation)
                    else DROPPED if n >= MIN_TOKENS_SHORT[prior] else UNKNOWN)
     counts = {"punctuation tokens": punctuation, "tokens with a digit": digits,
-              "kinds of 1-2-letter token no stemmer makes of a longer word (uk, km, x)": len(short)}
+              "kinds of 1-2-letter token no stemmer makes of a longer word (uk, km, x)": len(short),
+              "punctuation tokens of 1-2 characters (a filter by length drops them too)": short_punctuation}
     return punctuation_state, numbers_state, short_state, counts
 
 
