@@ -354,6 +354,16 @@ def test_the_models_own_pipeline_keeps_short_words_where_the_text_has_none():
     assert (letters.punctuation, letters.short_words) == ("dropped", "dropped")
 
 
+def test_a_single_paragraph_without_punctuation_reads_as_punctuation_dropped():
+    """Through destem's pipeline every paragraph keeps its full stop: ten tokens without one are enough."""
+    paragraph = ("Vesta was discovered by Heinrich Wilhelm Olbers on 29 March 1807 and is named after Vesta, "
+                 "the virgin goddess of home and hearth.")
+    assert len(isalpha_tutorial(paragraph).split()) == 12
+    assert detect_documents([isalpha_tutorial(paragraph)]).punctuation == "dropped"
+    assert detect_documents([DEFAULT_PIPELINE.stem_text(paragraph)]).punctuation == "kept"
+    assert detect_documents(["vesta discov heinrich wilhelm olber"]).punctuation == "unknown"  # a few keywords
+
+
 def test_the_isalpha_tutorial_line_is_not_the_models_pipeline():
     found = detect_documents([isalpha_tutorial(p) for p in MINI])
     assert (found.stemmer, found.stopwords) == ("porter-nltk", "nltk-179")

@@ -5,7 +5,10 @@ BLEU (sacrebleu) and the documents that stem back under the pipeline that made t
 model: how much of each paragraph each pipeline leaves restorable, the text a perfect restorer could write
 (every kept token, and every dropped one a gap can put back: stopwords, clitics, punctuation) scored the same
 way, to `ceiling.json`: what the isalpha line and the letters-only recipe lose for good (numbers, hyphenated
-and dotted words, short words) caps their BLEU, not the model.
+and dotted words, short words) caps their BLEU, not the model. With --paragraph-files, each paragraph is
+its own file in a folder restored by one `destem restore DIR -o OUT` with no flags, so that each file's
+pipeline, and with both models installed its model, is chosen from one paragraph, as a user's folder of
+short notes is; the rows are named "NAME, a file a paragraph".
 
     python -m destem.lab.pipelines_bar --corpus ../shared/corpus/wiki-0{0,1,2,3,4}.txt.gz --split validation \
         --exclude eval/suites/data/wikitext2-test-detok.txt.gz --paragraphs 150 --out eval/results/pipelines
@@ -58,6 +61,7 @@ def main() -> int:
     parser.add_argument("--out", required=True, help="results folder")
     parser.add_argument("--model", help="model folder or name (default: the installed default)")
     parser.add_argument("--ceiling", action="store_true", help="no model: each pipeline's ceiling (above)")
+    parser.add_argument("--paragraph-files", action="store_true", help="each paragraph its own file (above)")
     args = parser.parse_args()
     model = ["--model", args.model] if args.model else []
     articles = chosen.select(args, args.articles)
@@ -79,23 +83,35 @@ def main() -> int:
             source = os.path.join(work, f"{name}.stem.txt")
             with open(source, "w", encoding="utf-8") as f:
                 f.write("\n".join(stems) + "\n")
+            if args.paragraph_files:
+                source = os.path.join(work, name)
+                os.makedirs(source)
+                for i, line in enumerate(stems):
+                    with open(os.path.join(source, f"{i:05d}.txt"), "w", encoding="utf-8") as f:
+                        f.write(line + "\n")
             # no flags (as users restore), and for other pipelines also read as the model's own input
-            for row, flags in ((name, []), (f"{name}, restored as destem", ["--pipeline", "destem"])):
+            runs = ([(f"{name}, a file a paragraph", [])] if args.paragraph_files else
+                    [(name, []), (f"{name}, restored as destem", ["--pipeline", "destem"])])
+            for row, flags in runs:
                 if flags and name == "destem":
                     continue
-                target = os.path.join(work, f"{row}.txt")
+                target = os.path.join(work, f"{row}.txt" if not args.paragraph_files else f"{name}-out")
                 done = subprocess.run([sys.executable, "-m", "destem.cli", "restore", source, "-o", target, *model,
                                        "--precision", "fp32", *flags], capture_output=True, text=True)
                 if done.returncode != 0:
                     raise SystemExit(f"{row}: destem restore failed: {done.stderr[-2000:]}")
-                with open(target, encoding="utf-8") as f:
-                    restored = f.read().splitlines()
+                restored = []
+                for path in ([target] if not args.paragraph_files else
+                             [os.path.join(target, f"{i:05d}.txt") for i in range(len(stems))]):
+                    with open(path, encoding="utf-8") as f:
+                        restored += f.read().splitlines()
                 rows[row] = {"pipeline": pipeline.describe(), "flags": flags,
                              "bleu": round(sacrebleu.corpus_bleu(restored, [paragraphs]).score, 2),
                              "bleu_lowercase": round(sacrebleu.corpus_bleu(restored, [paragraphs],
                                                                            lowercase=True).score, 2),
                              "stem_back": sum(pipeline.stem_text(r) == s for r, s in zip(restored, stems)),
-                             "documents": len(stems), "stderr": done.stderr.strip().splitlines()}
+                             "documents": len(stems), "stderr": done.stderr.strip().splitlines(),
+                             "files_to_the_general_model": done.stderr.count("with the installed model 'general'")}
                 print(f"{row}: BLEU {rows[row]['bleu']:.2f} (lowercase {rows[row]['bleu_lowercase']:.2f}); "
                       f"{rows[row]['stem_back']}/{len(stems)} stem back under {name}", flush=True)
     report = {**described, "model": args.model or "default", "machine": machine_info(["cpu"]), "rows": rows}

@@ -1,8 +1,8 @@
-"""How well the stem profiles read an input's register: documents of each register, as one file and one
-by one, and which register (so which model) `destem restore` would take them to, at several weights of a
-register's own frequencies. The documents: Wikipedia articles of a corpus file and the register training
-documents past what the general model's mix took (neither the evaluation sets: `--eval` adds those, to
-report, not to choose by).
+"""How well the stem profiles read an input's register: documents of each register, as one file, one
+by one and paragraph by paragraph, and which register (so which model) `destem restore` would take
+them to, at several weights of a register's own frequencies. The documents: Wikipedia articles of a
+corpus file and the register training documents past what the general model's mix took (neither the
+evaluation sets: `--eval` adds those, to report, not to choose by).
 
     python -m destem.lab.register_choice --wiki ../shared/corpus/wiki-03.txt.gz --registers .cache/registers \
         --mix-counts .cache/general/mix.json --eval --out eval/results/registers/choice.json
@@ -23,6 +23,14 @@ from destem.text.documents import read_documents
 from destem.text.forward import stem_text
 
 REGISTERS = ("fiction", "forum", "speeches", "science", "howto", "news")
+PARAGRAPH_WORDS, PARAGRAPHS = 30, 400  # paragraphs read alone, as a file of one paragraph is: the longer ones, at most
+MARGIN_BITS = 20  # a stricter rule, for comparison: leave the default only on this much evidence
+
+
+def wikipedia_margin(profiles: StemProfiles, stems: str, weight: float) -> float:
+    """Bits in all by which the nearest other register beats Wikipedia on `stems` (negative: Wikipedia nearer)."""
+    bits = profiles.bits_per_stem([stems], weight=weight)
+    return (bits["wikipedia"] - min(b for r, b in bits.items() if r != "wikipedia")) * len(stems.split())
 
 
 def main() -> int:
@@ -57,7 +65,14 @@ def main() -> int:
             rows[name] = {"documents": len(stems), "as one file": register,
                           "bits a stem": {r: round(b, 3) for r, b in sorted(bits.items(), key=lambda x: x[1])},
                           "one by one": dict(Counter(profiles.nearest([s], weight)[0] for s in stems).most_common())}
-            print(f"{weight} {name:16s} {register:9s} {rows[name]['one by one']}", file=sys.stderr)
+            paragraphs = [stem_text(p) for d in documents for p in d.text.split("\n")
+                          if not p.startswith("#") and len(p.split()) >= PARAGRAPH_WORDS][:PARAGRAPHS]
+            rows[name]["paragraphs read as Wikipedia"] = [sum(profiles.nearest([p], weight)[0] == "wikipedia"
+                                                              for p in paragraphs), len(paragraphs)]
+            rows[name][f"paragraphs kept with Wikipedia unless another register is {MARGIN_BITS} bits nearer"] = [
+                sum(wikipedia_margin(profiles, p, weight) <= MARGIN_BITS for p in paragraphs), len(paragraphs)]
+            print(f"{weight} {name:16s} {register:9s} {rows[name]['one by one']}; paragraphs read as Wikipedia "
+                  f"{rows[name]['paragraphs read as Wikipedia']}", file=sys.stderr)
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)
     return 0
