@@ -79,11 +79,12 @@ class StemProfiles:
                 break
         if not stems:
             return {}
-        every: Counter[str] = Counter()
+        distinct = set(stems)
+        every: Counter[str] = Counter()  # all registers' counts of the input's stems
         for counts, _ in self.registers.values():
-            every.update({stem: counts[stem] for stem in set(stems) if stem in counts})
+            every.update({stem: counts[stem] for stem in distinct if stem in counts})
         background = {stem: (every[stem] + 0.5) / (self._all_stems + 0.5 * (self._seen + UNSEEN_STEMS))
-                      for stem in every.keys() | set(stems)}
+                      for stem in distinct}
         bits = {}
         for name, (counts, total) in self.registers.items():
             bits[name] = -sum(math.log2(weight * counts.get(stem, 0) / total + (1 - weight) * background[stem])
