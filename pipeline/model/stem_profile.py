@@ -15,6 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -32,7 +33,6 @@ class StemProfiles:
     def __init__(self, registers: Mapping[str, tuple[dict[str, int], int]]):
         self.registers = dict(registers)  # name: (counts of its most frequent stems, its stems in all)
         self._all_stems = sum(total for _, total in self.registers.values())
-        self._seen = len({stem for counts, _ in self.registers.values() for stem in counts})
 
     @classmethod
     def from_texts(cls, texts_by_register: Mapping[str, Iterable[str]], keep: int = PROFILE_STEMS) -> StemProfiles:
@@ -48,7 +48,7 @@ class StemProfiles:
     def save(self, folder: str) -> None:
         arrays = {}
         for name, (counts, total) in self.registers.items():
-            arrays[f"{name}.stems"] = np.array(list(counts))
+            arrays[f"{name}.stems"] = np.frombuffer("\n".join(counts).encode("utf-8"), dtype=np.uint8)  # small to read
             arrays[f"{name}.counts"] = np.array(list(counts.values()), dtype=np.int64)
             arrays[f"{name}.total"] = np.int64(total)
         np.savez_compressed(os.path.join(folder, PROFILE_FILE), **arrays)
@@ -61,8 +61,14 @@ class StemProfiles:
             return None
         with np.load(path) as data:
             names = sorted({key.rsplit(".", 1)[0] for key in data.files})
-            return cls({name: (dict(zip(data[f"{name}.stems"].tolist(), data[f"{name}.counts"].tolist())),
-                               int(data[f"{name}.total"])) for name in names})
+            return cls({name: (dict(zip(data[f"{name}.stems"].tobytes().decode("utf-8").split("\n"),
+                                        data[f"{name}.counts"].tolist())), int(data[f"{name}.total"]))
+                        for name in names})
+
+    @cached_property
+    def _seen(self) -> int:
+        """Stems that some register holds."""
+        return len({stem for counts, _ in self.registers.values() for stem in counts})
 
     def merged(self, other: StemProfiles) -> StemProfiles:
         """These registers and `other`'s (a name in both: `other`'s)."""
