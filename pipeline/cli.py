@@ -422,7 +422,8 @@ def add_detect(sub) -> None:
                                                        "or unknown), stopwords_kept (with an unknown list), "
                                                        "matches_model, restorable_as, losses, confidence (the "
                                                        "lower of stemmer_confidence and stopwords_confidence), "
-                                                       "evidence")
+                                                       "evidence; and register, register_model where restore "
+                                                       "takes the file to the general model by its register")
     add_model_option(p, help_text="model whose pipeline matches_model compares with (default: as for restore); "
                                   "only its config.json is read")
     add_errors_option(p)
@@ -456,11 +457,13 @@ def cmd_detect(args) -> int:
     for path in args.files:
         documents = split_lines(read_text(path, args.errors))
         found = detect_documents(documents)
-        if args.json:
-            print(json.dumps({"file": path} | found.to_json(model, inputs), ensure_ascii=False))
-            continue
         restorable = found.restorable_as(model, inputs)
         by_general = not restorable and general_reads is not None and found.restorable_as(*general_reads)
+        reading = None if by_general or registers is None else registers.other_register(documents)
+        if args.json:
+            register = {} if reading is None else {"register": reading.register, "register_model": GENERAL_MODEL}
+            print(json.dumps({"file": path} | found.to_json(model, inputs) | register, ensure_ascii=False))
+            continue
         verdict = ("the model's pipeline" if found.matches(model) else
                    f"restore handles it ({pipeline_flags(restorable)})" if restorable else
                    f"not the default model's; restore takes it to the installed model '{GENERAL_MODEL}' "
@@ -470,7 +473,6 @@ def cmd_detect(args) -> int:
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
-        reading = None if by_general or registers is None else registers.other_register(documents)
         if reading is not None:
             print(f"  register: {reading.describe()}: restore takes it to the installed model '{GENERAL_MODEL}'")
         losses = found.losses(*general_reads) if by_general else found.losses(model, inputs)

@@ -2,6 +2,7 @@
 (`stem_profile.npz`): encyclopedia prose to the default, dialogue and the like to the general model."""
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -118,3 +119,7 @@ def test_detect_names_the_register_that_takes_an_input_to_the_general_model(inst
     assert re.search(r"\n  register: reads as dialogue \([\d.]+ bits a stem, against [\d.]+ for the default's "
                      r"wikipedia\): restore takes it to the installed model 'general'\n", said), said
     assert said.count("register:") == 1  # the encyclopedia prose: the default's register
+    assert main(["detect", "--json", str(dialogue), str(prose)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (records[0]["register"], records[0]["register_model"]) == ("dialogue", "general")
+    assert "register" not in records[1]
