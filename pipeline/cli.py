@@ -425,7 +425,7 @@ def add_detect(sub) -> None:
                                                        "evidence; and register, register_model where restore "
                                                        "takes the file to the general model by its register")
     add_model_option(p, help_text="model whose pipeline matches_model compares with (default: as for restore); "
-                                  "only its config.json is read")
+                                  "only its config.json and stem_profile.npz are read")
     add_errors_option(p)
 
 
