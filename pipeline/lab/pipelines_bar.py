@@ -80,29 +80,29 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         for name, pipeline in PIPELINES.items():
             stems = [pipeline.stem_text(p) for p in paragraphs]
-            source = os.path.join(work, f"{name}.stem.txt")
-            with open(source, "w", encoding="utf-8") as f:
-                f.write("\n".join(stems) + "\n")
+            source = os.path.join(work, name if args.paragraph_files else f"{name}.stem.txt")
+            files = ([(os.path.join(source, f"{i:05d}.txt"), [line]) for i, line in enumerate(stems)]
+                     if args.paragraph_files else [(source, stems)])
             if args.paragraph_files:
-                source = os.path.join(work, name)
                 os.makedirs(source)
-                for i, line in enumerate(stems):
-                    with open(os.path.join(source, f"{i:05d}.txt"), "w", encoding="utf-8") as f:
-                        f.write(line + "\n")
+            for path, lines in files:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write("\n".join(lines) + "\n")
             # no flags (as users restore), and for other pipelines also read as the model's own input
             runs = ([(f"{name}, a file a paragraph", [])] if args.paragraph_files else
                     [(name, []), (f"{name}, restored as destem", ["--pipeline", "destem"])])
             for row, flags in runs:
                 if flags and name == "destem":
                     continue
-                target = os.path.join(work, f"{row}.txt" if not args.paragraph_files else f"{name}-out")
+                target = os.path.join(work, f"{name}-out" if args.paragraph_files else f"{row}.txt")
                 done = subprocess.run([sys.executable, "-m", "destem.cli", "restore", source, "-o", target, *model,
                                        "--precision", "fp32", *flags], capture_output=True, text=True)
                 if done.returncode != 0:
                     raise SystemExit(f"{row}: destem restore failed: {done.stderr[-2000:]}")
+                outputs = ([os.path.join(target, os.path.basename(path)) for path, _ in files]
+                           if args.paragraph_files else [target])
                 restored = []
-                for path in ([target] if not args.paragraph_files else
-                             [os.path.join(target, f"{i:05d}.txt") for i in range(len(stems))]):
+                for path in outputs:
                     with open(path, encoding="utf-8") as f:
                         restored += f.read().splitlines()
                 rows[row] = {"pipeline": pipeline.describe(), "flags": flags,

@@ -500,7 +500,7 @@ class BatchRestore:
             return "destem", self.model_by_register(source, documents, "destem")
         name = source_name(source)
         supported = found.restorable_as(model, inputs)
-        general = None if supported or model_asked_for(self.options.model_dir) else self.general_model
+        general = None if supported else self.general_to_route_to
         if general is not None and (supported := found.restorable_as(*general[1:])):
             losses = found.losses(*general[1:])
             print(f"destem: {name}: input made with {found.describe()} (detected, confidence {found.confidence:.2f}); "
@@ -538,7 +538,7 @@ class BatchRestore:
         model, inputs = self.model_pipeline()
         if restorable_input(pipeline, model, inputs):
             return self.model_by_register(source, documents, self.options.pipeline)
-        general = None if model_asked_for(self.options.model_dir) else self.general_model
+        general = self.general_to_route_to
         flags = pipeline_flags(self.options.pipeline)
         if general is not None and restorable_input(pipeline, *general[1:]):
             print(f"destem: {source_name(source)}: the default model is not trained on {flags} input: restored "
@@ -552,7 +552,7 @@ class BatchRestore:
         """With no model asked for, the installed general model for input the run's model restores as
         `pipeline` but whose register (`stem_profile`) only the general model was trained on (said on
         stderr); else None, the run's model."""
-        general = None if model_asked_for(self.options.model_dir) else self.general_model
+        general = self.general_to_route_to
         if general is None or self.registers is None or not restorable_input(pipeline_named(pipeline), *general[1:]):
             return None
         reading = self.registers.other_register(documents)
@@ -586,6 +586,12 @@ class BatchRestore:
         """The installed general model (its folder, pipeline and inputs) where it is not the run's model."""
         folder = other_installed_general(self._model_folder())
         return None if folder is None else (folder, pipeline_of_model(folder), model_inputs(folder))
+
+    @property
+    def general_to_route_to(self) -> tuple[str, ForwardPipeline, tuple[str, ...]] | None:
+        """`general_model` where no model was asked for (no --model, no $DESTEM_MODEL): restore may take an
+        input there; a model asked for is the model used."""
+        return None if model_asked_for(self.options.model_dir) else self.general_model
 
     def _model_trained_on(self, found) -> str:
         """A clause naming the installed general model where it restores what this model cannot, else ""."""
