@@ -89,6 +89,7 @@ KEEP_OF_DROPPED = {(): "all", ("punctuation", "numbers"): "isalpha",
 MIN_PUNCTUATION_SHARE = 0.01  # Treebank tokens: 11.8% at the least, plain prose 8.0%; text without: none
 # shorter, and without punctuation: unknown. Through destem's pipeline every paragraph keeps its full stop: of
 # 20,469 paragraphs (wiki-01 articles 3,000-3,599), none had no punctuation token, 865 of them under 10 tokens
+# (pipeline/lab/paragraph_punctuation.py, eval/results/detect/paragraph-punctuation.json)
 MIN_TOKENS_PUNCTUATION = 10
 # no digit in a text this long (punctuation kept, dropped): numbers dropped. Single articles without a digit had up to
 # 2,826 tokens; no run of 5 articles was without one
