@@ -4,6 +4,7 @@ restore detects it and restores it as such stems, so that stemming the output wi
 the input back, document by document."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -13,7 +14,10 @@ from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
 from destem.cli import main
+from destem.restore.batch import RunTotals, also_possible, fits_reading, found_unsure
 from destem.restore.restorer import Restorer
+from destem.text.check import check_documents
+from destem.text.detect import Detection, detect_documents
 from destem.text.forward import (
     DEFAULT_PIPELINE,
     PIPELINES,
@@ -144,3 +148,64 @@ def test_the_command_lines_names_are_forwards():
     from destem.text.forward import RESTORABLE_STEMMERS
 
     assert PIPELINE_NAMES == tuple(PIPELINES) and INPUT_STEMMERS == RESTORABLE_STEMMERS
+
+
+def test_a_folder_of_snowball_paragraphs_reads_as_snowball_together(default_model_dir, tmp_path, capsys):
+    # one paragraph a file holds too few tells to tell Snowball's stems from Porter's; the folder's files
+    # read together do, and each file too short to show its own pipeline is read as they are
+    paragraphs = [p for p in PROSE if len(p.split()) >= 20]
+    folder = tmp_path / "stems"
+    folder.mkdir()
+    for i, paragraph in enumerate(paragraphs):
+        (folder / f"{i:02d}.txt").write_text(SNOWBALL.stem_text(paragraph) + "\n", encoding="utf-8")
+    single = detect_documents([SNOWBALL.stem_text(paragraphs[0])], expected=DEFAULT_PIPELINE)
+    assert found_unsure(single)
+    out = tmp_path / "out"
+    assert main(["restore", "--model", str(default_model_dir), "--device", "cpu", "--precision", "fp32",
+                 str(folder), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.count(f"(detected over this run's {len(paragraphs)} inputs") == len(paragraphs)
+    restored = [(out / f"{i:02d}.txt").read_text(encoding="utf-8").strip() for i in range(len(paragraphs))]
+    assert [SNOWBALL.stem_text(r) for r in restored] == [SNOWBALL.stem_text(p) for p in paragraphs]
+
+
+def test_a_reading_of_more_tokens_is_taken_only_where_it_fits():
+    snowball_stems = " ".join(SNOWBALL.stem_text(p) for p in PROSE)
+    run = detect_documents([snowball_stems], expected=DEFAULT_PIPELINE)
+    assert run.stemmer == "snowball-english" and run.stemmer_confidence > 0.99
+    short = detect_documents([SNOWBALL.stem_text(PROSE[3])], expected=DEFAULT_PIPELINE)
+    assert fits_reading(short, run) and not fits_reading(run, short)
+    # a paragraph that shows its punctuation dropped is not read as a run whose input kept it
+    no_punctuation = detect_documents([" ".join(t for t in SNOWBALL.stem_text(PROSE[3]).split() if t.isalpha())],
+                                      expected=DEFAULT_PIPELINE)
+    assert no_punctuation.punctuation == "dropped" and not fits_reading(no_punctuation, run)
+    assert not fits_reading(short, None)
+    # a paragraph of letters-only stems is too short to show its short words dropped; many of them together do
+    letters = PIPELINES["letters"]
+    letters_run = detect_documents([letters.stem_text(p) for p in PROSE * 2], expected=DEFAULT_PIPELINE)
+    letters_paragraph = detect_documents([letters.stem_text(PROSE[3])], expected=DEFAULT_PIPELINE)
+    assert (letters_paragraph.short_words, letters_run.short_words) == ("unknown", "dropped")
+    assert fits_reading(letters_paragraph, letters_run) and not fits_reading(short, letters_run)
+
+
+def test_another_likely_stemmer_is_checked_too():
+    found = Detection(stemmer="porter-nltk", stopwords="nltk-179", lowercased=True, tokens="nltk-treebank",
+                      confidence=0.7, shares={("porter-nltk", "nltk-179"): 0.7, ("porter-martin", "nltk-179"): 0.12,
+                                              ("snowball-english", "nltk-179"): 0.09,
+                                              ("snowball-english", "nltk-127"): 0.09})
+    assert also_possible(found, DEFAULT_PIPELINE, ("destem",)) == "snowball"  # 0.18 over both lists
+    sure = dataclasses.replace(found, shares={("porter-nltk", "nltk-179"): 0.92,
+                                              ("snowball-english", "nltk-179"): 0.08})
+    assert also_possible(sure, DEFAULT_PIPELINE, ("destem",)) is None
+
+
+def test_the_summary_names_documents_that_another_likely_pipeline_would_not_stem_back():
+    mismatch = check_documents(["los angel"], ["Los Angeles"], DEFAULT_PIPELINE).mismatches[0]
+    mismatch.document = 2
+    totals = RunTotals(also_possible={"snowball": (["a.txt", "b.txt"], [("b.txt", mismatch)])})
+    line = totals.summary().splitlines()[-1]
+    assert line.startswith("destem: warning: 2 inputs read as the model's own input have too few tells to rule out "
+                           "snowball-english stems")
+    assert "1 document in 1 input does not stem back under it (first: b.txt: document 2: differs at stem 1" in line
+    assert line.endswith("restore it with --pipeline snowball")
+    assert len(RunTotals(also_possible={"snowball": (["a.txt"], [])}).summary().splitlines()) == 1

@@ -31,7 +31,7 @@ from ..model.device import pick_device, use_bf16
 from ..model.locate import DEFAULT_MODEL, GENERAL_MODEL, locate_model, model_asked_for, other_installed_general
 from ..model.stem_profile import ModelRegisters
 from ..text.check import check_documents
-from ..text.detect import detect_documents
+from ..text.detect import UNKNOWN, Detection, detect_documents
 from ..text.detok import detokenize
 from ..text.forward import (
     STOPWORDS,
@@ -53,6 +53,8 @@ SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
 MAX_CAPITALIZED_SHARE = 0.05  # the stemmer lowercases every token
 MAX_STOPWORD_SHARE = 0.10  # stopwords were removed; English prose is about half stopwords
 WARN_CONFIDENCE = 0.9  # below it, too few tells to rule out the model's pipeline (a line or two of stems)
+# another stemmer at least this likely (over all stopword lists) is checked too, where input reads as the model's
+ALSO_POSSIBLE_SHARE = 0.1
 
 
 @dataclass
@@ -95,6 +97,9 @@ class Job:
     target: str | None  # its output file; None: standard output
     pipeline: str = "destem"  # the `forward.pipeline_named` name its input is restored as (decided once it is read)
     model: str | None = None  # the model it is restored with, where not the run's (decided with `pipeline`)
+    # another pipeline the input may have been made by, with too few tells to tell (a paragraph of Snowball's stems
+    # reads as Porter's): its round trip is checked too, and documents that fail it are named
+    also_possible: str | None = None
 
 
 ReadJob = tuple[Job, list[str], list[dict] | None]  # a job, its documents, and with --jsonl the records holding them
@@ -108,6 +113,9 @@ class RunTotals:
     skipped: int = 0  # outputs that existed already
     failed: int = 0  # inputs that could not be read
     precision: str = ""  # the tagger's, in this machine's processes
+    # another pipeline that may have made inputs read as the model's (`Job.also_possible`) -> (those inputs, and
+    # (input, mismatch) for each of their documents that stems back as read but would not under it)
+    also_possible: dict[str, tuple[list[str], list]] = field(default_factory=dict)
 
     def summary(self) -> str:
         s = self.stats
@@ -121,6 +129,9 @@ class RunTotals:
             line += f"; {self.failed:,} inputs failed"
         if self.precision:
             line += f"; precision: {self.precision}"
+        for name, (files, failures) in self.also_possible.items():
+            if failures:
+                line += "\n" + possible_failures_line(name, files, failures)
         return line
 
 
@@ -382,6 +393,7 @@ class BatchRestore:
                                 else "fp32")
         self._model_pipeline: tuple[ForwardPipeline, tuple[str, ...]] | None = None  # and its inputs
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
+        self.sources: list[str] = []  # the run's inputs, for what they read as together (`run_reading`)
         self._exit = ExitStack()
         self.page = None  # the --html page, open while the run lasts
 
@@ -400,6 +412,7 @@ class BatchRestore:
     def run(self, jobs: list[Job]) -> int:
         """Restore every job whose output is missing; 0 when all inputs could be read, else 2 (with
         --strict, 1 when they could but a document does not round-trip)."""
+        self.sources = [job.source for job in jobs]
         self.restore_jobs(self.read_jobs(jobs))
         if self.totals.failed:
             return 2
@@ -419,8 +432,8 @@ class BatchRestore:
                 print(f"destem: error: {e}", file=sys.stderr)
                 self.totals.failed += 1
                 continue
-            pipeline, model = self.input_reading(job.source, documents)
-            job = dataclasses.replace(job, pipeline=pipeline, model=model)
+            pipeline, model, other = self.input_reading(job.source, documents)
+            job = dataclasses.replace(job, pipeline=pipeline, model=model, also_possible=other)
             self.expect_stems(documents)
             yield job, documents, records
 
@@ -449,10 +462,16 @@ class BatchRestore:
         o = self.options
         start = time.perf_counter()
         written_before = self._stdout_documents if job.target is None else 0
+        failing_otherwise = []  # mismatches of documents that stem back as read, but would not under job.also_possible
         with nullcontext(sys.stdout) if job.target is None else atomic_write(job.target) as out:
             for index, restoration in enumerate(restorations):
                 if not restoration.roundtrip_ok:
                     self._name_failure(job, index, documents[index], restoration.text)
+                elif job.also_possible is not None:
+                    for mismatch in check_documents([documents[index]], [restoration.text],
+                                                    pipeline_named(job.also_possible)).mismatches:
+                        mismatch.document = index + 1
+                        failing_otherwise.append(mismatch)
                 text = restoration.text
                 if o.mark_below is not None:
                     text = detokenize(restoration.explanation.marked_tokens(o.mark_below), "\n" if o.markdown else " ")
@@ -472,6 +491,10 @@ class BatchRestore:
                     out.write(format_document(text, written_before + index == 0, o.markdown))
                 self.totals.stats.add(restoration.stats)
                 self.totals.words += len(restoration.text.split())
+        if job.also_possible is not None:
+            files, failures = self.totals.also_possible.setdefault(job.also_possible, ([], []))
+            files.append(source_name(job.source))
+            failures += [(source_name(job.source), mismatch) for mismatch in failing_otherwise]
         if job.target is None:
             self._stdout_documents += len(documents)
         self.totals.seconds += time.perf_counter() - start
@@ -483,9 +506,10 @@ class BatchRestore:
             mismatch.document = index + 1
             print(f"destem: warning: {name}: {mismatch.describe()}", file=sys.stderr)
 
-    def input_reading(self, source: str, documents: list[str]) -> tuple[str, str | None]:
-        """How an input is restored: the `forward.pipeline_named` name it is read as, and the model folder where
-        not the run's (None). --pipeline's name; or, with "auto", the pipeline that `destem detect` finds where
+    def input_reading(self, source: str, documents: list[str]) -> tuple[str, str | None, str | None]:
+        """How an input is restored: the `forward.pipeline_named` name it is read as, the model folder where
+        not the run's (None), and another pipeline that may have made it where it is read as the model's
+        (`also_possible`; else None). --pipeline's name; or, with "auto", the pipeline that `destem detect` finds where
         the model supports it (said on stderr when it is not the model's); where it does not and no model was
         asked for (no --model, no $DESTEM_MODEL), the installed general model where that one does; else the
         model's pipeline with what it honours of the input's (Martin's stems, a list's kept stopwords), with
@@ -493,27 +517,31 @@ class BatchRestore:
         model asked for, to the installed general model where its register is one only that model was
         trained on (`model_by_register`)."""
         if self.options.pipeline != "auto":
-            return self.options.pipeline, self._model_for_named(source, documents)
+            return self.options.pipeline, self._model_for_named(source, documents), None
         model, inputs = self.model_pipeline()
         found = detect_documents(documents, expected=model)
+        if found_unsure(found) and fits_reading(found, self.run_reading):
+            found, detected = self.run_reading, f"detected over this run's {len(self.sources):,} inputs"
+        else:
+            detected = "detected"
         if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
-            return "destem", self.model_by_register(source, documents, "destem")
+            return "destem", self.model_by_register(source, documents, "destem"), also_possible(found, model, inputs)
         name = source_name(source)
         supported = found.restorable_as(model, inputs)
         general = None if supported else self.general_to_route_to
         if general is not None and (supported := found.restorable_as(*general[1:])):
             losses = found.losses(*general[1:])
-            print(f"destem: {name}: input made with {found.describe()} (detected, confidence {found.confidence:.2f}); "
-                  f"the default model is not trained on it: restored with the installed model '{GENERAL_MODEL}', "
-                  f"which is, and round-trip checked as such ({pipeline_flags(supported)})"
+            print(f"destem: {name}: input made with {found.describe()} ({detected}, confidence "
+                  f"{found.confidence:.2f}); the default model is not trained on it: restored with the installed "
+                  f"model '{GENERAL_MODEL}', which is, and round-trip checked as such ({pipeline_flags(supported)})"
                   + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
-            return supported, general[0]
+            return supported, general[0], None
         if supported:
             losses = found.losses(model, inputs)
-            print(f"destem: {name}: input made with {found.describe()} (detected, confidence "
+            print(f"destem: {name}: input made with {found.describe()} ({detected}, confidence "
                   f"{found.confidence:.2f}); restored and round-trip checked as such ({pipeline_flags(supported)})"
                   + "".join(f"; {loss}" for loss in losses), file=sys.stderr)
-            return supported, self.model_by_register(source, documents, supported)
+            return supported, self.model_by_register(source, documents, supported), None
         readable = "destem"
         if found.stemmer == "none" and not found.dropped():
             what = (f"input does not look stemmed (found: {found.describe()}); restoring anyway — feed it "
@@ -529,7 +557,23 @@ class BatchRestore:
                     + ("but " + "; ".join(losses) if losses else "expect a poor restoration")
                     + self._model_trained_on(found))
         print(f"destem: warning: {name}: {what} — `destem detect` lists the tells", file=sys.stderr)
-        return readable, self.model_by_register(source, documents, readable)
+        return readable, self.model_by_register(source, documents, readable), None
+
+    @cached_property
+    def run_reading(self) -> Detection | None:
+        """What this run's inputs read as together (their first tokens, file by file): the reading of an input
+        too short to show its own (a folder of a paragraph a file). None for one input."""
+        sources = [source for source in self.sources if source != "-"]  # standard input is read once
+        if len(sources) < 2:
+            return None
+
+        def documents() -> Iterator[str]:
+            for source in sources:
+                try:
+                    yield from self.read_job(Job(source, None))[0]
+                except InputError:
+                    continue  # named when its turn comes
+        return detect_documents(documents(), expected=self.model_pipeline()[0])
 
     def _model_for_named(self, source: str, documents: list[str]) -> str | None:
         """For --pipeline NAME: None where the run's model restores such input; else, with no model asked for,
@@ -599,6 +643,54 @@ class BatchRestore:
         supported = general is not None and found.restorable_as(*general[1:])
         return (f"; the installed model '{GENERAL_MODEL}' was trained on such input: with --model {GENERAL_MODEL} "
                 f"it is restored as {pipeline_flags(supported)}" if supported else "")
+
+
+def possible_failures_line(name: str, files: list[str], failures: list) -> str:
+    """The warning for inputs read as the model's own that the pipeline `name` may have made, where some of their
+    documents would not stem back under it."""
+    first, mismatch = failures[0]
+    failing_files = len({source for source, _ in failures})
+    one = len(files) == 1
+    return (f"destem: warning: {counted(len(files), 'input')} read as the model's own input {'has' if one else 'have'} "
+            f"too few tells to rule out {pipeline_named(name).describe()}; if that made {'it' if one else 'them'}, "
+            f"{counted(len(failures), 'document')} in {counted(failing_files, 'input')} "
+            f"{'does' if len(failures) == 1 else 'do'} not stem back under it (first: {first}: {mismatch.describe()}): "
+            f"restore {'it' if failing_files == 1 else 'those'} with {pipeline_flags(name)}")
+
+
+def counted(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def found_unsure(found: Detection) -> bool:
+    """Too few tokens to be sure of the stemmer and stopword list, or of what was dropped."""
+    return found.confidence < WARN_CONFIDENCE or UNKNOWN in (found.punctuation, found.numbers, found.short_words)
+
+
+def fits_reading(found: Detection, reading: Detection | None) -> bool:
+    """Whether an input read as `found` may be read as `reading` instead: a reading of more tokens, sure of their
+    stemmer and of what was dropped, that drops what `found` shows dropped and keeps what it shows kept. (Not
+    sure of their stopword list, maybe: NLTK's 127- and 179-word lists differ in contraction stems only, which
+    none of many paragraphs may hold; more text still reads it better than one paragraph.)"""
+    if (reading is None or reading.tokens_read <= found.tokens_read or reading.stemmer_confidence < WARN_CONFIDENCE
+            or UNKNOWN in (reading.punctuation, reading.numbers, reading.short_words)):
+        return False
+    return all(own in (UNKNOWN, other) for own, other in ((found.punctuation, reading.punctuation),
+                                                          (found.numbers, reading.numbers),
+                                                          (found.short_words, reading.short_words)))
+
+
+def also_possible(found: Detection, model: ForwardPipeline, inputs: tuple[str, ...]) -> str | None:
+    """For input read as the model's own: the restorable pipeline of the likeliest other stemmer, where detection
+    gives it ALSO_POSSIBLE_SHARE or more (a paragraph of Snowball's stems has few tells of either); else None."""
+    stemmers: dict[str, float] = {}  # each other stemmer's share, over every stopword list
+    for (stemmer, _), share in found.shares.items():
+        if stemmer != model.stemmer:
+            stemmers[stemmer] = stemmers.get(stemmer, 0.0) + share
+    if not stemmers or max(stemmers.values()) < ALSO_POSSIBLE_SHARE:
+        return None
+    stemmer = max(stemmers, key=stemmers.get)
+    return dataclasses.replace(found, stemmer=stemmer).restorable_as(model, inputs)
 
 
 def restore_files(inputs: list[str], out: str | None, options: RestoreOptions,

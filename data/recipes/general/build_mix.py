@@ -7,10 +7,18 @@ register's share of the mix is full. The output is the corpus format (`# Title` 
 line) and the same input gives the same bytes.
 
     python data/recipes/general/build_mix.py --registers .cache/registers --out .cache/general/mix.txt.gz
+
+A second stage's mix (`--after` the first) takes what the first did not: the documents it left, and the
+next words of those it capped (a novel's second 20,000), in its own shares (`--shares`):
+
+    python data/recipes/general/build_mix.py --registers .cache/registers --after .cache/general/mix.txt.gz \
+        --shares wikipedia:0.3,fiction:0.2,forum:0.25,speeches:0.12,science:0.09,howto:0.035,news:0.005 \
+        --words 4000000 --out .cache/general/mix2.txt.gz
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import os
@@ -44,6 +52,14 @@ def capped(text: str, cap: int | None) -> str:
     return "\n".join(lines)
 
 
+def after_cap(text: str, cap: int | None) -> str:
+    """What `capped` leaves of a document: its lines from the first one the cap cut off."""
+    if cap is None:
+        return ""
+    head = capped(text, cap)
+    return text[len(head):].lstrip("\n")
+
+
 def take(documents, quota: int, cap: int | None):
     taken = 0
     for doc in documents:
@@ -55,28 +71,45 @@ def take(documents, quota: int, cap: int | None):
             yield doc.doc_id, text
 
 
+def parse_shares(text: str) -> dict[str, float]:
+    shares = {}
+    for part in text.split(","):
+        register, _, share = part.partition(":")
+        if register not in SHARES:
+            raise SystemExit(f"build_mix: unknown register {register!r} (one of {', '.join(SHARES)})")
+        shares[register] = float(share)
+    return shares
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wiki", nargs="+", default=["../shared/corpus/wiki-04.txt.gz"],
                         help="Wikipedia corpus files, read in order (default: wiki-04, the part least trained on)")
     parser.add_argument("--registers", required=True, help="folder of <register>.train.txt.gz (registers/build.py)")
     parser.add_argument("--words", type=int, default=8_000_000, help="words in the mix (default: 8M)")
+    parser.add_argument("--shares", type=parse_shares, default=SHARES,
+                        help="register:share,... of the mix's words (default: the first stage's shares)")
+    parser.add_argument("--after", help="an earlier mix: its documents are not taken again")
     parser.add_argument("--out", required=True, help="the mix, .txt.gz")
     args = parser.parse_args()
 
     benchmark = document_ids([BENCHMARK])
+    taken_before = document_ids([args.after]) if args.after else set()
     split = PairConfig()
     counts = {}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
-        for register, share in SHARES.items():
+        for register, share in args.shares.items():
             if register == "wikipedia":
                 docs = (d for path in args.wiki for d in read_documents(path)
                         if split_of(d.doc_id, split) == "train" and d.doc_id not in benchmark)
             else:
                 docs = read_documents(os.path.join(args.registers, f"{register}.train.txt.gz"))
+            cap = DOCUMENT_CAP.get(register)
+            docs = (dataclasses.replace(d, text=after_cap(d.text, cap)) if d.doc_id in taken_before else d
+                    for d in docs)
             words = documents = 0
-            for title, text in take(docs, int(share * args.words), DOCUMENT_CAP.get(register)):
+            for title, text in take(docs, int(share * args.words), cap):
                 gz.write(f"# {title}\n{text}\n\n".encode())
                 words += words_of(text)
                 documents += 1
