@@ -55,6 +55,9 @@ MAX_STOPWORD_SHARE = 0.10  # stopwords were removed; English prose is about half
 WARN_CONFIDENCE = 0.9  # below it, too few tells to rule out the model's pipeline (a line or two of stems)
 # another stemmer at least this likely (over all stopword lists) is checked too, where input reads as the model's
 ALSO_POSSIBLE_SHARE = 0.1
+# an input is read as the run's inputs read together only where its own reading gives their stemmer this share
+# (one Snowball paragraph in 150 gave Snowball's stems less; a Snowball file beside Lancaster files gives them none)
+MIN_STEMMER_SHARE = 0.01
 
 
 @dataclass
@@ -667,13 +670,23 @@ def found_unsure(found: Detection) -> bool:
     return found.confidence < WARN_CONFIDENCE or UNKNOWN in (found.punctuation, found.numbers, found.short_words)
 
 
+def stemmer_shares(found: Detection) -> dict[str, float]:
+    """Each stemmer's posterior share, over every stopword list."""
+    shares: dict[str, float] = {}
+    for (stemmer, _), share in found.shares.items():
+        shares[stemmer] = shares.get(stemmer, 0.0) + share
+    return shares
+
+
 def fits_reading(found: Detection, reading: Detection | None) -> bool:
     """Whether an input read as `found` may be read as `reading` instead: a reading of more tokens, sure of their
-    stemmer and of what was dropped, that drops what `found` shows dropped and keeps what it shows kept. (Not
-    sure of their stopword list, maybe: NLTK's 127- and 179-word lists differ in contraction stems only, which
-    none of many paragraphs may hold; more text still reads it better than one paragraph.)"""
+    stemmer and of what was dropped, whose stemmer `found` does not rule out, that drops what `found` shows
+    dropped and keeps what it shows kept. (Not sure of their stopword list, maybe: NLTK's 127- and 179-word
+    lists differ in contraction stems only, which none of many paragraphs may hold; more text still reads it
+    better than one paragraph.)"""
     if (reading is None or reading.tokens_read <= found.tokens_read or reading.stemmer_confidence < WARN_CONFIDENCE
-            or UNKNOWN in (reading.punctuation, reading.numbers, reading.short_words)):
+            or UNKNOWN in (reading.punctuation, reading.numbers, reading.short_words)
+            or stemmer_shares(found).get(reading.stemmer, 0.0) < MIN_STEMMER_SHARE):
         return False
     return all(own in (UNKNOWN, other) for own, other in ((found.punctuation, reading.punctuation),
                                                           (found.numbers, reading.numbers),
@@ -683,10 +696,7 @@ def fits_reading(found: Detection, reading: Detection | None) -> bool:
 def also_possible(found: Detection, model: ForwardPipeline, inputs: tuple[str, ...]) -> str | None:
     """For input read as the model's own: the restorable pipeline of the likeliest other stemmer, where detection
     gives it ALSO_POSSIBLE_SHARE or more (a paragraph of Snowball's stems has few tells of either); else None."""
-    stemmers: dict[str, float] = {}  # each other stemmer's share, over every stopword list
-    for (stemmer, _), share in found.shares.items():
-        if stemmer != model.stemmer:
-            stemmers[stemmer] = stemmers.get(stemmer, 0.0) + share
+    stemmers = {stemmer: share for stemmer, share in stemmer_shares(found).items() if stemmer != model.stemmer}
     if not stemmers or max(stemmers.values()) < ALSO_POSSIBLE_SHARE:
         return None
     stemmer = max(stemmers, key=stemmers.get)

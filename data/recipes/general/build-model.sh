@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild models/general (its model card: models/general/README.md) from the mix of build_mix.py and the
-# pairs of the mix stemmed by destem's own pipeline (README.md here), on a 2-core CPU: about 4.5 hours.
+# pairs of the mix stemmed by destem's own pipeline (README.md here), on a 2-core CPU: about 7 hours with the
+# second stage (stage2.sh).
 #   MIX=.cache/general/mix.txt.gz PAIRS=.cache/general/pairs-destem bash data/recipes/general/build-model.sh
 # The shipped run's first part was stopped at a checkpoint after 80.5 of its 95 minutes (step 2,528), then
 # resumed with the budget at 150 minutes (step 5,206) and again at 255 (step 8,962); each resume stretches the
@@ -18,3 +19,5 @@ cp data/recipes/general/general.json models/general/training/general.json
 cp "$RUN/log.jsonl" models/general/training/train.log.jsonl
 # the stem profiles by which restore takes an input to this model or the default (by its register)
 python data/recipes/general/stem_profiles.py --pairs "$PAIRS" --mix "$MIX" --default models/default --general models/general
+# the second stage: more of the registers' text, averaged with this stage's weights
+MIX=$MIX bash data/recipes/general/stage2.sh
