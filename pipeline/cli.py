@@ -423,7 +423,9 @@ def add_detect(sub) -> None:
                                                        "matches_model, restorable_as, losses, confidence (the "
                                                        "lower of stemmer_confidence and stopwords_confidence), "
                                                        "evidence; and register, register_model where restore "
-                                                       "takes the file to the general model by its register")
+                                                       "takes the file to the general model by its register; "
+                                                       "read_with_files where a file too short to tell is read "
+                                                       "as all the files together")
     add_model_option(p, help_text="model whose pipeline matches_model compares with (default: as for restore); "
                                   "only its config.json and stem_profile.npz are read")
     add_errors_option(p)
@@ -441,7 +443,9 @@ def cmd_detect(args) -> int:
     left in, capitals, Treebank quotes, punctuation, digits, short words) are counted over the first 20,000
     tokens and listed with their counts. With no model asked for and the general model installed, it also
     names an input's register where only the general model was trained on it (fiction, forum, speeches,
-    science, how-to, news: told by stem frequencies): restore takes such input to that model.
+    science, how-to, news: told by stem frequencies): restore takes such input to that model. A file too
+    short to show its own pipeline (a paragraph) is read as all the files given read together, where they
+    are sure of it and the file shows nothing against it, as restore reads a folder of such files.
     """
     from .model.locate import GENERAL_MODEL, model_asked_for, other_installed_general
     from .model.stem_profile import ModelRegisters
@@ -454,15 +458,22 @@ def cmd_detect(args) -> int:
     general = None if model_asked_for(args.model) else other_installed_general(folder)
     general_reads = (pipeline_of_model(general), model_inputs(general)) if general else None
     registers = ModelRegisters.of(folder, general)
+    files = [path for path in args.files if path != "-"]  # standard input is read once
+    # what the files read as together: restore reads a file too short to show its own pipeline so
+    together = detect_documents(document for path in files for document in split_lines(read_text(path, args.errors))
+                                ) if len(files) > 1 else None
     for path in args.files:
         documents = split_lines(read_text(path, args.errors))
-        found = detect_documents(documents)
+        alone = found = detect_documents(documents)
+        if found.unsure and found.fits(together):
+            found = together
         restorable = found.restorable_as(model, inputs)
         by_general = not restorable and general_reads is not None and found.restorable_as(*general_reads)
         reading = None if by_general or registers is None else registers.other_register(documents)
         if args.json:
             register = {} if reading is None else {"register": reading.register, "register_model": GENERAL_MODEL}
-            print(json.dumps({"file": path} | found.to_json(model, inputs) | register, ensure_ascii=False))
+            read_with = {} if found is alone else {"read_with_files": len(files)}
+            print(json.dumps({"file": path} | found.to_json(model, inputs) | register | read_with, ensure_ascii=False))
             continue
         verdict = ("the model's pipeline" if found.matches(model) else
                    f"restore handles it ({pipeline_flags(restorable)})" if restorable else
@@ -473,6 +484,9 @@ def cmd_detect(args) -> int:
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
+        if found is not alone:
+            print(f"  read with the other {len(files) - 1:,} files: alone, {alone.tokens_read:,} tokens read as "
+                  f"{alone.describe()} (confidence {alone.confidence:.2f}); restore reads it as they are together")
         if reading is not None:
             print(f"  register: {reading.describe()}: restore takes it to the installed model '{GENERAL_MODEL}'")
         losses = found.losses(*general_reads) if by_general else found.losses(model, inputs)

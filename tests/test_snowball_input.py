@@ -14,7 +14,7 @@ from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
 from destem.cli import main
-from destem.restore.batch import RunTotals, also_possible, fits_reading, found_unsure
+from destem.restore.batch import RunTotals, also_possible
 from destem.restore.restorer import Restorer
 from destem.text.check import check_documents
 from destem.text.detect import Detection, detect_documents
@@ -159,7 +159,7 @@ def test_a_folder_of_snowball_paragraphs_reads_as_snowball_together(default_mode
     for i, paragraph in enumerate(paragraphs):
         (folder / f"{i:02d}.txt").write_text(SNOWBALL.stem_text(paragraph) + "\n", encoding="utf-8")
     single = detect_documents([SNOWBALL.stem_text(paragraphs[0])], expected=DEFAULT_PIPELINE)
-    assert found_unsure(single)
+    assert single.unsure
     out = tmp_path / "out"
     assert main(["restore", "--model", str(default_model_dir), "--device", "cpu", "--precision", "fp32",
                  str(folder), "-o", str(out)]) == 0
@@ -174,18 +174,18 @@ def test_a_reading_of_more_tokens_is_taken_only_where_it_fits():
     run = detect_documents([snowball_stems], expected=DEFAULT_PIPELINE)
     assert run.stemmer == "snowball-english" and run.stemmer_confidence > 0.99
     short = detect_documents([SNOWBALL.stem_text(PROSE[3])], expected=DEFAULT_PIPELINE)
-    assert fits_reading(short, run) and not fits_reading(run, short)
+    assert short.fits(run) and not run.fits(short)
     # a paragraph that shows its punctuation dropped is not read as a run whose input kept it
     no_punctuation = detect_documents([" ".join(t for t in SNOWBALL.stem_text(PROSE[3]).split() if t.isalpha())],
                                       expected=DEFAULT_PIPELINE)
-    assert no_punctuation.punctuation == "dropped" and not fits_reading(no_punctuation, run)
-    assert not fits_reading(short, None)
+    assert no_punctuation.punctuation == "dropped" and not no_punctuation.fits(run)
+    assert not short.fits(None)
     # a paragraph of letters-only stems is too short to show its short words dropped; many of them together do
     letters = PIPELINES["letters"]
     letters_run = detect_documents([letters.stem_text(p) for p in PROSE * 2], expected=DEFAULT_PIPELINE)
     letters_paragraph = detect_documents([letters.stem_text(PROSE[3])], expected=DEFAULT_PIPELINE)
     assert (letters_paragraph.short_words, letters_run.short_words) == ("unknown", "dropped")
-    assert fits_reading(letters_paragraph, letters_run) and not fits_reading(short, letters_run)
+    assert letters_paragraph.fits(letters_run) and not short.fits(letters_run)
 
 
 def test_another_likely_stemmer_is_checked_too():
@@ -209,3 +209,21 @@ def test_the_summary_names_documents_that_another_likely_pipeline_would_not_stem
     assert "1 document in 1 input does not stem back under it (first: b.txt: document 2: differs at stem 1" in line
     assert line.endswith("restore it with --pipeline snowball")
     assert len(RunTotals(also_possible={"snowball": (["a.txt"], [])}).summary().splitlines()) == 1
+
+
+def test_detect_reads_a_short_file_as_the_files_given_together(tmp_path, capsys):
+    paragraphs = [p for p in PROSE if len(p.split()) >= 20]
+    paths = []
+    for i, paragraph in enumerate(paragraphs):
+        paths.append(tmp_path / f"{i:02d}.txt")
+        paths[-1].write_text(SNOWBALL.stem_text(paragraph) + "\n", encoding="utf-8")
+    assert main(["detect", "--json", *map(str, paths)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(r["stemmer"] == "snowball-english" and r["restorable_as"] == "snowball" for r in records)
+    assert sum(r.get("read_with_files") == len(paths) for r in records) >= len(paths) // 2
+    # alone, the first is not sure of its stemmer; in text, its lines say it was read with the others
+    assert detect_documents([SNOWBALL.stem_text(paragraphs[0])]).unsure
+    assert main(["detect", *map(str, paths)]) == 0
+    first = capsys.readouterr().out.split(f"{paths[1]}:")[0]
+    assert first.startswith(f"{paths[0]}: snowball-english stems")
+    assert f"read with the other {len(paths) - 1} files: alone," in first

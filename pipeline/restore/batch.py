@@ -31,7 +31,7 @@ from ..model.device import pick_device, use_bf16
 from ..model.locate import DEFAULT_MODEL, GENERAL_MODEL, locate_model, model_asked_for, other_installed_general
 from ..model.stem_profile import ModelRegisters
 from ..text.check import check_documents
-from ..text.detect import UNKNOWN, Detection, detect_documents
+from ..text.detect import SURE_CONFIDENCE, Detection, detect_documents
 from ..text.detok import detokenize
 from ..text.forward import (
     STOPWORDS,
@@ -52,12 +52,8 @@ if TYPE_CHECKING:
 SNIFF_TOKENS = 5_000  # tokens looked at to tell stems from plain English
 MAX_CAPITALIZED_SHARE = 0.05  # the stemmer lowercases every token
 MAX_STOPWORD_SHARE = 0.10  # stopwords were removed; English prose is about half stopwords
-WARN_CONFIDENCE = 0.9  # below it, too few tells to rule out the model's pipeline (a line or two of stems)
 # another stemmer at least this likely (over all stopword lists) is checked too, where input reads as the model's
 ALSO_POSSIBLE_SHARE = 0.1
-# an input is read as the run's inputs read together only where its own reading gives their stemmer this share
-# (one Snowball paragraph in 150 gave Snowball's stems less; a Snowball file beside Lancaster files gives them none)
-MIN_STEMMER_SHARE = 0.01
 
 
 @dataclass
@@ -523,11 +519,11 @@ class BatchRestore:
             return self.options.pipeline, self._model_for_named(source, documents), None
         model, inputs = self.model_pipeline()
         found = detect_documents(documents, expected=model)
-        if found_unsure(found) and fits_reading(found, self.run_reading):
+        if found.unsure and found.fits(self.run_reading):
             found, detected = self.run_reading, f"detected over this run's {len(self.sources):,} inputs"
         else:
             detected = "detected"
-        if found.matches(model) or found.confidence_against(model) < WARN_CONFIDENCE:
+        if found.matches(model) or found.confidence_against(model) < SURE_CONFIDENCE:
             return "destem", self.model_by_register(source, documents, "destem"), also_possible(found, model, inputs)
         name = source_name(source)
         supported = found.restorable_as(model, inputs)
@@ -665,38 +661,10 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-def found_unsure(found: Detection) -> bool:
-    """Too few tokens to be sure of the stemmer and stopword list, or of what was dropped."""
-    return found.confidence < WARN_CONFIDENCE or UNKNOWN in (found.punctuation, found.numbers, found.short_words)
-
-
-def stemmer_shares(found: Detection) -> dict[str, float]:
-    """Each stemmer's posterior share, over every stopword list."""
-    shares: dict[str, float] = {}
-    for (stemmer, _), share in found.shares.items():
-        shares[stemmer] = shares.get(stemmer, 0.0) + share
-    return shares
-
-
-def fits_reading(found: Detection, reading: Detection | None) -> bool:
-    """Whether an input read as `found` may be read as `reading` instead: a reading of more tokens, sure of their
-    stemmer and of what was dropped, whose stemmer `found` does not rule out, that drops what `found` shows
-    dropped and keeps what it shows kept. (Not sure of their stopword list, maybe: NLTK's 127- and 179-word
-    lists differ in contraction stems only, which none of many paragraphs may hold; more text still reads it
-    better than one paragraph.)"""
-    if (reading is None or reading.tokens_read <= found.tokens_read or reading.stemmer_confidence < WARN_CONFIDENCE
-            or UNKNOWN in (reading.punctuation, reading.numbers, reading.short_words)
-            or stemmer_shares(found).get(reading.stemmer, 0.0) < MIN_STEMMER_SHARE):
-        return False
-    return all(own in (UNKNOWN, other) for own, other in ((found.punctuation, reading.punctuation),
-                                                          (found.numbers, reading.numbers),
-                                                          (found.short_words, reading.short_words)))
-
-
 def also_possible(found: Detection, model: ForwardPipeline, inputs: tuple[str, ...]) -> str | None:
     """For input read as the model's own: the restorable pipeline of the likeliest other stemmer, where detection
     gives it ALSO_POSSIBLE_SHARE or more (a paragraph of Snowball's stems has few tells of either); else None."""
-    stemmers = {stemmer: share for stemmer, share in stemmer_shares(found).items() if stemmer != model.stemmer}
+    stemmers = {stemmer: share for stemmer, share in found.stemmer_shares().items() if stemmer != model.stemmer}
     if not stemmers or max(stemmers.values()) < ALSO_POSSIBLE_SHARE:
         return None
     stemmer = max(stemmers, key=stemmers.get)

@@ -279,6 +279,10 @@ OTHER_TOKENS = re.compile(r'"|[a-z](n\'t|\'s|\'re|\'ve|\'ll)$')  # not Treebank:
 
 
 UNKNOWN = "unknown"  # of punctuation, numbers and short words: KEPT, DROPPED, or too few tokens to tell
+SURE_CONFIDENCE = 0.9  # below it, too few tells to be sure of a reading, or to rule one out (a line or two of stems)
+# an input is read as other inputs read together only where its own reading gives their stemmer this share (one
+# Snowball paragraph in 150 gave Snowball's stems less; a Snowball file beside Lancaster files gives them none)
+MIN_STEMMER_SHARE = 0.01
 
 
 @dataclass
@@ -303,6 +307,32 @@ class Detection:
         """Which of punctuation, numbers, short words the input has lost."""
         return [name for name, state in (("punctuation", self.punctuation), ("numbers", self.numbers),
                                          ("short words", self.short_words)) if state == DROPPED]
+
+    @property
+    def unsure(self) -> bool:
+        """Too few tokens to be sure of the stemmer and stopword list, or of what was dropped."""
+        return self.confidence < SURE_CONFIDENCE or UNKNOWN in (self.punctuation, self.numbers, self.short_words)
+
+    def stemmer_shares(self) -> dict[str, float]:
+        """Each stemmer's posterior share, over every stopword list."""
+        shares: dict[str, float] = {}
+        for (stemmer, _), share in self.shares.items():
+            shares[stemmer] = shares.get(stemmer, 0.0) + share
+        return shares
+
+    def fits(self, reading: Detection | None) -> bool:
+        """Whether this input may be read as `reading` (of it and other inputs together) instead: a reading of
+        more tokens, sure of their stemmer and of what was dropped, whose stemmer this one does not rule out, that
+        drops what this input shows dropped and keeps what it shows kept. (Not sure of their stopword list, maybe:
+        NLTK's 127- and 179-word lists differ in contraction stems only, which none of many paragraphs may hold;
+        more text still reads it better than one paragraph.)"""
+        if (reading is None or reading.tokens_read <= self.tokens_read or reading.stemmer_confidence < SURE_CONFIDENCE
+                or UNKNOWN in (reading.punctuation, reading.numbers, reading.short_words)
+                or self.stemmer_shares().get(reading.stemmer, 0.0) < MIN_STEMMER_SHARE):
+            return False
+        return all(own in (UNKNOWN, other) for own, other in ((self.punctuation, reading.punctuation),
+                                                              (self.numbers, reading.numbers),
+                                                              (self.short_words, reading.short_words)))
 
     def as_pipeline(self) -> ForwardPipeline:
         return ForwardPipeline(stopwords=self.stopwords, stemmer=self.stemmer, lowercase=self.lowercased)
