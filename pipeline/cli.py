@@ -10,6 +10,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from functools import cache
 
 from .text.textio import InputError
 
@@ -449,7 +451,7 @@ def cmd_detect(args) -> int:
     """
     from .model.locate import GENERAL_MODEL, model_asked_for, other_installed_general
     from .model.stem_profile import ModelRegisters
-    from .text.detect import detect_documents
+    from .text.detect import Detection, detect_documents
     from .text.forward import model_inputs, pipeline_flags, pipeline_of_model
     from .text.textio import read_text, split_lines
 
@@ -459,14 +461,24 @@ def cmd_detect(args) -> int:
     general_reads = (pipeline_of_model(general), model_inputs(general)) if general else None
     registers = ModelRegisters.of(folder, general)
     files = [path for path in args.files if path != "-"]  # standard input is read once
-    # what the files read as together: restore reads a file too short to show its own pipeline so
-    together = detect_documents(document for path in files for document in split_lines(read_text(path, args.errors))
-                                ) if len(files) > 1 else None
+
+    @cache
+    def together() -> Detection | None:
+        """What the files read as together (restore reads a file too short to show its own pipeline so); read
+        only where a file needs it. A file that cannot be read is named when its turn comes."""
+        def documents() -> Iterator[str]:
+            for path in files:
+                try:
+                    yield from split_lines(read_text(path, args.errors))
+                except InputError:
+                    continue
+        return detect_documents(documents()) if len(files) > 1 else None
+
     for path in args.files:
         documents = split_lines(read_text(path, args.errors))
         alone = found = detect_documents(documents)
-        if found.unsure and found.fits(together):
-            found = together
+        if found.unsure and found.fits(together()):
+            found = together()
         restorable = found.restorable_as(model, inputs)
         by_general = not restorable and general_reads is not None and found.restorable_as(*general_reads)
         reading = None if by_general or registers is None else registers.other_register(documents)
