@@ -67,6 +67,24 @@ def test_snowball_stems_restore_and_stem_back_under_snowball(shipped):
     assert sum(SNOWBALL.stem_text(t) != s for t, s in zip(as_porter, stems)) > 0
 
 
+@pytest.mark.parametrize("stem, word", [("quick", "quickly"), ("increas", "increasingly"), ("relat", "relative"),
+                                        ("signific", "significantly"), ("report", "reportedly"),
+                                        ("generat", "generation")])
+def test_snowball_stems_reach_words_whose_porter_stem_differs(shipped, stem, word):
+    # Snowball drops "-ly" (and more) where Porter keeps it: "quickly" is Snowball's "quick" but Porter's "quickli"
+    assert SnowballStemmer("english").stem(word) == stem != PorterStemmer().stem(word)
+    assert word in shipped._lexicon_candidates(stem, SNOWBALL)
+
+
+def test_snowball_adverbs_come_back_as_adverbs(shipped):
+    stems = [SNOWBALL.stem_text("The bridge was quickly repaired after the storm."),
+             SNOWBALL.stem_text("The population is mostly rural.")]
+    assert stems == ["bridg quick repair storm .", "popul most rural ."]
+    restorations = shipped.restore_documents(stems, pipeline=SNOWBALL)
+    assert all(r.roundtrip_ok for r in restorations)
+    assert "quickly repaired" in restorations[0].text and "mostly rural" in restorations[1].text
+
+
 def test_another_pipeline_is_refused(shipped):
     with pytest.raises(ValueError, match="input made by lancaster stems"):
         shipped.restore_documents(["trotski die"], pipeline=ForwardPipeline(stemmer="lancaster"))

@@ -26,6 +26,7 @@ import sacrebleu
 
 from destem.evaluation.bench import machine_info
 from destem.lab import article_choice as chosen
+from destem.model.labels import gap_key
 from destem.text.align import PARAGRAPH, align_document
 from destem.text.detok import detokenize
 from destem.text.forward import PIPELINES
@@ -45,10 +46,14 @@ def paragraphs_of(articles, count: int) -> list[str]:
     return found
 
 
-def ceiling_text(paragraph: str, keep: str) -> str:
-    """The paragraph as a perfect restorer of input that keeps `keep` tokens could write it."""
+def ceiling_text(paragraph: str, keep: str, gap_labels: set[str] | None = None) -> str:
+    """The paragraph as a perfect restorer of input that keeps `keep` tokens could write it; with
+    `gap_labels`, one that can put back only the gaps those labels name (the others left empty)."""
     aligned = align_document(paragraph, keep)
-    tokens = [t for gap, word in zip(aligned.gaps, aligned.words) for t in (*gap, word)] + aligned.tail
+    gaps = [*aligned.gaps, aligned.tail]
+    if gap_labels is not None:
+        gaps = [gap if gap_key(" ".join(gap)) in gap_labels else [] for gap in gaps]
+    tokens = [t for gap, word in zip(gaps, aligned.words) for t in (*gap, word)] + gaps[-1]
     return detokenize([t for t in tokens if t != PARAGRAPH])
 
 
