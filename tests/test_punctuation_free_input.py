@@ -127,6 +127,15 @@ def test_the_ceiling_keeps_what_a_pipeline_leaves_restorable(keep, ceiling):
     assert ceiling_text(paragraph, keep) == ceiling
 
 
+def test_the_ceiling_of_a_label_set_puts_back_only_the_gaps_it_names():
+    from destem.lab.pipelines_bar import ceiling_text
+
+    paragraph = "Comet Tempel was discovered in 1852, by the well-known astronomer. It is not bright."
+    labels = {"was", ". it is not", "."}  # lowercase, as the model's gap labels are
+    assert ceiling_text(paragraph, "isalpha", labels) == "Comet Tempel was discovered astronomer. It is not bright."
+    assert ceiling_text(paragraph, "isalpha", labels | {"in , by the"}) == ceiling_text(paragraph, "isalpha")
+
+
 def test_forms_must_survive_the_inputs_filter():
     assert is_allowed_form("well-known", "well-known", DEFAULT_PIPELINE)
     assert not is_allowed_form("well-known", "well-known", ISALPHA)
