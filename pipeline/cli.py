@@ -793,6 +793,8 @@ def cmd_train(args) -> int:
         summary = train(args.out, config, init_dir=args.init, resume=args.resume, device_name=args.device)
         if summary is not None:
             print(json.dumps(summary, indent=1))
+            if "warning" in summary:
+                print(f"destem: warning: {summary['warning']}", file=sys.stderr)
         return 0
     finally:
         distributed.finish()

@@ -387,3 +387,18 @@ def test_unreachable_hub_dataset_gives_one_line(tmp_path):
 def test_training_caps_the_onednn_kernel_cache(toy_model_dir):
     # without the cap, a long CPU run grew by ~0.5 GB a minute (one cached kernel per batch shape)
     assert os.environ["ONEDNN_PRIMITIVE_CACHE_CAPACITY"] == str(training.ONEDNN_CACHE_CAPACITY)
+
+
+@pytest.mark.parametrize("losses, warned", [
+    ([2.531, 2.529, 2.559, 2.574], "from 2.529 at step 160 to 2.574 at step 480"),  # the general model on speeches
+    ([2.60, 2.57, 2.55, 2.544], None),  # still falling
+    ([2.60, 2.55, 2.56, 2.57], None),  # up, but by less than OVERFIT_RISE
+    ([2.60], None),  # nothing to compare
+])
+def test_a_run_whose_validation_loss_rose_says_so(tmp_path, losses, warned):
+    log = tmp_path / training.LOG_FILE
+    records = [{"step": 160 * i, "valid_loss": loss} for i, loss in enumerate(losses)]
+    records.insert(1, {"step": 10, "loss": 9.9})  # training records are not validation
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    warning = training.overfit_warning(str(log))
+    assert (warning is None) if warned is None else (warned in warning and "overfitting" in warning)
