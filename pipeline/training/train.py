@@ -55,9 +55,6 @@ NEW_GAP_BIAS = -4.0  # a new gap starts this much less likely than the base gap 
 
 # ---------------------------------------------------------------- preparing a run folder
 
-# a last validation loss this share above the run's best earlier one is reported as overfitting: 15 minutes
-# on a few hundred thousand words took the general model from 2.531 to 2.574 (eval/results/finetune-15min/)
-OVERFIT_RISE = 0.01
 MIN_TAIL_WINDOWS = 32  # validation windows held out of a one-document corpus, where it has them
 
 
@@ -617,6 +614,11 @@ def _evaluate(model, out_dir, valid_features, device, config, state, log_path) -
     for reference, hypothesis in samples:
         tqdm.write(f"  ref: {reference[:160]}\n  hyp: {hypothesis[:160]}")
     return scores
+
+
+# a last validation loss this share above the run's best earlier one is reported as overfitting: 15 minutes
+# on a few hundred thousand words took the general model from 2.531 to 2.574 (eval/results/finetune-15min/)
+OVERFIT_RISE = 0.01
 
 
 def overfit_warning(log_path: str) -> str | None:
