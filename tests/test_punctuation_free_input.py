@@ -15,6 +15,7 @@ from nltk.stem.porter import PorterStemmer
 from destem.cli import main
 from destem.restore.constraints import is_allowed_form, kept_stopword_forms
 from destem.restore.restorer import Restorer
+from destem.restore.two_pass import TwoPassRestorer
 from destem.text.align import align_document, restorable_in_gap
 from destem.text.detect import detect_documents
 from destem.text.documents import Document
@@ -387,10 +388,13 @@ def test_ray_actors_restore_each_group_with_its_own_model(mixed_model_dir, toy_m
 
     isalpha, own = [ISALPHA.stem_text(p) for p in PROSE[:3]], [DEFAULT_PIPELINE.stem_text(p) for p in PROSE[:3]]
     actor = RestoreGroups(model_dir=str(toy_model_dir), device="cpu")  # as --engine ray makes them, without Ray
-    rows = actor({"documents": [isalpha, own], "pipeline": ["isalpha", "destem"], "model": [str(mixed_model_dir), ""]})
+    rows = actor({"documents": [isalpha, own, isalpha], "pipeline": ["isalpha", "destem", "isalpha"],
+                  "model": [str(mixed_model_dir), "", str(mixed_model_dir)],
+                  "second_pass_model": ["", "", str(toy_model_dir)]})  # the last: in two passes
     general, toy = (Restorer.from_pretrained(str(folder), device="cpu") for folder in (mixed_model_dir, toy_model_dir))
     by_general, by_toy = general.restore_documents(isalpha, pipeline=ISALPHA), toy.restore_documents(own)
-    assert list(rows["text"]) == [r.text for r in by_general + by_toy]
+    in_two_passes = TwoPassRestorer(general, toy).restore_documents(isalpha, pipeline=ISALPHA)
+    assert list(rows["text"]) == [r.text for r in by_general + by_toy + in_two_passes]
 
 
 def test_a_pipeline_named_for_a_model_not_trained_on_it_goes_to_the_general_model_or_is_one_line(

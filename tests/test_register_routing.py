@@ -123,3 +123,32 @@ def test_detect_names_the_register_that_takes_an_input_to_the_general_model(inst
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert (records[0]["register"], records[0]["register_model"]) == ("dialogue", "general")
     assert "register" not in records[1]
+
+
+def test_punctuation_free_prose_of_the_defaults_register_is_re_read_by_the_default_in_a_second_pass(
+        installed_with_profiles, tmp_path, capsys):
+    from destem.restore.two_pass import TwoPassRestorer
+    from destem.text.forward import PIPELINES
+
+    default, general = installed_with_profiles
+    isalpha = PIPELINES["isalpha"]
+    prose, dialogue = tmp_path / "prose.stem.txt", tmp_path / "dialogue.stem.txt"
+    prose.write_text("\n".join(isalpha.stem_text(line) for line in PROSE[:12]) + "\n", encoding="utf-8")
+    dialogue.write_text("\n".join(isalpha.stem_text(line) for line in DIALOGUE) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["restore", str(prose), str(dialogue), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert ("prose.stem.txt: its register is the default model's: the model 'general' restores it, and the model "
+            "'default' re-reads that restoration with the punctuation it wrote (a second pass)") in err, err
+    assert "dialogue.stem.txt: its register" not in err  # the general model's register: one pass
+    first, second = (Restorer.from_pretrained(folder, device="cpu") for folder in (general, default))
+    for source, restorer in ((prose, TwoPassRestorer(first, second)), (dialogue, first)):
+        expected = restorer.restore_documents(source.read_text(encoding="utf-8").splitlines(), pipeline=isalpha)
+        assert (out / source.name).read_text(encoding="utf-8").splitlines() == [r.text for r in expected]
+    one_pass = first.restore_documents(prose.read_text(encoding="utf-8").splitlines(), pipeline=isalpha)
+    assert [r.text for r in one_pass] != (out / prose.name).read_text(encoding="utf-8").splitlines()
+    # --explain writes the same text, explained by the input's stems
+    assert main(["restore", str(prose), "--explain", "-o", str(tmp_path / "explained.jsonl")]) == 0
+    records = [json.loads(line) for line in (tmp_path / "explained.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["text"] for r in records] == (out / prose.name).read_text(encoding="utf-8").splitlines()
+    assert [" ".join(s["stem"] for s in r["stems"]) for r in records] == prose.read_text().splitlines()

@@ -45,6 +45,7 @@ from ..text.forward import (
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
+from .two_pass import TwoPassRestorer, punctuated_pipeline
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -78,6 +79,8 @@ class RestoreOptions:
     # what made the input: "auto", the pipeline `destem detect` finds in each input where restoring supports
     # it (else the model's); or a name of `forward.pipeline_named` for every input
     pipeline: str = "auto"
+    # punctuation-free input: a model of punctuated input that re-reads the first model's restoration (`two_pass`)
+    second_pass_model: str | None = None
 
     @property
     def needs_explanations(self) -> bool:
@@ -96,6 +99,7 @@ class Job:
     target: str | None  # its output file; None: standard output
     pipeline: str = "destem"  # the `forward.pipeline_named` name its input is restored as (decided once it is read)
     model: str | None = None  # the model it is restored with, where not the run's (decided with `pipeline`)
+    second_pass_model: str | None = None  # `RestoreOptions.second_pass_model`, where the input has one
     # another pipeline the input may have been made by, with too few tells to tell (a paragraph of Snowball's stems
     # reads as Porter's): its round trip is checked too, and documents that fail it are named
     also_possible: str | None = None
@@ -167,7 +171,7 @@ def document_groups(documents: Iterable[str], group_stems: int = GROUP_STEMS) ->
         yield group
 
 
-def restore_group(restorer: Restorer, group: list[str], group_stems: int = GROUP_STEMS,
+def restore_group(restorer: Restorer | TwoPassRestorer, group: list[str], group_stems: int = GROUP_STEMS,
                   **options) -> list[Restoration]:
     """One group of `document_groups`; a document longer than `group_stems` is restored in pieces of
     whole sentences, so that memory stays bounded."""
@@ -176,7 +180,7 @@ def restore_group(restorer: Restorer, group: list[str], group_stems: int = GROUP
     return restorer.restore_documents(group, **options)
 
 
-def restore_stream(restorer: Restorer, documents: Iterable[str], group_stems: int = GROUP_STEMS,
+def restore_stream(restorer: Restorer | TwoPassRestorer, documents: Iterable[str], group_stems: int = GROUP_STEMS,
                    **options) -> Iterator[Restoration]:
     """Restorations of `documents`, in order, a group at a time."""
     for group in document_groups(documents, group_stems):
@@ -207,9 +211,20 @@ def _start_worker(threads: int) -> None:
 
 
 def _restore_group(options: RestoreOptions, group_stems: int, group: list[str]) -> list[Restoration]:
-    if options.model_dir not in _worker_restorers:  # not in the initializer: Pool restarts one that raises, forever
-        _worker_restorers[options.model_dir] = load_restorer(options)
-    return restore_group(_worker_restorers[options.model_dir], group, group_stems, **options.restore_kwargs())
+    # loaded here, not in the initializer: Pool restarts one that raises, forever
+    return restore_group(restorer_of(options, _worker_restorers), group, group_stems, **options.restore_kwargs())
+
+
+def restorer_of(options: RestoreOptions, loaded: dict[str | None, Restorer]) -> Restorer | TwoPassRestorer:
+    """The restorer of `options` (in two passes where it names a second model), each model loaded once
+    into `loaded`, by --model value or folder."""
+    def model(name: str | None) -> Restorer:
+        if name not in loaded:
+            loaded[name] = load_restorer(dataclasses.replace(options, model_dir=name))
+        return loaded[name]
+
+    first = model(options.model_dir)
+    return first if options.second_pass_model is None else TwoPassRestorer(first, model(options.second_pass_model))
 
 
 def load_restorer(options: RestoreOptions) -> Restorer:
@@ -228,8 +243,10 @@ def source_name(source: str) -> str:
 
 
 def job_options(job: Job, options: RestoreOptions) -> RestoreOptions:
-    """The run's options with what was decided for `job`: its pipeline, and its model where not the run's."""
-    return dataclasses.replace(options, pipeline=job.pipeline, model_dir=job.model or options.model_dir)
+    """The run's options with what was decided for `job`: its pipeline, its model where not the run's, and
+    a second pass's model."""
+    return dataclasses.replace(options, pipeline=job.pipeline, model_dir=job.model or options.model_dir,
+                               second_pass_model=job.second_pass_model)
 
 
 def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False, explain: bool = False,
@@ -363,10 +380,8 @@ class LocalEngine(RestoreEngine):
         return restore_stream(self.restorer(options), documents, GROUP_STEMS, progress=progress,
                               **options.restore_kwargs())
 
-    def restorer(self, options: RestoreOptions) -> Restorer:
-        if options.model_dir not in self._restorers:
-            self._restorers[options.model_dir] = load_restorer(options)
-        return self._restorers[options.model_dir]
+    def restorer(self, options: RestoreOptions) -> Restorer | TwoPassRestorer:
+        return restorer_of(options, self._restorers)
 
     def pool(self):
         """The worker processes, started on first use; each loads the model once, on its first group."""
@@ -432,7 +447,8 @@ class BatchRestore:
                 self.totals.failed += 1
                 continue
             pipeline, model, other = self.input_reading(job.source, documents)
-            job = dataclasses.replace(job, pipeline=pipeline, model=model, also_possible=other)
+            job = dataclasses.replace(job, pipeline=pipeline, model=model, also_possible=other,
+                                      second_pass_model=self.second_pass_model(job.source, documents, pipeline, model))
             self.expect_stems(documents)
             yield job, documents, records
 
@@ -604,6 +620,22 @@ class BatchRestore:
         print(f"destem: {source_name(source)}: {reading.describe()}: restored with the installed model "
               f"'{GENERAL_MODEL}', trained on such text (--model {DEFAULT_MODEL} keeps the default)", file=sys.stderr)
         return general[0]
+
+    def second_pass_model(self, source: str, documents: list[str], pipeline: str, model: str | None) -> str | None:
+        """For punctuation-free input that restore takes to the installed general model: the run's model, to
+        re-read the general model's restoration with the punctuation it wrote (`two_pass`), where the input's
+        register is one the run's model was trained on and it restores such stems with punctuation (said on
+        stderr); else None."""
+        general = self.general_to_route_to
+        punctuated = punctuated_pipeline(pipeline_named(pipeline))
+        if (general is None or model != general[0] or punctuated == pipeline_named(pipeline)
+                or not restorable_input(punctuated, *self.model_pipeline())
+                or self.registers is None or self.registers.other_register(documents) is not None):
+            return None
+        print(f"destem: {source_name(source)}: its register is the default model's: the model '{GENERAL_MODEL}' "
+              f"restores it, and the model '{DEFAULT_MODEL}' re-reads that restoration with the punctuation it "
+              f"wrote (a second pass)", file=sys.stderr)
+        return self._model_folder()
 
     @cached_property
     def registers(self) -> ModelRegisters | None:

@@ -86,6 +86,30 @@ class DocumentExplanation:
         last = pieces[-1] if pieces else cls([], "", 1.0, [("", 1.0)], [], [])
         return cls(stems, last.tail_gap, last.p_tail_gap, last.tail_alternatives, tokens, owners)
 
+    def folded(self, kept: list[bool]) -> DocumentExplanation:
+        """This explanation with each stem that `kept` marks False (punctuation the second of two passes
+        read, `two_pass`) folded, gap and word, into the gap of the next stem kept (or the tail), the
+        probabilities multiplied: an explanation of the kept stems alone."""
+        stems: list[StemExplanation] = []
+        index = []  # per stem: the kept stem whose gap or word it now is
+        carried, p_carried = "", 1.0
+        for stem, keep in zip(self.stems, kept):
+            index.append(len(stems))
+            if not keep:
+                carried = _joined(carried, stem.gap, stem.word.lower())
+                p_carried *= stem.p_gap * stem.p_word
+                continue
+            stem.gap, stem.p_gap = _joined(carried, stem.gap), stem.p_gap * p_carried
+            stem.gap_alternatives = [(_joined(carried, g), p * p_carried) for g, p in stem.gap_alternatives]
+            stems.append(stem)
+            carried, p_carried = "", 1.0
+        index.append(len(stems))  # the tail
+        owners = [None if o is None else
+                  (o[0] if o[0] == "gap" or kept[o[1]] else "gap", index[o[1]]) for o in self.owners]
+        return DocumentExplanation(stems, _joined(carried, self.tail_gap), self.p_tail_gap * p_carried,
+                                   [(_joined(carried, g), p * p_carried) for g, p in self.tail_alternatives],
+                                   self.tokens, owners)
+
     def marked_tokens(self, threshold: float) -> list[str]:
         """The tokens, with each gap and word whose probability is below `threshold` written as
         one token [written|runner-up]; an empty gap as [_|runner-up], before its word."""

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, fields
 from ..model.locate import locate_model
 from ..text.textio import InputError
 from . import batch
-from .batch import ReadJob, RestoreEngine, RestoreOptions, document_groups, load_restorer, restore_group
+from .batch import ReadJob, RestoreEngine, RestoreOptions, document_groups, restore_group, restorer_of
 from .restorer import Restoration, RestoreStats
 
 RAY_MISSING = 'ray is not installed; install the extra: pip install -e ".[ray]"'
@@ -81,7 +81,8 @@ class RestoreText:
             cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
             if cpus:  # the actor's share of the node, not every core of it
                 torch.set_num_threads(max(1, int(cpus)))
-        self.restorers = {self.options.model_dir: load_restorer(self.options)}  # by model; others loaded on demand
+        self.restorers = {}  # by model, each loaded once
+        restorer_of(self.options, self.restorers)
 
     def __call__(self, columns: dict) -> dict:
         import numpy as np
@@ -92,15 +93,16 @@ class RestoreText:
         return {**columns, o.output_key: np.array([r.text for r in restorations], dtype=object),
                 "roundtrip": np.array([r.roundtrip_ok for r in restorations], dtype=bool)}
 
-    def restore(self, group: list[str], pipeline: str | None = None, model: str | None = None) -> list[Restoration]:
+    def restore(self, group: list[str], pipeline: str | None = None, model: str | None = None,
+                second_pass_model: str | None = None) -> list[Restoration]:
         """One group of `document_groups`, as one process restores it; `pipeline`: the `pipeline_named` name
-        that made it, if not the options' ("auto": the model's); `model`: the model, if not the options'."""
+        that made it, if not the options' ("auto": the model's); `model`: the model, if not the options';
+        `second_pass_model`: a second pass's (`two_pass`)."""
         o = dataclasses.replace(self.options, pipeline=pipeline or self.options.pipeline,
-                                model_dir=model or self.options.model_dir)
-        if o.model_dir not in self.restorers:
-            self.restorers[o.model_dir] = load_restorer(o)
+                                model_dir=model or self.options.model_dir,
+                                second_pass_model=second_pass_model or self.options.second_pass_model)
         kwargs = o.restore_kwargs()
-        return restore_group(self.restorers[o.model_dir], group, self.group_stems, batch_tokens=o.batch_tokens,
+        return restore_group(restorer_of(o, self.restorers), group, self.group_stems, batch_tokens=o.batch_tokens,
                              markdown=o.markdown, constrained=o.constrained, pipeline=kwargs["pipeline"])
 
 
@@ -114,8 +116,10 @@ class RestoreGroups(RestoreText):
     def __call__(self, columns: dict) -> dict:
         import numpy as np
 
-        restorations = [r for group, pipeline, model in zip(columns["documents"], columns["pipeline"], columns["model"])
-                        for r in self.restore([str(d) for d in group], str(pipeline), str(model) or None)]
+        restorations = [r for group, pipeline, model, second in zip(columns["documents"], columns["pipeline"],
+                                                                    columns["model"], columns["second_pass_model"])
+                        for r in self.restore([str(d) for d in group], str(pipeline), str(model) or None,
+                                              str(second) or None)]
         out = {"text": np.array([r.text for r in restorations], dtype=object),
                "roundtrip": np.array([r.roundtrip_ok for r in restorations], dtype=bool)}
         for name in STAT_NAMES:
@@ -185,7 +189,8 @@ class RayEngine(RestoreEngine):
     def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
                      progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
         jobs = list(jobs)  # all read first: the dataset is made of every job's groups
-        groups = [{"documents": group, "pipeline": job.pipeline, "model": job.model or ""} for job, documents, _ in jobs
+        groups = [{"documents": group, "pipeline": job.pipeline, "model": job.model or "",
+                   "second_pass_model": job.second_pass_model or ""} for job, documents, _ in jobs
                   for group in document_groups(documents, batch.GROUP_STEMS)]
         rows = self.restored_rows(groups, options) if groups else iter(())
         for job in jobs:
