@@ -133,6 +133,15 @@ class ModelRegisters:
         other = None if other_folder is None else StemProfiles.read(other_folder)
         return None if own is None or other is None else cls(own, other)
 
+    def own_register_lead(self, documents: Iterable[str]) -> float | None:
+        """Bits a stem by which the nearest of the run's model's registers reads `documents` better than
+        the nearest of the other model's own (negative where that one reads them better); None for no stems."""
+        bits = self.every.bits_per_stem(documents)
+        others = [b for register, b in bits.items() if register not in self.own.registers]
+        if not bits:
+            return None
+        return (min(others) if others else math.inf) - min(bits[register] for register in self.own.registers)
+
     def other_register(self, documents: Iterable[str]) -> RegisterReading | None:
         """How `documents` read where their nearest register is the other model's alone; None where it is
         one the run's model was trained on (or there are no stems)."""
