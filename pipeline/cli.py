@@ -191,7 +191,8 @@ def add_restore(sub) -> None:
     p.add_argument("-o", "--out", metavar="OUT",
                    help="output file for one input, or output folder (inputs mirrored under it); default: stdout")
     add_model_option(p, help_text=MODEL_HELP[:-1] + "; with neither and the general model installed, each file "
-                     "goes to the model trained on its input pipeline and register, said on stderr)")
+                     "goes to the model trained on its input pipeline and register, said on stderr; punctuation-free "
+                     "encyclopedia prose is then re-read by the default with the punctuation the general model wrote)")
     add_jsonl_options(p, "the stems")
     p.add_argument("--output-key", default="restored", help="JSONL field for the restoration (default: restored)")
     add_markdown_option(p, "keep paragraphs and headings on their own lines; documents are then separated "

@@ -93,3 +93,23 @@ def test_a_second_restoration_that_stems_back_as_read_but_not_as_the_input_is_no
     restored = TwoPassRestorer(first, second).restore_documents(["cannot fli"], pipeline=PIPELINES["letters"])
     assert second.read == ["fli ."]
     assert restored[0].text == "They cannot fly."
+
+
+@pytest.mark.parametrize(("kinds", "expected"), [
+    (set(), "cat , sat mat ."),  # the guesses as they are
+    ({"."}, "cat , sat . mat"),  # the guessed final stop was not the original's
+    ({","}, "cat sat mat ."),  # a wrong comma taken out, none put in
+    (None, "( cat ) sat . mat"),  # every mark as in the original
+])
+def test_the_punctuation_oracle_hands_the_second_pass_the_originals_marks_of_some_kinds(kinds, expected):
+    from destem.lab.punctuation_oracle import with_marks
+
+    guessed, original = "cat , sat mat .", "( cat ) sat . mat"
+    assert with_marks(guessed, original, kinds) == expected
+    assert with_marks("cat sat", "cat sat mat", kinds) is None  # other stems: no oracle
+
+
+def test_the_punctuation_oracle_keeps_the_guessed_clitics_and_leaves_out_the_originals_numbers():
+    from destem.lab.punctuation_oracle import with_marks
+
+    assert with_marks("huxley 's , book", "huxley ( 1894 ) book", None) == "huxley 's ( ) book"
