@@ -35,6 +35,20 @@ def stems(lines: list[str]) -> list[str]:
     return [DEFAULT_PIPELINE.stem_text(line) for line in lines]
 
 
+def stem_files(folder, pipeline=DEFAULT_PIPELINE):
+    """The dialogue and 12 lines of prose stemmed by `pipeline`, as files in `folder`."""
+    dialogue, prose = folder / "dialogue.stem.txt", folder / "prose.stem.txt"
+    dialogue.write_text("\n".join(pipeline.stem_text(line) for line in DIALOGUE) + "\n", encoding="utf-8")
+    prose.write_text("\n".join(pipeline.stem_text(line) for line in PROSE[:12]) + "\n", encoding="utf-8")
+    return dialogue, prose
+
+
+def restored_with_no_flags(files, out, capsys) -> str:
+    """`destem restore FILES -o OUT`'s stderr."""
+    assert main(["restore", *map(str, files), "-o", str(out)]) == 0
+    return capsys.readouterr().err
+
+
 def toy_profiles() -> tuple[StemProfiles, StemProfiles]:
     """The default's (encyclopedia prose) and the general model's (that, and dialogue); the last four
     lines of each kept out."""
@@ -103,12 +117,9 @@ def installed_with_profiles(toy_model_dir, mixed_model_dir, tmp_path, monkeypatc
 def test_with_no_model_asked_for_each_input_goes_to_the_model_trained_on_its_register(installed_with_profiles,
                                                                                    tmp_path, capsys):
     default, general = installed_with_profiles
-    dialogue, prose = tmp_path / "dialogue.stem.txt", tmp_path / "prose.stem.txt"
-    dialogue.write_text("\n".join(stems(DIALOGUE)) + "\n", encoding="utf-8")
-    prose.write_text("\n".join(stems(PROSE[:12])) + "\n", encoding="utf-8")
+    dialogue, prose = stem_files(tmp_path)
     out = tmp_path / "out"
-    assert main(["restore", str(dialogue), str(prose), "-o", str(out)]) == 0
-    err = capsys.readouterr().err
+    err = restored_with_no_flags([dialogue, prose], out, capsys)
     assert re.search(r"dialogue\.stem\.txt: reads as dialogue \([\d.]+ bits a stem, against [\d.]+ for the "
                      r"default's wikipedia\): restored with the installed model 'general', trained on such text "
                      r"\(--model default keeps the default\)", err), err
@@ -123,9 +134,7 @@ def test_with_no_model_asked_for_each_input_goes_to_the_model_trained_on_its_reg
 
 def test_detect_names_the_register_that_takes_an_input_to_the_general_model(installed_with_profiles, tmp_path,
                                                                             capsys):
-    dialogue, prose = tmp_path / "dialogue.stem.txt", tmp_path / "prose.stem.txt"
-    dialogue.write_text("\n".join(stems(DIALOGUE)) + "\n", encoding="utf-8")
-    prose.write_text("\n".join(stems(PROSE[:12])) + "\n", encoding="utf-8")
+    dialogue, prose = stem_files(tmp_path)
     assert main(["detect", str(dialogue), str(prose)]) == 0
     said = capsys.readouterr().out
     assert re.search(r"\n  register: reads as dialogue \([\d.]+ bits a stem, against [\d.]+ for the default's "
@@ -144,12 +153,9 @@ def test_punctuation_free_prose_of_the_defaults_register_is_re_read_by_the_defau
 
     default, general = installed_with_profiles
     isalpha = PIPELINES["isalpha"]
-    prose, dialogue = tmp_path / "prose.stem.txt", tmp_path / "dialogue.stem.txt"
-    prose.write_text("\n".join(isalpha.stem_text(line) for line in PROSE[:12]) + "\n", encoding="utf-8")
-    dialogue.write_text("\n".join(isalpha.stem_text(line) for line in DIALOGUE) + "\n", encoding="utf-8")
+    dialogue, prose = stem_files(tmp_path, isalpha)
     out = tmp_path / "out"
-    assert main(["restore", str(prose), str(dialogue), "-o", str(out)]) == 0
-    err = capsys.readouterr().err
+    err = restored_with_no_flags([prose, dialogue], out, capsys)
     assert re.search(r"prose\.stem\.txt: reads as the default model's register \([\d.]+ bits a stem ahead of the "
                      r"general model's\): the model 'general' restores it, and the model 'default' re-reads that "
                      r"restoration with the punctuation it wrote \(a second pass\)", err), err
