@@ -446,14 +446,17 @@ def cmd_detect(args) -> int:
     left in, capitals, Treebank quotes, punctuation, digits, short words) are counted over the first 20,000
     tokens and listed with their counts. With no model asked for and the general model installed, it also
     names an input's register where only the general model was trained on it (fiction, forum, speeches,
-    science, how-to, news: told by stem frequencies): restore takes such input to that model. A file too
+    science, how-to, news: told by stem frequencies): restore takes such input to that model; and where
+    punctuation-free input reads clearly as the default's register, that the default re-reads the general
+    model's restoration of it (a second pass). A file too
     short to show its own pipeline (a paragraph) is read as all the files given read together, where they
     are sure of it and the file shows nothing against it, as restore reads a folder of such files.
     """
-    from .model.locate import GENERAL_MODEL, model_asked_for, other_installed_general
+    from .model.locate import DEFAULT_MODEL, GENERAL_MODEL, model_asked_for, other_installed_general
     from .model.stem_profile import ModelRegisters
+    from .restore.two_pass import second_pass_lead
     from .text.detect import Detection, detect_documents
-    from .text.forward import model_inputs, pipeline_flags, pipeline_of_model
+    from .text.forward import model_inputs, pipeline_flags, pipeline_named, pipeline_of_model
     from .text.textio import read_text, split_lines
 
     folder = model_folder(args)
@@ -483,16 +486,22 @@ def cmd_detect(args) -> int:
         restorable = found.restorable_as(model, inputs)
         by_general = not restorable and general_reads is not None and found.restorable_as(*general_reads)
         reading = None if by_general or registers is None else registers.other_register(documents)
+        lead = second_pass_lead(documents, pipeline_named(by_general), model, inputs, registers) if by_general else None
         if args.json:
             register = {} if reading is None else {"register": reading.register, "register_model": GENERAL_MODEL}
             read_with = {} if found is alone else {"read_with_files": len(files)}
-            print(json.dumps({"file": path} | found.to_json(model, inputs) | register | read_with, ensure_ascii=False))
+            second = {} if lead is None else {"second_pass_model": DEFAULT_MODEL, "register_lead": round(lead, 3)}
+            print(json.dumps({"file": path} | found.to_json(model, inputs) | register | read_with | second,
+                             ensure_ascii=False))
             continue
         verdict = ("the model's pipeline" if found.matches(model) else
                    f"restore handles it ({pipeline_flags(restorable)})" if restorable else
                    f"not the default model's; restore takes it to the installed model '{GENERAL_MODEL}' "
                    f"({pipeline_flags(by_general)})" if by_general else
                    f"not the model's ({model.describe()})")
+        if lead is not None:
+            verdict += (f", and as it reads as the default's register ({lead:.2f} bits a stem ahead), the model "
+                        f"'{DEFAULT_MODEL}' re-reads that restoration (a second pass)")
         print(f"{path}: {found.describe()}, {'' if found.lowercased else 'not '}lowercased; {verdict}; "
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")

@@ -166,6 +166,17 @@ def test_punctuation_free_prose_of_the_defaults_register_is_re_read_by_the_defau
         assert (out / source.name).read_text(encoding="utf-8").splitlines() == [r.text for r in expected]
     one_pass = first.restore_documents(prose.read_text(encoding="utf-8").splitlines(), pipeline=isalpha)
     assert [r.text for r in one_pass] != (out / prose.name).read_text(encoding="utf-8").splitlines()
+    # detect says so
+    assert main(["detect", str(prose), str(dialogue)]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"prose\.stem\.txt: .*; not the default model's; restore takes it to the installed model "
+                     r"'general' \(--pipeline isalpha\), and as it reads as the default's register \([\d.]+ bits a "
+                     r"stem ahead\), the model 'default' re-reads that restoration \(a second pass\);", said), said
+    assert said.count("a second pass") == 1
+    assert main(["detect", "--json", str(prose), str(dialogue)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert records[0]["second_pass_model"] == "default" and records[0]["register_lead"] >= 0.1
+    assert "second_pass_model" not in records[1]
     # --explain writes the same text, explained by the input's stems
     assert main(["restore", str(prose), "--explain", "-o", str(tmp_path / "explained.jsonl")]) == 0
     records = [json.loads(line) for line in (tmp_path / "explained.jsonl").read_text(encoding="utf-8").splitlines()]

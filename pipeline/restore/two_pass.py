@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..text.forward import DEFAULT_PIPELINE, ForwardPipeline
+from ..model.stem_profile import ModelRegisters
+from ..text.forward import DEFAULT_PIPELINE, ForwardPipeline, restorable_input
 from .restorer import Restoration, Restorer
 
 # held-out fiction and science paragraphs that read as encyclopedia prose do so by under 0.1 bits a stem
@@ -26,6 +27,19 @@ SECOND_PASS_LEAD = 0.1
 def punctuated_pipeline(pipeline: ForwardPipeline) -> ForwardPipeline:
     """The pipeline of the second pass's input: the input's, with every token kept."""
     return dataclasses.replace(pipeline, keep=DEFAULT_PIPELINE.keep)
+
+
+def second_pass_lead(documents: list[str], pipeline: ForwardPipeline, model: ForwardPipeline,
+                     inputs: tuple[str, ...], registers: ModelRegisters | None) -> float | None:
+    """For `documents` that `pipeline` made without punctuation and that the general model restores: the bits
+    a stem by which they read as the run's model's register (`registers`), where that is SECOND_PASS_LEAD or
+    more and the run's model (its pipeline `model`, its `inputs`) restores their stems with punctuation, so
+    that it re-reads the general model's restoration; else None."""
+    punctuated = punctuated_pipeline(pipeline)
+    if punctuated == pipeline or registers is None or not restorable_input(punctuated, model, inputs):
+        return None
+    lead = registers.own_register_lead(documents)
+    return lead if lead is not None and lead >= SECOND_PASS_LEAD else None
 
 
 class TwoPassRestorer:
