@@ -13,10 +13,13 @@ keeps the first.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from ..model.stem_profile import ModelRegisters
 from ..text.forward import DEFAULT_PIPELINE, ForwardPipeline, restorable_input
-from .restorer import Restoration, Restorer
+
+if TYPE_CHECKING:  # `destem detect` reads `second_pass_lead` without loading torch
+    from .restorer import Restoration, Restorer
 
 # held-out fiction and science paragraphs that read as encyclopedia prose do so by under 0.1 bits a stem
 # (and R8's news wire, as a whole, by 0.07: the second pass costs it 0.5 BLEU); 90% of Wikipedia paragraphs
