@@ -434,3 +434,16 @@ def test_a_model_not_trained_on_letters_only_input_still_honours_its_stemmer_and
     for line, stems in zip(out.read_text(encoding="utf-8").splitlines(), documents, strict=True):
         words = re.findall(r"[a-z]+", line.lower())
         assert words.count("and") == stems.split().count("and") and "andes" not in words
+
+
+def test_a_long_document_is_restored_in_pieces_by_both_passes_and_stems_back(mixed_model_dir, toy_model_dir):
+    from destem.restore.batch import restore_group
+
+    general, toy = (Restorer.from_pretrained(str(folder), device="cpu") for folder in (mixed_model_dir, toy_model_dir))
+    document = " ".join(ISALPHA.stem_text(p) for p in PROSE[:8])
+    stems = document.split()
+    [restored] = restore_group(TwoPassRestorer(general, toy), [document], group_stems=40, pipeline=ISALPHA)
+    assert len(stems) > 40 and restored.stats.stems == len(stems)
+    assert restored.roundtrip_ok and ISALPHA.stem_text(restored.text).split() == stems
+    first = general.restore_long_document(stems, 40, pipeline=ISALPHA)
+    assert restored.text != first.text  # the second pass's text, not the first's
