@@ -3,10 +3,10 @@ included; that text, stemmed by the input's pipeline with its punctuation kept, 
 by a model of punctuated input, which reads the first pass's commas and full stops as given.
 
 Where the second model writes the text's register better (the default on encyclopedia prose: +1.2 to
-+1.6 BLEU from the isalpha line, +1.3 from the letters-only recipe; eval/results/pipelines/), this beats
-either pass alone. Elsewhere it does not (the default re-reading fiction or speeches loses 2-7 BLEU),
++1.6 BLEU from the isalpha line, +1.2 to +2.0 from the letters-only recipe; eval/results/pipelines/), this
+beats either pass alone. Elsewhere it does not (the default re-reading fiction or speeches loses 2-7 BLEU),
 so restore runs it only where the file reads clearly as the second model's register: by SECOND_PASS_LEAD
-bits a stem over the nearest register of the first model's own (`batch.BatchRestore.second_pass_model`).
+bits a stem over the nearest register of the first model's own (`second_pass_lead`).
 A document whose second restoration does not stem back to the input under the input's own pipeline
 keeps the first.
 """
