@@ -20,7 +20,7 @@ from collections import Counter
 import sacrebleu
 
 from destem.lab import article_choice as chosen
-from destem.lab.pipelines_bar import ceiling_text, paragraphs_of
+from destem.lab.pipelines_bar import add_paragraph_options, ceiling_text, chosen_paragraphs
 from destem.model.labels import gap_key
 from destem.model.locate import locate_model
 from destem.text.align import align_document
@@ -30,16 +30,14 @@ from destem.text.forward import PIPELINES
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m destem.lab.gap_coverage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    chosen.add_options(parser)
-    parser.add_argument("--paragraphs", type=int, default=150)
+    add_paragraph_options(parser)
     parser.add_argument("--model", default="default", help="model folder or installed name (default: default)")
     parser.add_argument("--out", required=True, help="a JSON file")
     args = parser.parse_args()
     model_dir = locate_model(args.model)
     with open(f"{model_dir}/config.json", encoding="utf-8") as f:
         labels = set(json.load(f)["gap_labels"])
-    articles = chosen.select(args, 400)
-    paragraphs = paragraphs_of(articles, args.paragraphs)
+    articles, paragraphs = chosen_paragraphs(args)
     rows = {}
     for name, pipeline in PIPELINES.items():
         gaps = tokens = missing_gaps = missing_tokens = 0

@@ -46,6 +46,19 @@ def paragraphs_of(articles, count: int) -> list[str]:
     return found
 
 
+def add_paragraph_options(parser) -> None:
+    """The options that choose the paragraphs (`chosen_paragraphs`): which articles, how many paragraphs."""
+    chosen.add_options(parser)
+    parser.add_argument("--paragraphs", type=int, default=150)
+    parser.add_argument("--articles", type=int, default=400, help="articles read to find them (default: 400)")
+
+
+def chosen_paragraphs(args) -> tuple[list, list[str]]:
+    """The articles read and the paragraphs taken, as `add_paragraph_options`' options say."""
+    articles = chosen.select(args, args.articles)
+    return articles, paragraphs_of(articles, args.paragraphs)
+
+
 def ceiling_text(paragraph: str, keep: str, gap_labels: set[str] | None = None) -> str:
     """The paragraph as a perfect restorer of input that keeps `keep` tokens could write it; with
     `gap_labels`, one that can put back only the gaps those labels name (the others left empty)."""
@@ -60,17 +73,14 @@ def ceiling_text(paragraph: str, keep: str, gap_labels: set[str] | None = None) 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m destem.lab.pipelines_bar", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    chosen.add_options(parser)
-    parser.add_argument("--paragraphs", type=int, default=150)
-    parser.add_argument("--articles", type=int, default=400, help="articles read to find them (default: 400)")
+    add_paragraph_options(parser)
     parser.add_argument("--out", required=True, help="results folder")
     parser.add_argument("--model", help="model folder or name (default: the installed default)")
     parser.add_argument("--ceiling", action="store_true", help="no model: each pipeline's ceiling (above)")
     parser.add_argument("--paragraph-files", action="store_true", help="each paragraph its own file (above)")
     args = parser.parse_args()
     model = ["--model", args.model] if args.model else []
-    articles = chosen.select(args, args.articles)
-    paragraphs = paragraphs_of(articles, args.paragraphs)
+    articles, paragraphs = chosen_paragraphs(args)
     os.makedirs(args.out, exist_ok=True)
     described = {"command": "python -m destem.lab.pipelines_bar " + " ".join(sys.argv[1:]),
                  "articles": chosen.described(args, articles), "paragraphs": len(paragraphs)}

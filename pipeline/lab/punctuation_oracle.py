@@ -23,7 +23,7 @@ import sacrebleu
 
 from destem.evaluation.bench import machine_info
 from destem.lab import article_choice as chosen
-from destem.lab.pipelines_bar import paragraphs_of
+from destem.lab.pipelines_bar import add_paragraph_options, chosen_paragraphs
 from destem.model.locate import locate_model
 from destem.restore.restorer import Restorer
 from destem.restore.two_pass import punctuated_pipeline
@@ -88,13 +88,10 @@ def mark_scores(guessed: list[str], original: list[str]) -> dict[str, dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m destem.lab.punctuation_oracle", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    chosen.add_options(parser)
-    parser.add_argument("--paragraphs", type=int, default=150)
-    parser.add_argument("--articles", type=int, default=400, help="articles read to find them (default: 400)")
+    add_paragraph_options(parser)
     parser.add_argument("--out", required=True, help="results file (JSON)")
     args = parser.parse_args()
-    articles = chosen.select(args, args.articles)
-    paragraphs = paragraphs_of(articles, args.paragraphs)
+    articles, paragraphs = chosen_paragraphs(args)
     pipeline = PIPELINES["isalpha"]
     punctuated = punctuated_pipeline(pipeline)
     general, default = (Restorer.from_pretrained(locate_model(name), device="cpu", precision="fp32")
