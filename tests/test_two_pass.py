@@ -60,7 +60,6 @@ class Fixed:
 
     def __init__(self, texts: list[str]):
         self.texts = texts
-        self.precision = "fp32"
         self.read: list[str] = []
 
     def restore_documents(self, documents, pipeline, **options):

@@ -81,7 +81,7 @@ class RestoreText:
             cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
             if cpus:  # the actor's share of the node, not every core of it
                 torch.set_num_threads(max(1, int(cpus)))
-        self.restorers = {}  # by model, each loaded once
+        self.restorers = {}  # by model, each loaded once: the options' now, others on demand
         restorer_of(self.options, self.restorers)
 
     def __call__(self, columns: dict) -> dict:

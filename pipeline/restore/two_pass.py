@@ -51,7 +51,6 @@ class TwoPassRestorer:
     def __init__(self, first: Restorer, second: Restorer):
         self.first = first
         self.second = second
-        self.precision = first.precision
 
     def restore_documents(self, documents: list[str], pipeline: ForwardPipeline = DEFAULT_PIPELINE,
                           progress=None, **options) -> list[Restoration]:
