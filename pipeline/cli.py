@@ -428,7 +428,10 @@ def add_detect(sub) -> None:
                                                        "evidence; and register, register_model where restore "
                                                        "takes the file to the general model by its register; "
                                                        "read_with_files where a file too short to tell is read "
-                                                       "as all the files together")
+                                                       "as all the files together; for punctuation-free input "
+                                                       "the general model restores, register_lead (bits a stem "
+                                                       "it reads better as the default's register), and "
+                                                       "second_pass_model where the default re-reads it")
     add_model_option(p, help_text="model whose pipeline matches_model compares with (default: as for restore); "
                                   "only its config.json and stem_profile.npz are read")
     add_errors_option(p)
@@ -454,7 +457,7 @@ def cmd_detect(args) -> int:
     """
     from .model.locate import DEFAULT_MODEL, GENERAL_MODEL, model_asked_for, other_installed_general
     from .model.stem_profile import ModelRegisters
-    from .restore.two_pass import second_pass_lead
+    from .restore.two_pass import register_lead, takes_second_pass
     from .text.detect import Detection, detect_documents
     from .text.forward import model_inputs, pipeline_flags, pipeline_named, pipeline_of_model
     from .text.textio import read_text, split_lines
@@ -486,11 +489,12 @@ def cmd_detect(args) -> int:
         restorable = found.restorable_as(model, inputs)
         by_general = not restorable and general_reads is not None and found.restorable_as(*general_reads)
         reading = None if by_general or registers is None else registers.other_register(documents)
-        lead = second_pass_lead(documents, pipeline_named(by_general), model, inputs, registers) if by_general else None
+        lead = register_lead(documents, pipeline_named(by_general), model, inputs, registers) if by_general else None
         if args.json:
             register = {} if reading is None else {"register": reading.register, "register_model": GENERAL_MODEL}
             read_with = {} if found is alone else {"read_with_files": len(files)}
-            second = {} if lead is None else {"second_pass_model": DEFAULT_MODEL, "register_lead": round(lead, 3)}
+            second = ({} if lead is None else {"register_lead": round(lead, 3)}) | (
+                {"second_pass_model": DEFAULT_MODEL} if takes_second_pass(lead) else {})
             print(json.dumps({"file": path} | found.to_json(model, inputs) | register | read_with | second,
                              ensure_ascii=False))
             continue
@@ -499,7 +503,7 @@ def cmd_detect(args) -> int:
                    f"not the default model's; restore takes it to the installed model '{GENERAL_MODEL}' "
                    f"({pipeline_flags(by_general)})" if by_general else
                    f"not the model's ({model.describe()})")
-        if lead is not None:
+        if takes_second_pass(lead):
             verdict += (f", and as it reads as the default's register ({lead:.2f} bits a stem ahead), the model "
                         f"'{DEFAULT_MODEL}' re-reads that restoration (a second pass)")
         print(f"{path}: {found.describe()}, {'' if found.lowercased else 'not '}lowercased; {verdict}; "

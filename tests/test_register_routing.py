@@ -176,7 +176,7 @@ def test_punctuation_free_prose_of_the_defaults_register_is_re_read_by_the_defau
     assert main(["detect", "--json", str(prose), str(dialogue)]) == 0
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert records[0]["second_pass_model"] == "default" and records[0]["register_lead"] >= 0.1
-    assert "second_pass_model" not in records[1]
+    assert "second_pass_model" not in records[1] and records[1]["register_lead"] < 0  # dialogue: the general's
     # --explain writes the same text, explained by the input's stems
     assert main(["restore", str(prose), "--explain", "-o", str(tmp_path / "explained.jsonl")]) == 0
     records = [json.loads(line) for line in (tmp_path / "explained.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -45,7 +45,7 @@ from ..text.forward import (
 from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
-from .two_pass import TwoPassRestorer, second_pass_lead
+from .two_pass import TwoPassRestorer, register_lead, takes_second_pass
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -623,13 +623,13 @@ class BatchRestore:
 
     def second_pass_model(self, source: str, documents: list[str], pipeline: str, model: str | None) -> str | None:
         """For punctuation-free input that restore takes to the installed general model: the run's model, to
-        re-read the general model's restoration with the punctuation it wrote, where `two_pass.second_pass_lead`
-        finds the input clearly of the run's model's register (said on stderr); else None."""
+        re-read the general model's restoration with the punctuation it wrote, where the input reads clearly
+        as the run's model's register (`two_pass.takes_second_pass`; said on stderr); else None."""
         general = self.general_to_route_to
         if general is None or model != general[0]:
             return None
-        lead = second_pass_lead(documents, pipeline_named(pipeline), *self.model_pipeline(), self.registers)
-        if lead is None:
+        lead = register_lead(documents, pipeline_named(pipeline), *self.model_pipeline(), self.registers)
+        if not takes_second_pass(lead):
             return None
         print(f"destem: {source_name(source)}: reads as the default model's register ({lead:.2f} bits a stem "
               f"ahead of the general model's): the model '{GENERAL_MODEL}' restores it, and the model "

@@ -6,7 +6,7 @@ Where the second model writes the text's register better (the default on encyclo
 +1.6 BLEU from the isalpha line, +1.2 to +2.0 from the letters-only recipe; eval/results/pipelines/), this
 beats either pass alone. Elsewhere it does not (the default re-reading fiction or speeches loses 2-7 BLEU),
 so restore runs it only where the file reads clearly as the second model's register: by SECOND_PASS_LEAD
-bits a stem over the nearest register of the first model's own (`second_pass_lead`).
+bits a stem over the nearest register of the first model's own (`register_lead`, `takes_second_pass`).
 A document whose second restoration does not stem back to the input under the input's own pipeline
 keeps the first.
 """
@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 from ..model.stem_profile import ModelRegisters
 from ..text.forward import DEFAULT_PIPELINE, ForwardPipeline, restorable_input
 
-if TYPE_CHECKING:  # `destem detect` reads `second_pass_lead` without loading torch
+if TYPE_CHECKING:  # `destem detect` reads `register_lead` without loading torch
     from .restorer import Restoration, Restorer
 
-# held-out fiction and science paragraphs that read as encyclopedia prose do so by under 0.1 bits a stem
-# (and R8's news wire, as a whole, by 0.07: the second pass costs it 0.5 BLEU); 91 of 150 held-out Wikipedia
-# paragraphs alone, and whole files of them (0.55), lead by more
+# of 800 held-out fiction, forum, speech and science paragraphs alone, 3 read as encyclopedia prose, 1 by 0.1 or
+# more (0.11); R8's news wire leads by 0.065 (a second pass costs it 0.5 BLEU); a file of held-out Wikipedia
+# paragraphs leads by 0.6, and 91 of 150 such paragraphs alone by 0.1 or more (pipelines/two-pass-registers/ in
+# eval/results)
 SECOND_PASS_LEAD = 0.1
 
 
@@ -32,17 +33,21 @@ def punctuated_pipeline(pipeline: ForwardPipeline) -> ForwardPipeline:
     return dataclasses.replace(pipeline, keep=DEFAULT_PIPELINE.keep)
 
 
-def second_pass_lead(documents: list[str], pipeline: ForwardPipeline, model: ForwardPipeline,
-                     inputs: tuple[str, ...], registers: ModelRegisters | None) -> float | None:
+def register_lead(documents: list[str], pipeline: ForwardPipeline, model: ForwardPipeline,
+                  inputs: tuple[str, ...], registers: ModelRegisters | None) -> float | None:
     """For `documents` that `pipeline` made without punctuation and that the general model restores: the bits
-    a stem by which they read as the run's model's register (`registers`), where that is SECOND_PASS_LEAD or
-    more and the run's model (its pipeline `model`, its `inputs`) restores their stems with punctuation, so
-    that it re-reads the general model's restoration; else None."""
+    a stem by which they read as the run's model's register rather than the general model's (`registers`),
+    where the run's model (its pipeline `model`, its `inputs`) restores their stems with punctuation; else
+    None (no second pass can be had)."""
     punctuated = punctuated_pipeline(pipeline)
     if punctuated == pipeline or registers is None or not restorable_input(punctuated, model, inputs):
         return None
-    lead = registers.own_register_lead(documents)
-    return lead if lead is not None and lead >= SECOND_PASS_LEAD else None
+    return registers.own_register_lead(documents)
+
+
+def takes_second_pass(lead: float | None) -> bool:
+    """Whether input of `register_lead`'s lead gets the second pass."""
+    return lead is not None and lead >= SECOND_PASS_LEAD
 
 
 class TwoPassRestorer:
