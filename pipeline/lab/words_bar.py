@@ -27,7 +27,8 @@ of words that stem back to their stem, the agreement of (1) the lexicon's most f
 of the model's: of the windows restored (`gold_sample`) and of the whole context (`gold_context`: no
 budget, no model errors). With `--others`, the context's own text can prefer another word than the
 chosen articles' (`versus_context_text`: the same choices scored against the whole context's most
-frequent words). `--cache FILE` keeps what the model weighed for each window restored (JSON lines)
+frequent words), and `written_accuracy`: the share of the listed stems' occurrences restored as the
+original's word. `--cache FILE` keeps what the model weighed for each window restored (JSON lines)
 and reuses it in a later run; the seconds reported are those of the windows restored in this run.
 """
 from __future__ import annotations
@@ -179,6 +180,20 @@ def gold_counts(pieces: list[str], spans: list[tuple[int, int, int]], words: lis
     return counts
 
 
+def written_accuracy(pieces: list[str], spans: list[tuple[int, int, int]], words: list[list[str]],
+                     written: list, listed: set[str]) -> float:
+    """The share of the listed stems' occurrences in the pieces whose restored word (lowercase) is the
+    original's: how often the model is right occurrence by occurrence, which caps how many close calls
+    (a stem written half as `forest`, half as `forests`) the counts can settle."""
+    right = total = 0
+    for piece, (d, start, end), weighed in zip(pieces, spans, written, strict=True):
+        for stem, word, (restored, _) in zip(piece.split(), words[d][start:end], weighed, strict=True):
+            if stem in listed:
+                total += 1
+                right += restored.lower() == word.lower()
+    return round(right / total, 4) if total else 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     chosen.add_options(parser)
@@ -256,6 +271,8 @@ def context_score(args, documents, terms, lexicon, reference, lists: list[list[s
         "stems_per_second": round(restore.stems / restore.seconds) if restore.seconds else None,
         "stem_seconds": round(stem_seconds, 1),
         "gold_sample": score(lists, gold_sample, reference)["agreement"],
+        "written_accuracy": written_accuracy(sample.pieces, sample.spans, words, restore(sample.pieces), listed)
+        if args.sampling != "documents" else None,
         "gold_context": score(lists, choose_words(terms, lexicon, in_context), reference)["agreement"],
         "versus_context_text": versus(lists, text_of_context, reference, {
             "alone": choose_words(terms, lexicon), "context": choices, "gold_sample": gold_sample}),
