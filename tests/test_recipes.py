@@ -97,3 +97,17 @@ def test_general_mix_takes_each_register_at_its_share_and_wikipedias_training_sp
     validation = {f"Article {i}" for i in range(400) if split_of(f"Article {i}", PairConfig()) == "validation"}
     titles = {line[2:] for line in gzip.decompress(outs[0]).decode().splitlines() if line.startswith("# ")}
     assert validation and not validation & titles
+
+    # later stages: --after the earlier mixes takes what they left, a capped novel's next 20,000 words each time
+    def later(name, after, words):
+        out = tmp_path / f"{name}.txt.gz"
+        done = subprocess.run([sys.executable, "data/recipes/general/build_mix.py", "--wiki", str(wiki), "--registers",
+                               str(registers), "--shares", "fiction:1", "--words", str(words), "--after", *after,
+                               "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return str(out), json.loads((tmp_path / f"{name}.json").read_text())["fiction"]
+
+    second, counts = later("second", [str(tmp_path / "mix0.txt.gz")], 15_000)
+    assert counts == {"documents": 2, "words": 30_000}  # novel 0's last 10,000 words, novel 1's first 20,000
+    _, counts = later("third", [str(tmp_path / "mix0.txt.gz"), second], 5_000)
+    assert counts == {"documents": 1, "words": 10_000}  # novel 0 is used up; novel 1's last 10,000 words

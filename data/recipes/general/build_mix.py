@@ -9,7 +9,8 @@ line) and the same input gives the same bytes.
     python data/recipes/general/build_mix.py --registers .cache/registers --out .cache/general/mix.txt.gz
 
 A second stage's mix (`--after` the first) takes what the first did not: the documents it left, and the
-next words of those it capped (a novel's second 20,000), in its own shares (`--shares`):
+next words of those it capped (a novel's second 20,000), in its own shares (`--shares`); a third stage's
+is `--after` both:
 
     python data/recipes/general/build_mix.py --registers .cache/registers --after .cache/general/mix.txt.gz \
         --shares wikipedia:0.3,fiction:0.2,forum:0.25,speeches:0.12,science:0.09,howto:0.035,news:0.005 \
@@ -18,6 +19,7 @@ next words of those it capped (a novel's second 20,000), in its own shares (`--s
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import gzip
 import json
@@ -52,12 +54,14 @@ def capped(text: str, cap: int | None) -> str:
     return "\n".join(lines)
 
 
-def after_cap(text: str, cap: int | None) -> str:
-    """What `capped` leaves of a document: its lines from the first one the cap cut off."""
+def after_cap(text: str, cap: int | None, times: int = 1) -> str:
+    """What `capped` leaves of a document taken `times` times before: its lines past the cap, `times` over."""
     if cap is None:
         return ""
-    head = capped(text, cap)
-    return text[len(head):].lstrip("\n")
+    for _ in range(times):
+        head = capped(text, cap)
+        text = text[len(head):].lstrip("\n")
+    return text
 
 
 def take(documents, quota: int, cap: int | None):
@@ -89,12 +93,13 @@ def main() -> int:
     parser.add_argument("--words", type=int, default=8_000_000, help="words in the mix (default: 8M)")
     parser.add_argument("--shares", type=parse_shares, default=SHARES,
                         help="register:share,... of the mix's words (default: the first stage's shares)")
-    parser.add_argument("--after", help="an earlier mix: its documents are not taken again")
+    parser.add_argument("--after", nargs="+", default=[],
+                        help="earlier mixes: their documents are not taken again (a capped one: its next part)")
     parser.add_argument("--out", required=True, help="the mix, .txt.gz")
     args = parser.parse_args()
 
     benchmark = document_ids([BENCHMARK])
-    taken_before = document_ids([args.after]) if args.after else set()
+    taken_before = collections.Counter(doc_id for path in args.after for doc_id in document_ids([path]))
     split = PairConfig()
     counts = {}
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -106,8 +111,8 @@ def main() -> int:
             else:
                 docs = read_documents(os.path.join(args.registers, f"{register}.train.txt.gz"))
             cap = DOCUMENT_CAP.get(register)
-            docs = (dataclasses.replace(d, text=after_cap(d.text, cap)) if d.doc_id in taken_before else d
-                    for d in docs)
+            docs = (dataclasses.replace(d, text=after_cap(d.text, cap, taken_before[d.doc_id]))
+                    if d.doc_id in taken_before else d for d in docs)
             words = documents = 0
             for title, text in take(docs, int(share * args.words), cap):
                 gz.write(f"# {title}\n{text}\n\n".encode())

@@ -22,7 +22,8 @@ destem train --init "$STAGE1" --corpus "$MIX2" --config data/recipes/general/gen
 destem data build --corpus "$MIX2" --out "$PAIRS2" --num-proc 1
 RUN=$RUN2 OUT=$STAGE2 bash data/recipes/general/evaluate.sh package
 destem data build-lm --pairs "$PAIRS2" --model "$STAGE2" --merge-share 0.2
-python -m destem.lab.average_weights "$STAGE2/model.safetensors" "$STAGE1/model.safetensors" "$STAGE2/model.safetensors"
+python -m destem.lab.average_weights "$STAGE2/soup.safetensors" "$STAGE2/model.safetensors" "$STAGE1/model.safetensors"
+mv "$STAGE2/soup.safetensors" "$STAGE2/model.safetensors"
 for name in config.json lexicon.npz ngram.npz model.safetensors; do cp "$STAGE2/$name" "models/general/$name"; done
 cp data/recipes/general/general-stage2.json models/general/training/general-stage2.json
 cp "$RUN2/log.jsonl" models/general/training/train-stage2.log.jsonl
