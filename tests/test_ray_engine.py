@@ -20,7 +20,7 @@ ray = pytest.importorskip("ray")
 
 from destem.cli import main
 from destem.restore import batch
-from destem.restore.ray_engine import RestoreText
+from destem.restore.ray_engine import RestoreText, ray_failure
 from destem.text.check import check_documents
 from tests.test_restore_cli import STEMS, summary_counts, write_lines
 
@@ -137,3 +137,16 @@ def test_a_missing_model_is_one_line_before_ray_starts(tmp_path, capsys):
     code, err = restore(capsys, "--engine", "ray", "--model", tmp_path / "no-model", source, "-o", tmp_path / "out")
     assert code == 2 and err.strip().splitlines()[-1] == f"destem: error: no model folder at {tmp_path / 'no-model'}"
     assert not (tmp_path / "out").exists()
+
+
+def test_a_ray_failure_is_one_line_that_says_what_to_do():
+    """Ray's out-of-memory error (a page: one sentence of numbers, a process table, advice) becomes one
+    line with the memory and what to change; another actor error, its traceback's last line."""
+    page = ("4 worker(s) were killed due to the node running low on memory. Memory on the node (IP: 192.0.2.2, "
+            "ID: 9d87) was 22.37GB used / 23.54GB limit (0.950089)\nThe top 10 memory consumers are:\n"
+            "PID\tMEM(GB)\tCOMMAND\n6826\t0.05\t/usr/bin/python dashboard.py\n"
+            "Refer to the documentation on how to address the out of memory issue: https://docs.ray.io/...")
+    line = ray_failure(ray.exceptions.OutOfMemoryError(page), ray.exceptions.OutOfMemoryError)
+    assert "\n" not in line and "(22.37GB used / 23.54GB limit)" in line and "fewer --actors" in line
+    wrapped = ray.exceptions.RayError("Traceback (most recent call last):\n  File \"x.py\"\nValueError: bad window\n")
+    assert ray_failure(wrapped, ray.exceptions.OutOfMemoryError) == "a Ray actor failed: ValueError: bad window"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
@@ -222,12 +223,24 @@ class RayEngine(RestoreEngine):
     def _rows(ray, dataset) -> Iterator[dict]:
         try:
             yield from dataset.iter_rows()
-        except ray.exceptions.RayError as e:  # an actor's error comes wrapped in Ray's traceback: its last line
-            lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-            raise InputError(f"a Ray actor failed: {lines[-1] if lines else type(e).__name__}") from None
+        except ray.exceptions.RayError as e:
+            raise InputError(ray_failure(e, ray.exceptions.OutOfMemoryError)) from None
 
     @staticmethod
     def _restoration(row: dict, progress=None) -> Restoration:
         if progress is not None:
             progress.update(row["stems"])
         return Restoration(row["text"], bool(row["roundtrip"]), RestoreStats(*(int(row[n]) for n in STAT_NAMES)))
+
+
+def ray_failure(error: Exception, out_of_memory: type) -> str:
+    """One line for a failed Ray run. Ray's out-of-memory error is a page of advice after one sentence that
+    matters (how much memory); any other actor error comes wrapped in Ray's traceback: its last line."""
+    text = str(error)
+    memory = re.search(r"was ([\d.]+ ?GB used / [\d.]+ ?GB limit)", text)
+    if isinstance(error, out_of_memory) or memory:
+        return (f"Ray's workers ran out of memory{f' ({memory.group(1)})' if memory else ''}: each actor holds a "
+                "copy of the model; restore with fewer --actors or on nodes with more memory (finished outputs "
+                "are kept)")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return f"a Ray actor failed: {lines[-1] if lines else type(error).__name__}"
