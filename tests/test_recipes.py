@@ -111,3 +111,9 @@ def test_general_mix_takes_each_register_at_its_share_and_wikipedias_training_sp
     assert counts == {"documents": 2, "words": 30_000}  # novel 0's last 10,000 words, novel 1's first 20,000
     _, counts = later("third", [str(tmp_path / "mix0.txt.gz"), second], 5_000)
     assert counts == {"documents": 1, "words": 10_000}  # novel 0 is used up; novel 1's last 10,000 words
+    # --caps: a larger mix takes more of each novel
+    done = subprocess.run([sys.executable, "data/recipes/general/build_mix.py", "--wiki", str(wiki), "--registers",
+                           str(registers), "--shares", "fiction:1", "--words", "25000", "--caps", "fiction:30000",
+                           "--out", str(tmp_path / "larger.txt.gz")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "larger.json").read_text())["fiction"] == {"documents": 1, "words": 30_000}

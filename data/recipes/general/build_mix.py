@@ -75,14 +75,15 @@ def take(documents, quota: int, cap: int | None):
             yield doc.doc_id, text
 
 
-def parse_shares(text: str) -> dict[str, float]:
-    shares = {}
+def parse_registers(text: str, value=float) -> dict:
+    """`register:value,...` (shares or caps)."""
+    values = {}
     for part in text.split(","):
-        register, _, share = part.partition(":")
+        register, _, number = part.partition(":")
         if register not in SHARES:
             raise SystemExit(f"build_mix: unknown register {register!r} (one of {', '.join(SHARES)})")
-        shares[register] = float(share)
-    return shares
+        values[register] = value(number)
+    return values
 
 
 def main() -> int:
@@ -91,8 +92,11 @@ def main() -> int:
                         help="Wikipedia corpus files, read in order (default: wiki-04, the part least trained on)")
     parser.add_argument("--registers", required=True, help="folder of <register>.train.txt.gz (registers/build.py)")
     parser.add_argument("--words", type=int, default=8_000_000, help="words in the mix (default: 8M)")
-    parser.add_argument("--shares", type=parse_shares, default=SHARES,
+    parser.add_argument("--shares", type=parse_registers, default=SHARES,
                         help="register:share,... of the mix's words (default: the first stage's shares)")
+    parser.add_argument("--caps", type=lambda text: DOCUMENT_CAP | parse_registers(text, int), default=DOCUMENT_CAP,
+                        help="register:words,... the most words taken from one document (default: fiction:20000,"
+                             "speeches:6000,science:6000; a larger mix, for a GPU, takes more of each)")
     parser.add_argument("--after", nargs="+", default=[],
                         help="earlier mixes: their documents are not taken again (a capped one: its next part)")
     parser.add_argument("--out", required=True, help="the mix, .txt.gz")
@@ -110,7 +114,7 @@ def main() -> int:
                         if split_of(d.doc_id, split) == "train" and d.doc_id not in benchmark)
             else:
                 docs = read_documents(os.path.join(args.registers, f"{register}.train.txt.gz"))
-            cap = DOCUMENT_CAP.get(register)
+            cap = args.caps.get(register)
             docs = (dataclasses.replace(d, text=after_cap(d.text, cap, taken_before[d.doc_id]))
                     if d.doc_id in taken_before else d for d in docs)
             words = documents = 0
