@@ -137,9 +137,9 @@ class ModelRegisters:
         """Bits a stem by which the nearest of the run's model's registers reads `documents` better than
         the nearest of the other model's own (negative where that one reads them better); None for no stems."""
         bits = self.every.bits_per_stem(documents)
-        others = [b for register, b in bits.items() if register not in self.own.registers]
         if not bits:
             return None
+        others = [b for register, b in bits.items() if register not in self.own.registers]
         return (min(others) if others else math.inf) - min(bits[register] for register in self.own.registers)
 
     def other_register(self, documents: Iterable[str]) -> RegisterReading | None:
