@@ -213,9 +213,9 @@ def test_bench_inputs_have_exactly_the_size(stems):
 def test_bench_runs_each_precision_asked(toy_model_dir, tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert main(["bench", "--model", str(toy_model_dir), "--text", str(MINI_CORPUS), "--sizes", "200",
-                 "--batch-tokens", "4096", "--device", "cpu", "--precision", "fp32,bf16", "--startup-runs", "0",
+                 "--batch-tokens", "4096", "--device", "cpu", "--precision", "fp32,bf16,int8", "--startup-runs", "0",
                  "--out", str(out)]) == 0
-    assert [r["precision"] for r in json.loads(out.read_text())["runs"]] == ["fp32", "bf16"]
+    assert [r["precision"] for r in json.loads(out.read_text())["runs"]] == ["fp32", "bf16", "int8"]
     capsys.readouterr()
     assert main(["bench", "--model", str(toy_model_dir), "--precision", "fp16", "--startup-runs", "0"]) == 2
-    assert "--precision fp16: give a comma list of auto, bf16, fp32" in capsys.readouterr().err
+    assert "--precision fp16: give a comma list of auto, bf16, fp32, int8" in capsys.readouterr().err

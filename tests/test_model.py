@@ -26,11 +26,21 @@ def test_toy_model_restores_fixture_and_round_trips(toy_model_dir):
 
 
 def test_save_and_load_give_identical_output(toy_model_dir, tmp_path):
-    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu")
+    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu", precision="fp32")
     docs = [stem_text("Hagbard is a central protagonist of the trilogy. He died for love.")]
     restorer.save_pretrained(str(tmp_path / "copy"))
-    again = Restorer.from_pretrained(str(tmp_path / "copy"), device="cpu")
+    again = Restorer.from_pretrained(str(tmp_path / "copy"), device="cpu", precision="fp32")
     assert again.restore(docs) == restorer.restore(docs)
+
+
+def test_int8_restores_round_trip_but_cannot_be_saved(toy_model_dir, tmp_path):
+    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu", precision="int8")
+    assert restorer.precision == "int8"
+    docs = [stem_text("Hagbard is a central protagonist of the trilogy. He died for love."), "zzyzxq qwxv ."]
+    results = restorer.restore_documents(docs)
+    assert all(r.roundtrip_ok and stem_text(r.text) == d for r, d in zip(results, docs))
+    with pytest.raises(ValueError, match="int8 layers are for restoring"):
+        restorer.save_pretrained(str(tmp_path / "copy"))
 
 
 @pytest.mark.parametrize("document", [

@@ -1,6 +1,7 @@
 """The word n-gram LM (stupid backoff, trigrams or 4-grams) and the joint choice of gaps and forms it drives."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -103,6 +104,22 @@ def test_a_batch_of_lookups_scores_each_like_one_alone(order):
     alone = [float(lm.log_probs(t[i:i + 1], u[i:i + 1], v[i:i + 1], w[i:i + 1])[0]) for i in range(len(quads))]
     assert together.tolist() == alone
     assert lm.log_probs(t[:0], u[:0], v[:0], w[:0]).shape == (0,)
+    # each distinct n-gram is looked up once: asked again, in any order, it scores the same
+    again = np.random.default_rng(order).permutation(np.concatenate([np.arange(len(quads))] * 3))
+    assert lm.log_probs(t[again], u[again], v[again], w[again]).tolist() == [alone[i] for i in again]
+
+
+def test_4grams_that_share_a_hashed_key_are_still_scored_each_as_itself(monkeypatch):
+    import destem.restore.ngram as ngram
+
+    lm = build(WINDOWS + [["a", "cat", "ran"]], min_word_count=1, min_ngram_count=1, order=4)
+    quads = [lm.word_ids(q) for q in (["<s>", "<s>", "the", "cat"], ["<s>", "<s>", "a", "cat"],
+                                      ["<s>", "the", "cat", "sat"], ["<s>", "a", "cat", "ran"])] * 2
+    t, u, v, w = (np.array(column) for column in zip(*quads))
+    monkeypatch.setattr(ngram, "fourgram_key", lambda t, u, v, w: np.zeros(np.shape(w), dtype=np.int64))
+    alone = [float(lm.log_probs(t[i:i + 1], u[i:i + 1], v[i:i + 1], w[i:i + 1])[0]) for i in range(len(quads))]
+    assert len(set(alone)) > 1  # the 4-grams score apart, so merging them by key would show
+    assert lm.log_probs(t, u, v, w).tolist() == alone
 
 
 def test_pruned_counts_back_off_and_rare_words_become_unknown():
@@ -260,6 +277,39 @@ def test_windows_searched_together_choose_as_they_would_alone_with_either_order(
     assert together == [joint_decode(lm, gap_words, [w], 0.7, 1.0, beam=4)[0] for w in windows]
 
 
+@pytest.mark.parametrize("order", [3, 4])
+def test_the_search_finds_the_best_path_that_trying_every_path_finds(order):
+    # with a beam wider than the LM states there are, merging hypotheses that end alike loses nothing
+    lm = build(CORPUS * 3 + [["he", "was", "born", "in", "it"], ["the", "founded", "was", "1990"]],
+               min_word_count=1, min_ngram_count=1, order=order)
+    gap_words = [lm.word_ids(g.split()) for g in GAPS]
+    rng = np.random.default_rng(order)
+    vocab = ["founded", "founds", "1990", "it", "he", "was"]
+    for _ in range(6):
+        window = [StemOptions(list(rng.permutation(4)[:n_gaps]), sorted(rng.normal(-2, 1, n_gaps).tolist())[::-1],
+                              lm.word_ids(list(rng.permutation(vocab)[:n_words])),
+                              sorted(rng.normal(-1, 1, n_words).tolist())[::-1])
+                  for n_gaps, n_words in rng.integers(1, 4, size=(4, 2))]
+        window.append(StemOptions([0, 1], [-0.2, -1.5], [-1], [0.0]))
+        [found] = joint_decode(lm, gap_words, [window], 0.8, 0.5, beam=10_000)
+        paths = itertools.product(*[[(g, k) for g in range(len(p.gap_ids)) for k in range(len(p.word_ids))]
+                                    for p in window])
+        assert found == list(max(paths, key=lambda path: path_score(lm, gap_words, window, path, 0.8, 0.5)))
+
+
+def path_score(lm, gap_words, window, path, lm_weight, bonus) -> float:
+    """One path's score as the search defines it: tagger log-probs + lm_weight * (LM log-score + bonus * words)."""
+    score, written = 0.0, lm.word_ids(["<s>"]) * 3
+    for position, (g, k) in zip(window, path):
+        score += position.gap_log_probs[g] + position.word_log_probs[k]
+        tokens = list(gap_words[position.gap_ids[g]]) + ([position.word_ids[k]] if position.word_ids[k] >= 0 else [])
+        for token in tokens:
+            t, u, v = written[-3:]
+            score += lm_weight * (float(lm.log_probs(*(np.array([x]) for x in (t, u, v, token)))[0]) + bonus)
+            written.append(token)
+    return score
+
+
 def test_a_strong_tagger_outvotes_a_weak_lm_weight():
     lm = build(CORPUS, min_word_count=1, min_ngram_count=1)
     gap_lps = [[-0.1, -3, -3, -3], [-0.01, -8.0, -9, -9], [-0.01, -9, -8.0, -9]]
@@ -277,7 +327,7 @@ DOCS = ["The comet was discovered in 1852. It is named after the goddess of the 
 def lm_restorer(toy_model_dir):
     from destem.restore.restorer import Restorer
 
-    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu")
+    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu", precision="fp32")
     restorer.model.config.lm_weight, restorer.model.config.lm_word_bonus = 0.5, 2.0
     return restorer
 
@@ -305,7 +355,7 @@ def test_restoring_with_the_lm_keeps_the_round_trip_and_survives_save_and_load(l
     results = lm_restorer.restore_documents(docs)
     assert all(r.roundtrip_ok and stem_text(r.text) == d for r, d in zip(results, docs))
     lm_restorer.save_pretrained(str(tmp_path / "copy"))
-    again = Restorer.from_pretrained(str(tmp_path / "copy"), device="cpu")
+    again = Restorer.from_pretrained(str(tmp_path / "copy"), device="cpu", precision="fp32")
     assert again.model.config.lm_weight == 0.5
     assert again.restore(docs) == [r.text for r in results]
 

@@ -77,6 +77,15 @@ def test_random_weight_model_output_stems_back_to_input(random_model_dir, tmp_pa
     assert main(["check", str(source), str(tmp_path / "out.txt")]) == 0
 
 
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_the_summary_names_the_precision_that_ran(toy_model_dir, tmp_path, capsys, precision):
+    source = write_lines(tmp_path / "in.txt", STEMS[:3])
+    code, _, err = restore(capsys, "--model", toy_model_dir, "--device", "cpu", "--precision", precision, source,
+                           "-o", tmp_path / "out.txt")
+    assert code == 0 and summary_counts(err)["failures"] == 0
+    assert err.rstrip().endswith(f"precision: {precision}")
+
+
 @pytest.mark.parametrize("argv", [["-"], []])  # no input: stdin
 def test_stdin_to_stdout_keeps_one_line_per_document(toy_model_dir, monkeypatch, capsys, argv):
     documents = ["", STEMS[0], "", "", STEMS[1], ""]

@@ -1,7 +1,7 @@
 """The tagger, one module for training and restoring: its encoder computes exactly what transformers'
 BertModel computes from the same weights (the reference implementation), a folder it saves loads back
-whole or in shards, it picks bf16 only where the hardware has it, and restoring never imports
-transformers."""
+whole or in shards, it picks bf16 only where the hardware has it and int8 linear layers on other
+CPUs, and restoring never imports transformers."""
 from __future__ import annotations
 
 import json
@@ -14,11 +14,12 @@ import torch
 from transformers import BertConfig, BertModel
 
 from destem.model import device as device_module
-from destem.model.device import use_bf16
+from destem.model.device import use_bf16, use_int8
 from destem.model.features import WindowFeatures, collate
-from destem.model.tagger import WEIGHTS_INDEX, Tagger, TaggerConfig
+from destem.model.tagger import WEIGHTS_INDEX, Tagger, TaggerConfig, has_int8_linears, int8_linears
 from destem.model.tokenizer import StemTokenizer
 from destem.text.forward import stem_text
+from destem.text.textio import InputError
 from destem.text.windows import window_bounds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,6 +164,39 @@ def test_bf16_only_where_it_pays(monkeypatch, capability, amx, precision, expect
     monkeypatch.setattr(device_module.torch.backends.cpu, "get_cpu_capability", lambda: capability)
     monkeypatch.setattr(device_module.torch.cpu, "_is_amx_tile_supported", lambda: amx)
     assert use_bf16(torch.device("cpu"), precision) is expected
+
+
+@pytest.mark.parametrize("capability, amx, device, precision, expected", [
+    ("AVX2", False, "cpu", "auto", True),  # no native bf16: int8 linear layers
+    ("AVX512", False, "cpu", "auto", True),
+    ("AMX", True, "cpu", "auto", False),  # bf16 instead
+    ("AVX2", False, "cpu", "fp32", False),
+    ("AVX2", False, "cpu", "bf16", False),
+    ("AMX", True, "cpu", "int8", True),
+    ("AVX2", False, "cuda", "auto", False),
+])
+def test_int8_on_cpus_without_native_bf16(monkeypatch, capability, amx, device, precision, expected):
+    monkeypatch.setattr(device_module.torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.setattr(device_module.torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert use_int8(torch.device(device), precision) is expected
+
+
+def test_int8_is_refused_on_a_gpu():
+    with pytest.raises(InputError, match="int8 runs on the CPU only"):
+        use_int8(torch.device("cuda"), "int8")
+
+
+def test_int8_linears_quantize_a_copy_whose_scores_stay_close(toy_model_dir):
+    tagger = Tagger.from_pretrained(str(toy_model_dir))
+    quantized = int8_linears(tagger)
+    assert has_int8_linears(quantized) and not has_int8_linears(tagger)  # the model itself is left as it was
+    batch = window_batch(toy_model_dir, PROSE[:6])
+    with torch.inference_mode():
+        exact, close = tagger(**batch), quantized(**batch)
+    for head in ("gap_logits", "form_logits", "case_logits"):
+        agree = (exact[head].argmax(-1) == close[head].argmax(-1)).float().mean().item()
+        assert agree > 0.9, head
+        assert not torch.equal(exact[head], close[head])  # it did run in int8
 
 
 def test_an_unknown_precision_is_refused():

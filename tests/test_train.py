@@ -402,3 +402,24 @@ def test_a_run_whose_validation_loss_rose_says_so(tmp_path, losses, warned):
     log.write_text("".join(json.dumps(r) + "\n" for r in records))
     warning = training.overfit_warning(str(log))
     assert (warning is None) if warned is None else (warned in warning and "overfitting" in warning)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"precision": "int8"}', "precision 'int8': training runs in auto, bf16, fp32 (int8 is for restoring)"),
+    ('{"learning_rate": 1e-4, "lr": 2}', "unknown config fields ['lr']"),
+    ('{"base": "huge"}', "unknown base config 'huge'"),
+    ('{"precision": ', "not JSON"),
+])
+def test_a_config_file_that_cannot_train_is_refused_with_its_reason(tmp_path, text, message):
+    path = tmp_path / "my.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=re.escape(message)):
+        load_config(str(path))
+
+
+def test_a_config_file_overrides_its_base(tmp_path):
+    path = tmp_path / "my.json"
+    path.write_text('{"base": "toy", "precision": "fp32", "learning_rate": 1e-4}')
+    config = load_config(str(path))
+    assert (config.precision, config.learning_rate) == ("fp32", 1e-4)
+    assert config.hidden_size == load_config("toy").hidden_size != load_config("cpu").hidden_size

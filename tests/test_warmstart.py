@@ -100,13 +100,13 @@ def test_warm_started_training_lowers_the_loss(warm_run):
 
 
 def test_the_run_folder_restores_and_saves(warm_run, tmp_path):
-    restorer = Restorer.from_pretrained(str(warm_run), device="cpu")
+    restorer = Restorer.from_pretrained(str(warm_run), device="cpu", precision="fp32")
     assert restorer.model.config.type_vocab_size == 2
     documents = [stem_text(p) for p in PARAGRAPHS[:4]]
     restorations = restorer.restore_documents(documents)
     assert all(r.roundtrip_ok and stem_text(r.text) == d for r, d in zip(restorations, documents))
     restorer.save_pretrained(str(tmp_path / "copy"))
-    again = Restorer.from_pretrained(str(tmp_path / "copy"), device="cpu")
+    again = Restorer.from_pretrained(str(tmp_path / "copy"), device="cpu", precision="fp32")
     assert again.restore(documents) == [r.text for r in restorations]
     stems = tmp_path / "stems.txt"
     stems.write_text(documents[0] + "\n", encoding="utf-8")

@@ -246,10 +246,12 @@ def bench_table(result: dict) -> str:
 
 
 def parse_precisions(value: str) -> tuple[str, ...]:
-    """--precision's comma list of auto, bf16, fp32."""
+    """--precision's comma list of `PRECISIONS`."""
+    from ..model.device import PRECISIONS
+
     precisions = tuple(v.strip() for v in value.split(",") if v.strip())
-    if not precisions or set(precisions) - {"auto", "bf16", "fp32"}:
-        raise InputError(f"--precision {value}: give a comma list of auto, bf16, fp32")
+    if not precisions or set(precisions) - set(PRECISIONS):
+        raise InputError(f"--precision {value}: give a comma list of {', '.join(PRECISIONS)}")
     return precisions
 
 

@@ -78,6 +78,8 @@ def main() -> int:
     parser.add_argument("--model", help="model folder or name (default: the installed default)")
     parser.add_argument("--ceiling", action="store_true", help="no model: each pipeline's ceiling (above)")
     parser.add_argument("--paragraph-files", action="store_true", help="each paragraph its own file (above)")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "int8", "bf16", "auto"],
+                        help="restore --precision (default: fp32, the same on every CPU)")
     args = parser.parse_args()
     model = ["--model", args.model] if args.model else []
     articles, paragraphs = chosen_paragraphs(args)
@@ -111,7 +113,7 @@ def main() -> int:
                     continue
                 target = os.path.join(work, f"{name}-out" if args.paragraph_files else f"{row}.txt")
                 done = subprocess.run([sys.executable, "-m", "destem.cli", "restore", source, "-o", target, *model,
-                                       "--precision", "fp32", *flags], capture_output=True, text=True)
+                                       "--precision", args.precision, *flags], capture_output=True, text=True)
                 if done.returncode != 0:
                     raise SystemExit(f"{row}: destem restore failed: {done.stderr[-2000:]}")
                 outputs = ([os.path.join(target, os.path.basename(path)) for path, _ in files]
@@ -129,7 +131,8 @@ def main() -> int:
                              "files_to_the_general_model": done.stderr.count("with the installed model 'general'")}
                 print(f"{row}: BLEU {rows[row]['bleu']:.2f} (lowercase {rows[row]['bleu_lowercase']:.2f}); "
                       f"{rows[row]['stem_back']}/{len(stems)} stem back under {name}", flush=True)
-    report = {**described, "model": args.model or "default", "machine": machine_info(["cpu"]), "rows": rows}
+    report = {**described, "model": args.model or "default", "precision": args.precision,
+              "machine": machine_info(["cpu"]), "rows": rows}
     with open(os.path.join(args.out, "pipelines.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1, ensure_ascii=False)
     return 0

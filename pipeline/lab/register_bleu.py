@@ -30,7 +30,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", metavar="NAME=DIR", help="model folders to score, named")
     parser.add_argument("--no-flags", action="store_true", help="also restore each set with `destem restore` and "
-                        "no flags (the installed models; --precision fp32)")
+                        "no flags (the installed models) but --precision")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "int8", "bf16", "auto"],
+                        help="--no-flags' restore --precision (default: fp32, the same on every CPU)")
     parser.add_argument("--out", required=True, help="JSON report")
     args = parser.parse_args()
     paths = sorted(glob.glob(DEFAULT_SETS))
@@ -44,14 +46,16 @@ def main() -> int:
         with open(args.out, "w") as f:
             json.dump(out, f, indent=1)
     if args.no_flags:
-        out["bleu"]["no flags"], out["said"] = restored_with_no_flags(sets)
+        out["precision"] = args.precision
+        out["bleu"]["no flags"], out["said"] = restored_with_no_flags(sets, args.precision)
         with open(args.out, "w") as f:
             json.dump(out, f, indent=1)
     return 0
 
 
-def restored_with_no_flags(sets: dict[str, list[str]]) -> tuple[dict[str, float], dict[str, list[str]]]:
-    """BLEU of each set restored by `destem restore` with no flags (but fp32), and what it said on stderr."""
+def restored_with_no_flags(sets: dict[str, list[str]], precision: str = "fp32") -> tuple[dict[str, float],
+                                                                                        dict[str, list[str]]]:
+    """BLEU of each set restored by `destem restore` with no flags but `precision`, and what it said on stderr."""
     bleu, said = {}, {}
     with tempfile.TemporaryDirectory(prefix="register-bleu-") as tmp:
         for name, texts in sets.items():
@@ -59,7 +63,7 @@ def restored_with_no_flags(sets: dict[str, list[str]]) -> tuple[dict[str, float]
             with open(source, "w", encoding="utf-8") as f:
                 f.write("".join(stem_text(t) + "\n" for t in texts))
             run = subprocess.run([sys.executable, "-c", "import sys; from destem.cli import main; sys.exit(main())",
-                                  "restore", "--precision", "fp32", source, "-o", target],
+                                  "restore", "--precision", precision, source, "-o", target],
                                  capture_output=True, text=True, env={**os.environ, "DESTEM_MODEL": ""})
             if run.returncode != 0:
                 raise SystemExit(f"{name}: destem restore exited {run.returncode}: {run.stderr.strip()}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from types import SimpleNamespace
 
 import torch
@@ -281,3 +282,16 @@ def read_weights(model_dir: str) -> dict[str, torch.Tensor]:
     with open(index, encoding="utf-8") as f:
         shards = sorted(set(json.load(f)["weight_map"].values()))
     return {name: t for shard in shards for name, t in load_file(os.path.join(model_dir, shard)).items()}
+
+
+def int8_linears(model: Tagger) -> Tagger:
+    """A copy of the model for restoring on a CPU with every linear layer dynamically quantized: int8
+    weights, each batch's activations quantized on the fly, int8 products summed exactly in int32.
+    Layer norms, attention and GELU stay fp32."""
+    with warnings.catch_warnings():  # torch's deprecation notice for eager-mode quantization, which
+        warnings.simplefilter("ignore")  # is in every torch that destem's requirement admits
+        return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+
+
+def has_int8_linears(model: nn.Module) -> bool:
+    return any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.modules())

@@ -53,19 +53,31 @@ def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
     back = []  # per position: the windows searched, each kept hypothesis's previous slot and option
     for position in range(max((len(w) for w in windows), default=0)):
         rows = np.array([i for i, w in enumerate(windows) if position < len(w)])
-        tokens, lengths, prior, words_per_gap = _options(*gap_arrays, [windows[i][position] for i in rows])
-        options = tokens.shape[1]
-        shape = (len(rows), beam, options)
+        gap_tokens, gap_lengths, word_ids, prior = _options(*gap_arrays, [windows[i][position] for i in rows])
+        gaps, words_per_gap = gap_lengths.shape[1], word_ids.shape[1]
+        exists = np.isfinite(scores[rows])[:, :, None, None] & np.isfinite(prior).reshape(
+            len(rows), 1, gaps, words_per_gap)  # hypotheses that exist: (row, slot, gap, word)
+        # a gap's words first, once for all the words after it, then each word after its gap
+        shape = (len(rows), beam, gaps)
         t = np.broadcast_to(state_t[rows, :, None], shape).copy()
         u = np.broadcast_to(state_u[rows, :, None], shape).copy()
         v = np.broadcast_to(state_v[rows, :, None], shape).copy()
-        live = np.isfinite(scores[rows, :, None]) & np.isfinite(prior[:, None, :])  # hypotheses that exist
-        lm_score = np.zeros(shape)
-        for j in range(tokens.shape[2]):  # score only the words that are there: most options are short
-            at = np.nonzero(live & (j < lengths)[:, None, :])
-            w = tokens[at[0], at[2], j]
-            lm_score[at] += lm.log_probs(t[at], u[at], v[at], w)
+        gap_live = exists.any(axis=3)
+        gap_score = np.zeros(shape)
+        for j in range(gap_tokens.shape[2]):  # score only the words that are there: most gaps are short
+            at = np.nonzero(gap_live & (j < gap_lengths)[:, None, :])
+            w = gap_tokens[at[0], at[2], j]
+            gap_score[at] += lm.log_probs(t[at], u[at], v[at], w)
             t[at], u[at], v[at] = u[at], v[at], w
+        shape = (*shape, words_per_gap)
+        t, u, v, lm_score = (np.broadcast_to(a[..., None], shape).copy() for a in (t, u, v, gap_score))
+        at = np.nonzero(exists & (word_ids >= 0)[:, None, None, :])  # a word id of -1: no word (the tail)
+        w = word_ids[at[0], at[3]]
+        lm_score[at] += lm.log_probs(t[at], u[at], v[at], w)
+        t[at], u[at], v[at] = u[at], v[at], w
+        options = gaps * words_per_gap
+        lm_score = lm_score.reshape(len(rows), beam, options)
+        lengths = (gap_lengths[:, :, None] + (word_ids >= 0)[:, None, :]).reshape(len(rows), options)
         total = (scores[rows, :, None] + prior[:, None, :]
                  + lm_weight * (lm_score + word_bonus * lengths[:, None, :])).reshape(len(rows), -1)
         t, u, v = t.reshape(len(rows), -1), u.reshape(len(rows), -1), v.reshape(len(rows), -1)
@@ -109,9 +121,10 @@ def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
 
 
 def _options(gap_tokens: np.ndarray, gap_lengths: np.ndarray, stems: list[StemOptions]):
-    """For each window's stem: every (gap, word) option's LM ids (padded), lengths and summed
-    tagger log-probs, as arrays over stems x options; options that do not exist (fewer gaps or
-    words than the widest) get -inf. A word id of -1 means no word (the window's tail)."""
+    """For each window's stem: its gaps' LM ids (padded) and lengths, its words' LM ids (-1 where
+    none: a window's tail, or fewer words than the widest), and every (gap, word) option's summed
+    tagger log-probs, gap-major; options that do not exist (fewer gaps or words than the widest)
+    get -inf."""
     gaps = max(len(s.gap_ids) for s in stems)
     words_per_gap = max(len(s.word_ids) for s in stems)
     gap_ids = np.zeros((len(stems), gaps), dtype=np.int64)
@@ -122,16 +135,8 @@ def _options(gap_tokens: np.ndarray, gap_lengths: np.ndarray, stems: list[StemOp
         gap_ids[i, :len(stem.gap_ids)], gap_log_probs[i, :len(stem.gap_ids)] = stem.gap_ids, stem.gap_log_probs
         word_ids[i, :len(stem.word_ids)], word_log_probs[i, :len(stem.word_ids)] = stem.word_ids, stem.word_log_probs
     prior = (gap_log_probs[:, :, None] + word_log_probs[:, None, :]).reshape(len(stems), -1)
-    gap_length = gap_lengths[gap_ids]  # stems x gaps
-    has_word = word_ids >= 0  # stems x words
-    lengths = gap_length[:, :, None] + has_word[:, None, :]
-    tokens = np.zeros((len(stems), gaps, words_per_gap, gap_tokens.shape[1] + 1), dtype=np.int64)
-    tokens[..., :-1] = gap_tokens[gap_ids][:, :, None, :]
-    row, gap, word = np.nonzero(np.broadcast_to(has_word[:, None, :], lengths.shape))
-    tokens[row, gap, word, gap_length[row, gap]] = word_ids[row, word]  # the word after its gap's words
-    width = int(lengths.max(initial=0))
-    return (tokens[..., :width].reshape(len(stems), gaps * words_per_gap, width),
-            lengths.reshape(len(stems), -1), prior, words_per_gap)
+    length = gap_lengths[gap_ids]
+    return gap_tokens[gap_ids][:, :, :int(length.max(initial=0))], length, word_ids, prior
 
 
 def _gap_arrays(gap_words: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:

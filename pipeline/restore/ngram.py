@@ -184,11 +184,21 @@ class NgramLM:
         return NgramLM(self.vocab, unigrams, *bigrams, *trigrams, *four, added=added, added_runs=runs)
 
     def log_probs(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """Stupid-backoff log scores of words `w` after contexts (`t`, `u`, `v`), element-wise
-        (`t` is not read by a trigram model)."""
+        """Stupid-backoff log scores of words `w` after contexts (`t`, `u`, `v`), element-wise, 1-D
+        (`t` is not read by a trigram model). Each distinct n-gram is looked up once: a beam search
+        asks for many twice (gaps that begin alike, windows that begin alike)."""
         if self.fourgram_keys is None:
-            return self._trigram_log_probs(u, v, w)
-        four = _lookup_hashed(self.fourgram_keys, self.fourgram_counts, self.fourgram_buckets, fourgram_key(t, u, v, w))
+            _, first, inverse = np.unique(pack(u, v, w), return_index=True, return_inverse=True)
+            return self._trigram_log_probs(u[first], v[first], w[first])[inverse]
+        keys = fourgram_key(t, u, v, w)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        same = first[inverse]
+        if not ((t[same] == t) & (u[same] == u) & (v[same] == v) & (w[same] == w)).all():
+            return self._fourgram_log_probs(t, u, v, w, keys)  # two 4-grams share a hashed key: each alone
+        return self._fourgram_log_probs(t[first], u[first], v[first], w[first], keys[first])[inverse]
+
+    def _fourgram_log_probs(self, t, u, v, w, keys: np.ndarray) -> np.ndarray:
+        four = _lookup_hashed(self.fourgram_keys, self.fourgram_counts, self.fourgram_buckets, keys)
         seen = four > 0
         scores = np.empty(four.shape)
         context = _lookup(self.trigram_keys, self.trigram_counts, pack(t[seen], u[seen], v[seen]))

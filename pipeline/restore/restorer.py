@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..model.device import pick_device, use_bf16
+from ..model.device import pick_device, use_bf16, use_int8
 from ..model.features import WindowFeatures, collate, token_budget_batches
 from ..model.labels import LOWER, apply_case, apply_edit, capitalize_sentences
-from ..model.tagger import Tagger
+from ..model.tagger import Tagger, has_int8_linears, int8_linears
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
 from ..text.detok import detokenize
@@ -109,15 +109,17 @@ def porter_keys(stem: str, stemmer: str) -> set[str]:
 class Restorer:
     def __init__(self, model: Tagger, tokenizer: StemTokenizer, lexicon: Lexicon, device: str = "auto",
                  max_stems: int = DEFAULT_MAX_STEMS, lm: NgramLM | None = None, precision: str = "auto"):
-        """`precision`: "auto" runs the tagger under bf16 autocast where that is faster (GPUs, AMX CPUs) and
-        in fp32 elsewhere (model.device.native_bf16); "fp32" gives the same output on every CPU; "bf16"
-        forces it."""
+        """`precision`: "auto" runs the tagger under bf16 autocast where that is faster (GPUs, AMX CPUs),
+        with int8 linear layers on other x86 CPUs (a quantized copy of `model`: model.device.use_int8),
+        else in fp32; "fp32" gives the same output on every CPU; "bf16" and "int8" force theirs."""
         self.device = pick_device(device)
-        self.model = model.to(self.device).eval()
+        self.bf16 = use_bf16(self.device, precision)
+        self.int8 = use_int8(self.device, precision)
+        model = model.to(self.device).eval()
+        self.model = int8_linears(model) if self.int8 and not has_int8_linears(model) else model
         self.tokenizer = tokenizer
         self.lexicon = lexicon
         self.max_stems = max_stems
-        self.bf16 = use_bf16(self.device, precision)
         self.gap_labels = [g.split() for g in model.config.gap_labels]
         self.form_labels = model.config.form_labels
         self.lm = lm
@@ -152,10 +154,12 @@ class Restorer:
 
     @property
     def precision(self) -> str:
-        """The precision the tagger runs in here: "bf16" (autocast) or "fp32"."""
-        return "bf16" if self.bf16 else "fp32"
+        """The precision the tagger runs in here: "bf16" (autocast), "int8" (linear layers) or "fp32"."""
+        return "bf16" if self.bf16 else "int8" if self.int8 else "fp32"
 
     def save_pretrained(self, out_dir: str) -> None:
+        if self.int8:
+            raise ValueError("int8 layers are for restoring: save a restorer loaded with precision fp32")
         os.makedirs(out_dir, exist_ok=True)
         self.model.config.max_stems = self.max_stems
         self.model.save_pretrained(out_dir)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from ..text.textio import InputError
 
+TRAIN_PRECISIONS = ("auto", "bf16", "fp32")  # the restore-only "int8" is no way to train
+
 
 @dataclass
 class TrainConfig:
@@ -104,6 +106,9 @@ def load_config(name_or_file: str) -> TrainConfig:
     unknown = set(overrides) - {f.name for f in dataclasses.fields(TrainConfig)}
     if unknown:
         raise InputError(f"{name_or_file}: unknown config fields {sorted(unknown)}")
+    if overrides.get("precision", "auto") not in TRAIN_PRECISIONS:
+        raise InputError(f"{name_or_file}: precision {overrides['precision']!r}: training runs in "
+                         f"{', '.join(TRAIN_PRECISIONS)} (int8 is for restoring)")
     return dataclasses.replace(CONFIGS[base], **overrides)
 
 

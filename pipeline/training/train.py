@@ -427,8 +427,9 @@ def validation_scores(model, out_dir: str, device) -> tuple[dict[str, float], li
     if not records:
         return {}, []
     model.eval()
-    restorer = Restorer(model, StemTokenizer.load(out_dir),
-                        Lexicon.load(os.path.join(out_dir, LEXICON_FILE)), device=device.type)
+    # bf16 where native, else fp32: never int8, which would quantize a copy of the model at each validation
+    restorer = Restorer(model, StemTokenizer.load(out_dir), Lexicon.load(os.path.join(out_dir, LEXICON_FILE)),
+                        device=device.type, precision="bf16" if use_bf16(device) else "fp32")
     hypotheses = [""] * len(records)
     for name, indices in windows_by_input(records, model.config.inputs).items():  # each read as its input
         for i, text in zip(indices, restorer.restore([records[i]["source"] for i in indices],
