@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from destem.cli import main
 from destem.evaluation.evaluate import REPO_ROOT, load_suite
@@ -59,6 +60,8 @@ def test_eval_report_json_md_and_charts(toy_eval, toy_model_dir):
     assert report["model"]["decoding"] == {"empty_gap_bias": 0.0, "lm_weight": 0.0, "lm_word_bonus": 0.0, "lm": True}
     assert "decoding: empty_gap_bias=0.0, lm_weight=0.0" in (out / "report.md").read_text()
     assert report["machine"]["cpu_cores"] >= 1 and report["machine"]["devices"] == ["cpu"]
+    capability = torch.backends.cpu.get_cpu_capability()  # the vector unit: a speed names it
+    assert report["machine"]["cpu_capability"] == capability and f" ({capability}), " in (out / "report.md").read_text()
     assert report["versions"]["sacrebleu"] and report["versions"]["torch"]
     assert "tok:13a" in report["signatures"]["bleu"] and "case:mixed" in report["signatures"]["ter"]
     for system in SYSTEMS:
@@ -181,10 +184,10 @@ def test_bench_table_and_json(toy_model_dir, tmp_path, capsys):
     assert "startup" not in result
     runs = [(r["device"], r["batch_tokens"], r["stems"]) for r in result["runs"]]
     assert runs == [("cpu", b, s) for b in (512, 4096) for s in (300, 1000)]
-    assert all(r["stems_per_s"] > 0 and r["peak_rss_mib"] > 0 for r in result["runs"])
+    assert all(r["stems_per_s"] > 0 and r["peak_rss_mib"] > 0 and r["cpu_seconds"] > 0 for r in result["runs"])
     assert result["model"]["id"].startswith("sha256:") and result["machine"]["cpu"]
     table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("|")]
-    assert len(table) == 2 + 4
+    assert len(table) == 2 + 4 and "CPU seconds" in table[0]
 
 
 def test_bench_startup_rows_time_fresh_processes(toy_model_dir, tmp_path, capsys):

@@ -72,7 +72,9 @@ def cpu_model() -> str:
 def machine_info(devices: list[str]) -> dict:
     import torch
 
-    info = {"cpu": cpu_model(), "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    # the vector unit torch's kernels use (AVX2, AVX512, AMX) decides the speed as much as the model name
+    info = {"cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cpu_cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "platform": platform.platform(), "devices": devices}
     if "cuda" in devices:
         info["gpu"] = torch.cuda.get_device_name(0)
@@ -172,12 +174,14 @@ def run_bench(model_dir: str, text_paths: list[str], sizes: list[int], batch_tok
                 if device == "cuda":
                     torch.cuda.reset_peak_memory_stats()
                 with PeakMemory() as memory:
-                    start = time.perf_counter()
+                    start, cpu_start = time.perf_counter(), time.process_time()
                     restorer.restore_documents(documents, batch_tokens=tokens)
-                    seconds = time.perf_counter() - start
+                    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+                # CPU seconds (all threads) count the work alone: on a shared VM whose cores are often taken
+                # by others (steal time), they vary far less from run to run than the wall clock
                 run = {"device": device, "precision": restorer.precision, "batch_tokens": tokens, "stems": size,
-                       "documents": len(documents),
-                       "seconds": seconds, "stems_per_s": size / seconds, "peak_rss_mib": memory.mib}
+                       "documents": len(documents), "seconds": seconds, "cpu_seconds": cpu_seconds,
+                       "stems_per_s": size / seconds, "peak_rss_mib": memory.mib}
                 if device == "cuda":
                     run["peak_gpu_mib"] = torch.cuda.max_memory_allocated() / 2**20
                 runs.append(run)
@@ -240,9 +244,10 @@ def startup_table(startup: dict) -> str:
 
 def bench_table(result: dict) -> str:
     rows = [[r["device"], r.get("precision", "–"), f"{r['batch_tokens']:,}", f"{r['stems']:,}", f"{r['seconds']:.2f}",
-             f"{r['stems_per_s']:,.0f}", f"{r['peak_rss_mib']:,.0f}"] for r in result["runs"]]
-    return markdown_table(["device", "precision", "batch tokens", "stems", "seconds", "stems/s", "peak RSS MiB"],
-                          rows)
+             f"{r['cpu_seconds']:.2f}" if "cpu_seconds" in r else "–", f"{r['stems_per_s']:,.0f}",
+             f"{r['peak_rss_mib']:,.0f}"] for r in result["runs"]]
+    return markdown_table(["device", "precision", "batch tokens", "stems", "seconds", "CPU seconds", "stems/s",
+                           "peak RSS MiB"], rows)
 
 
 def parse_precisions(value: str) -> tuple[str, ...]:

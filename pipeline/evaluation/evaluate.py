@@ -306,8 +306,9 @@ def report_markdown(report: dict) -> str:
         f"{data['stems']:,} stems; {data['windows']:,} windows of at most {data['window_max_stems']} stems.",
         f"Model: {model['path']} ({model['id']}); decoding: "
         + ", ".join(f"{k}={v}" for k, v in model["decoding"].items()) + "." if model else "Model: none.",
-        f"Machine: {machine['cpu']}, {machine['cpu_cores']} cores; ran on {', '.join(machine['devices'])}"
-        f"{precision_note(report)}. Created {report['created']} in {report['seconds'] / 60:.1f} min.",
+        f"Machine: {machine['cpu']}{capability(machine)}, {machine['cpu_cores']} cores; ran on "
+        f"{', '.join(machine['devices'])}{precision_note(report)}. "
+        f"Created {report['created']} in {report['seconds'] / 60:.1f} min.",
         "",
         report_table(report),
         "",
@@ -328,6 +329,11 @@ def report_markdown(report: dict) -> str:
         *[f"- {name}: `{signature}`" for name, signature in report["signatures"].items()],
     ]
     return "\n".join(lines) + "\n"
+
+
+def capability(machine: dict) -> str:
+    """" (AVX2)": the vector unit torch ran on, where the report has it."""
+    return f" ({machine['cpu_capability']})" if machine.get("cpu_capability") else ""
 
 
 def precision_note(report: dict) -> str:
