@@ -86,6 +86,11 @@ def add_device_option(parser) -> None:
                         help="default: auto (cuda if present)")
 
 
+def add_precision_option(parser, help_text: str = "the model's arithmetic, as `destem restore --precision` "
+                                                    "(default: auto)") -> None:
+    parser.add_argument("--precision", choices=["auto", "bf16", "fp32", "int8"], default="auto", help=help_text)
+
+
 def add_decoding_options(parser) -> None:
     """How the model restores: constraints on or off, and its batch size."""
     parser.add_argument("--no-constraints", action="store_true",
@@ -199,11 +204,10 @@ def add_restore(sub) -> None:
                            "by a blank line instead of one a line")
     add_decoding_options(p)
     add_device_option(p)
-    p.add_argument("--precision", choices=["auto", "bf16", "fp32", "int8"], default="auto",
-                   help="the tagger's arithmetic: auto runs bf16 where it is faster (GPUs, CPUs with AMX), int8 "
-                        "linear layers on other x86 CPUs (1.4x faster than fp32, the same BLEU), fp32 elsewhere; "
-                        "fp32 gives the same output on every CPU; the others differ from it in near-ties "
-                        "(default: auto; the summary says which ran)")
+    add_precision_option(p, "the tagger's arithmetic: auto runs bf16 where it is faster (GPUs, CPUs with AMX), int8 "
+                            "linear layers on other x86 CPUs (1.1-1.3x as fast as fp32, the same scores), fp32 "
+                            "elsewhere; fp32 gives the same output on every CPU; the others differ from it in "
+                            "near-ties (default: auto; the summary says which ran)")
     add_pipeline_option(p, "what made the input: auto (default) restores each input as the pipeline `destem detect` "
                            "finds in it where restoring supports that pipeline (destem's own, the same with "
                            "Snowball stems; where the model learned them, the isalpha line and the letters-only "
@@ -348,6 +352,7 @@ def add_words(sub) -> None:
     p.add_argument("--jsonl", action="store_true", help="one JSON object a line: each stem's word, source and forms")
     add_model_option(p)
     add_device_option(p)
+    add_precision_option(p, "the model's arithmetic with --context, as `destem restore --precision` (default: auto)")
     add_errors_option(p)
 
 
@@ -378,7 +383,8 @@ def cmd_words(args) -> int:
         print(f"destem: restoring {holding:,} of {len(documents):,} context documents (those that hold a listed "
               f"stem) in part: windows around the listed stems, up to --context-stems {args.context_stems:,} "
               f"stems", file=sys.stderr)
-        restorer = load_restorer(RestoreOptions(model_dir=model_folder(args), device=args.device))
+        restorer = load_restorer(RestoreOptions(model_dir=model_folder(args), device=args.device,
+                                                precision=args.precision))
         with tqdm(total=args.context_stems, unit=" stems", unit_scale=True, file=sys.stderr,
                   disable=None) as progress:
             sample = restorer.context_sample(term_lists, documents, args.context_stems, progress)
@@ -535,9 +541,8 @@ def add_eval(sub) -> None:
     p.add_argument("--limit-words", type=int, metavar="N", help="whole documents in order until N words")
     add_decoding_options(p)
     add_device_option(p)
-    p.add_argument("--precision", choices=["auto", "bf16", "fp32", "int8"], default="auto",
-                   help="the model's arithmetic, as `destem restore --precision` (default: auto; the report "
-                        "says which ran)")
+    add_precision_option(p, "the model's arithmetic, as `destem restore --precision` (default: auto; the report "
+                            "says which ran)")
     p.add_argument("--out", metavar="DIR", help="report folder (default: the suite's; needed with --prose)")
 
 
@@ -637,6 +642,7 @@ def add_calibrate(sub) -> None:
                         "error on the other half before and after")
     p.add_argument("--write", action="store_true", help="store the best settings in the model folder")
     add_device_option(p)
+    add_precision_option(p)
 
 
 def cmd_calibrate(args) -> int:
@@ -661,7 +667,7 @@ def cmd_calibrate(args) -> int:
     from .restore.restorer import DECODING_SETTINGS
     from .text.forward import PIPELINES
 
-    restorer = Restorer.from_pretrained(args.model, device=args.device)
+    restorer = Restorer.from_pretrained(args.model, device=args.device, precision=args.precision)
     pipeline = PIPELINES[args.input or "destem"]
     if args.input and args.input not in restorer.model.config.inputs:
         raise InputError(f"{args.model} was not trained on {args.input} input (its inputs: "
@@ -711,7 +717,7 @@ def calibrate_confidence(args) -> int:
     records = (validation_records(args.pairs, args.windows) if args.pairs
                else held_out_windows(args.corpus, args.windows))
     fit_records, check_records = split_by_article(records)
-    restorer = Restorer.from_pretrained(args.model, device=args.device)
+    restorer = Restorer.from_pretrained(args.model, device=args.device, precision=args.precision)
     before = calibration_errors(observe_confidence(explain_windows(restorer, check_records), check_records))
     restorer.calibration = ConfidenceCalibration()
     fitted_on = (f"{len(fit_records)} windows of {len({r['article'] for r in fit_records})} held-out articles of "

@@ -77,14 +77,16 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, content, message):
     assert message in err and err.count("\n") == 1
 
 
-def test_context_gives_the_form_the_corpus_uses(capsys, tmp_path):
+@pytest.mark.parametrize("precision", ["auto", "fp32", "int8"])
+def test_context_gives_the_form_the_corpus_uses(capsys, tmp_path, precision):
     prose = ["She was elected mayor of the town in 1990 and was elected again four years later.",
              "His brother was elected to the council; both were elected by large majorities.",
              "The villagers elected a new priest, who was elected unanimously."]
     context = tmp_path / "context.txt"
     context.write_text("".join(stem_text(p) + "\n" for p in prose) + "unrel stem line\n", encoding="utf-8")
     _, alone, _ = words(capsys, tmp_path, ["elect"])
-    code, with_context, err = words(capsys, tmp_path, ["elect"], "--context", context, "--device", "cpu", "--jsonl")
+    code, with_context, err = words(capsys, tmp_path, ["elect"], "--context", context, "--device", "cpu", "--jsonl",
+                                    "--precision", precision)
     assert code == 0 and alone == ["election"]
     record = json.loads(with_context[0])
     assert (record["output"], record["words"][0]["source"]) == ("elected", "context")
