@@ -1,15 +1,20 @@
 """The forward pipeline (prose -> stems) must reproduce NLTK 3.9.1/3.9.2's output byte for byte."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from destem.text.forward import (
     STOPWORDS,
+    TREEBANK_SPLIT_WORDS,
+    is_one_token,
     is_stopword,
     sentence_spans,
     stem_text,
     stems_of_tokens,
     tokenize,
+    tokenize_sentence,
     tokenize_with_spans,
 )
 
@@ -188,3 +193,16 @@ def test_the_forward_pipeline_runs_nltk_without_importing_its_package():
             "nltk.tokenize.destructive.NLTKWordTokenizer().tokenize('He said \"no\".'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:4] == ["trotski die .", "[]", "quick False", "quickli ['He', 'said', '``', 'no', \"''\", '.']"]
+
+
+@pytest.mark.parametrize("word", [*sorted(TREEBANK_SPLIT_WORDS), "Cannot", "GONNA", "cannon", "gotten", "don't",
+                                  "o'clock", "x-ray", "naïve", "u.s.", "dept.", "1990", "tis", "twas", "dye", "moren"])
+def test_is_one_token_answers_as_the_treebank_tokenizer_does(word):
+    assert is_one_token(word) == (tokenize_sentence(word + " x") == [word, "x"])
+
+
+def test_is_one_token_answers_as_the_treebank_tokenizer_does_for_every_word_of_real_prose():
+    text = (Path(__file__).parent / "data" / "mini_corpus.txt").read_text(encoding="utf-8")
+    words = {w for w in text.split()} | {w.lower().strip(".,;:()\"'") for w in text.split()}
+    differ = [w for w in sorted(words) if is_one_token(w) != (tokenize_sentence(w + " x") == [w, "x"])]
+    assert len(words) > 1000 and differ == []

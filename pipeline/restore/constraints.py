@@ -13,10 +13,10 @@ from ..text.forward import (
     DEFAULT_PIPELINE,
     STOPWORDS,
     ForwardPipeline,
+    is_one_token,
     letter_words,
     stem_token,
     stemmer_function,
-    tokenize_sentence,
 )
 
 
@@ -34,7 +34,7 @@ def _is_allowed_form(stem: str, form: str, stemmer: str, keep: str, kept_stopwor
     stem_of = stem_token if stemmer == DEFAULT_PIPELINE.stemmer else stemmer_function(stemmer)
     if stem_of(form) != stem:
         return False
-    return keep == "letters-3" or tokenize_sentence(form + " x") == [form, "x"]
+    return keep == "letters-3" or is_one_token(form)
 
 
 def choose_form(stem: str, ranked_forms, known_forms, pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> tuple[str, bool]:

@@ -97,6 +97,19 @@ def tokenize_sentence(sentence: str) -> list[str]:
     return _WORD_TOKENIZER.tokenize(sentence)
 
 
+# the words of lowercase ASCII letters alone that the Treebank tokenizer splits (its CONTRACTIONS2)
+TREEBANK_SPLIT_WORDS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"})
+
+
+def is_one_token(word: str) -> bool:
+    """Whether the word tokenizer keeps `word` one token in running text. Lowercase ASCII letters are
+    answered without running it (most checks are such words, and its 30 regular expressions were the
+    stem constraints' largest cost)."""
+    if word.isascii() and word.isalpha() and word.islower():
+        return word not in TREEBANK_SPLIT_WORDS
+    return tokenize_sentence(word + " x") == [word, "x"]
+
+
 def tokenize(text: str) -> list[str]:
     """`nltk.word_tokenize(text)`, without any NLTK data download."""
     return [tok for s, e in sentence_spans(text) for tok in tokenize_sentence(text[s:e])]
