@@ -62,19 +62,28 @@ def _search(lm, gap_arrays, windows, lm_weight, word_bonus, beam):
         t = np.broadcast_to(state_t[rows, :, None], shape).copy()
         u = np.broadcast_to(state_u[rows, :, None], shape).copy()
         v = np.broadcast_to(state_v[rows, :, None], shape).copy()
+        # every word's context is known before any is scored, so the step's LM lookups are one call
         gap_live = exists.any(axis=3)
-        gap_score = np.zeros(shape)
-        for j in range(gap_tokens.shape[2]):  # score only the words that are there: most gaps are short
+        queries, places = [], []
+        for j in range(gap_tokens.shape[2]):  # only the words that are there: most gaps are short
             at = np.nonzero(gap_live & (j < gap_lengths)[:, None, :])
             w = gap_tokens[at[0], at[2], j]
-            gap_score[at] += lm.log_probs(t[at], u[at], v[at], w)
+            queries.append((t[at], u[at], v[at], w))
+            places.append(at)
             t[at], u[at], v[at] = u[at], v[at], w
         shape = (*shape, words_per_gap)
-        t, u, v, lm_score = (np.broadcast_to(a[..., None], shape).copy() for a in (t, u, v, gap_score))
-        at = np.nonzero(exists & (word_ids >= 0)[:, None, None, :])  # a word id of -1: no word (the tail)
-        w = word_ids[at[0], at[3]]
-        lm_score[at] += lm.log_probs(t[at], u[at], v[at], w)
-        t[at], u[at], v[at] = u[at], v[at], w
+        t, u, v = (np.broadcast_to(a[..., None], shape).copy() for a in (t, u, v))
+        words_at = np.nonzero(exists & (word_ids >= 0)[:, None, None, :])  # a word id of -1: no word (the tail)
+        w = word_ids[words_at[0], words_at[3]]
+        queries.append((t[words_at], u[words_at], v[words_at], w))
+        t[words_at], u[words_at], v[words_at] = u[words_at], v[words_at], w
+        log_probs = np.split(lm.log_probs(*(np.concatenate(column) for column in zip(*queries))),
+                             np.cumsum([len(q[3]) for q in queries])[:-1])
+        gap_score = np.zeros(shape[:3])
+        for at, scored in zip(places, log_probs):  # a gap's words in order: the sums are the same as one by one
+            gap_score[at] += scored
+        lm_score = np.broadcast_to(gap_score[..., None], shape).copy()
+        lm_score[words_at] += log_probs[-1]
         options = gaps * words_per_gap
         lm_score = lm_score.reshape(len(rows), beam, options)
         lengths = (gap_lengths[:, :, None] + (word_ids >= 0)[:, None, :]).reshape(len(rows), options)
