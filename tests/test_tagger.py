@@ -14,7 +14,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from destem.model import device as device_module
-from destem.model.device import use_bf16, use_int8
+from destem.model.device import PRECISIONS, use_bf16, use_int8
 from destem.model.features import WindowFeatures, collate
 from destem.model.tagger import WEIGHTS_INDEX, Tagger, TaggerConfig, has_int8_linears, int8_linears
 from destem.model.tokenizer import StemTokenizer
@@ -197,6 +197,20 @@ def test_int8_linears_quantize_a_copy_whose_scores_stay_close(toy_model_dir):
         agree = (exact[head].argmax(-1) == close[head].argmax(-1)).float().mean().item()
         assert agree > 0.9, head
         assert not torch.equal(exact[head], close[head])  # it did run in int8
+
+
+def test_every_command_offers_the_precisions_the_device_module_knows():
+    import argparse
+
+    from destem.cli import build_parser
+    from destem.training.config import TRAIN_PRECISIONS
+
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    offered = {name: action.choices for name, command in commands.choices.items()
+               for action in command._actions if action.dest == "precision" and action.choices}
+    assert set(offered) == {"restore", "eval", "words", "calibrate"}
+    assert all(tuple(choices) == PRECISIONS for choices in offered.values())
+    assert TRAIN_PRECISIONS == tuple(p for p in PRECISIONS if p != "int8")
 
 
 def test_an_unknown_precision_is_refused():

@@ -26,6 +26,7 @@ import sacrebleu
 
 from destem.evaluation.bench import machine_info
 from destem.lab import article_choice as chosen
+from destem.model.device import PRECISIONS
 from destem.model.labels import gap_key
 from destem.text.align import PARAGRAPH, align_document
 from destem.text.detok import detokenize
@@ -78,7 +79,7 @@ def main() -> int:
     parser.add_argument("--model", help="model folder or name (default: the installed default)")
     parser.add_argument("--ceiling", action="store_true", help="no model: each pipeline's ceiling (above)")
     parser.add_argument("--paragraph-files", action="store_true", help="each paragraph its own file (above)")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "int8", "bf16", "auto"],
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
                         help="restore --precision (default: fp32, the same on every CPU)")
     args = parser.parse_args()
     model = ["--model", args.model] if args.model else []

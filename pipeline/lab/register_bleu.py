@@ -22,6 +22,7 @@ import sacrebleu
 
 from destem.evaluation.bench import machine_info
 from destem.lab.lm_merge import DEFAULT_SETS, scores
+from destem.model.device import PRECISIONS
 from destem.text.documents import read_documents
 from destem.text.forward import stem_text
 
@@ -31,7 +32,7 @@ def main() -> int:
     parser.add_argument("models", nargs="*", metavar="NAME=DIR", help="model folders to score, named")
     parser.add_argument("--no-flags", action="store_true", help="also restore each set with `destem restore` and "
                         "no flags (the installed models) but --precision")
-    parser.add_argument("--precision", default="fp32", choices=["fp32", "int8", "bf16", "auto"],
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
                         help="--no-flags' restore --precision (default: fp32, the same on every CPU)")
     parser.add_argument("--out", required=True, help="JSON report")
     args = parser.parse_args()

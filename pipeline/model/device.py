@@ -46,6 +46,11 @@ def use_int8(device: torch.device, precision: str = "auto") -> bool:
                                    and "fbgemm" in torch.backends.quantized.supported_engines)
 
 
+def restore_precision(device: torch.device, precision: str = "auto") -> str:
+    """What the tagger restores in there: "bf16" (autocast), "int8" (linear layers) or "fp32"."""
+    return "bf16" if use_bf16(device, precision) else "int8" if use_int8(device, precision) else "fp32"
+
+
 def _check(precision: str) -> None:
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r}: choose from {', '.join(PRECISIONS)}")

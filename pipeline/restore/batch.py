@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ..model.device import pick_device, use_bf16, use_int8
+from ..model.device import pick_device, restore_precision
 from ..model.locate import DEFAULT_MODEL, GENERAL_MODEL, locate_model, model_asked_for, other_installed_general
 from ..model.stem_profile import ModelRegisters
 from ..text.check import check_documents
@@ -404,9 +404,7 @@ class BatchRestore:
         self.options = options
         self.engine = engine if engine is not None else LocalEngine()
         self.progress = progress  # a tqdm bar over stems, or None
-        device = pick_device(options.device)
-        self.totals = RunTotals(precision="bf16" if use_bf16(device, options.precision)
-                                else "int8" if use_int8(device, options.precision) else "fp32")
+        self.totals = RunTotals(precision=restore_precision(pick_device(options.device), options.precision))
         self._model_pipeline: tuple[ForwardPipeline, tuple[str, ...]] | None = None  # and its inputs
         self._stdout_documents = 0  # documents already on stdout: the next file's are not first
         self.sources: list[str] = []  # the run's inputs, for what they read as together (`run_reading`)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..model.device import pick_device, use_bf16, use_int8
+from ..model.device import pick_device, restore_precision, use_bf16
 from ..model.features import WindowFeatures, collate, token_budget_batches
 from ..model.labels import LOWER, apply_case, apply_edit, capitalize_sentences
 from ..model.tagger import Tagger, has_int8_linears, int8_linears
@@ -113,10 +113,10 @@ class Restorer:
         with int8 linear layers on other x86 CPUs (a quantized copy of `model`: model.device.use_int8),
         else in fp32; "fp32" gives the same output on every CPU; "bf16" and "int8" force theirs."""
         self.device = pick_device(device)
-        self.bf16 = use_bf16(self.device, precision)
-        self.int8 = use_int8(self.device, precision)
+        self.precision = restore_precision(self.device, precision)  # what the tagger runs in here
+        self.bf16 = self.precision == "bf16"
         model = model.to(self.device).eval()
-        self.model = int8_linears(model) if self.int8 and not has_int8_linears(model) else model
+        self.model = int8_linears(model) if self.precision == "int8" and not has_int8_linears(model) else model
         self.tokenizer = tokenizer
         self.lexicon = lexicon
         self.max_stems = max_stems
@@ -152,13 +152,8 @@ class Restorer:
         return cls(model, tokenizer, lexicon, device, getattr(model.config, "max_stems", DEFAULT_MAX_STEMS),
                    NgramLM.load(model_dir), precision)
 
-    @property
-    def precision(self) -> str:
-        """The precision the tagger runs in here: "bf16" (autocast), "int8" (linear layers) or "fp32"."""
-        return "bf16" if self.bf16 else "int8" if self.int8 else "fp32"
-
     def save_pretrained(self, out_dir: str) -> None:
-        if self.int8:
+        if self.precision == "int8":
             raise ValueError("int8 layers are for restoring: save a restorer loaded with precision fp32")
         os.makedirs(out_dir, exist_ok=True)
         self.model.config.max_stems = self.max_stems
