@@ -19,7 +19,6 @@ DESCRIPTION = """\
 destem restores stemmed, stopword-stripped English (the output of NLTK's Punkt + Treebank
 tokenizer, stopword removal and Porter stemmer) to readable English, and checks that
 stemming the restoration gives back the input exactly."""
-DEFAULT_BATCH_TOKENS = 8192
 
 
 def positive_int(text: str) -> int:
@@ -95,8 +94,8 @@ def add_decoding_options(parser) -> None:
     """How the model restores: constraints on or off, and its batch size."""
     parser.add_argument("--no-constraints", action="store_true",
                         help="take the model's first choice even where it does not stem back (for comparison)")
-    parser.add_argument("--batch-tokens", type=positive_int, default=DEFAULT_BATCH_TOKENS, metavar="N",
-                        help=f"pieces per model batch (default: {DEFAULT_BATCH_TOKENS})")
+    parser.add_argument("--batch-tokens", type=positive_int, metavar="N",
+                        help="pieces per model batch (default: 2,048 on a CPU, 8,192 on a GPU)")
 
 
 def add_jsonl_options(parser, text_help: str) -> None:

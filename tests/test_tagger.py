@@ -213,6 +213,32 @@ def test_every_command_offers_the_precisions_the_device_module_knows():
     assert TRAIN_PRECISIONS == tuple(p for p in PRECISIONS if p != "int8")
 
 
+def test_restore_batch_sizes_are_the_ones_the_help_names_and_a_call_can_override(toy_model_dir, monkeypatch):
+    import argparse
+
+    from destem.cli import build_parser
+    from destem.model.device import RESTORE_BATCH_TOKENS
+    from destem.restore.restorer import Restorer
+
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    helps = {name: action.help for name, command in commands.choices.items()
+             for action in command._actions if action.dest == "batch_tokens" and name != "bench"}
+    assert helps and all(f"{RESTORE_BATCH_TOKENS['cpu']:,} on a CPU, {RESTORE_BATCH_TOKENS['cuda']:,} on a GPU" in h
+                         for h in helps.values())
+    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu", precision="fp32")
+    assert restorer.batch_tokens == RESTORE_BATCH_TOKENS["cpu"]
+    seen, tag = [], restorer._tag_windows
+
+    def tag_and_note(windows, batch_tokens, *rest):
+        seen.append(batch_tokens)
+        return tag(windows, batch_tokens, *rest)
+
+    monkeypatch.setattr(restorer, "_tag_windows", tag_and_note)
+    restorer.restore(["comet orbit ."])
+    restorer.restore(["comet orbit ."], batch_tokens=64)
+    assert seen == [RESTORE_BATCH_TOKENS["cpu"], 64]
+
+
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision 'fp16'"):
         use_bf16(torch.device("cpu"), "fp16")

@@ -96,9 +96,9 @@ class EvalOptions:
     model_dir: str | None = None  # a model folder or an installed model's name; None: $DESTEM_MODEL or the default
     limit_words: int | None = None
     constrained: bool = True
-    batch_tokens: int = 8192
+    batch_tokens: int | None = None  # None: the device's (model.device.RESTORE_BATCH_TOKENS)
     device: str = "auto"
-    precision: str = "auto"  # the model's: "auto", "bf16" or "fp32" (as `destem restore --precision`)
+    precision: str = "auto"  # the model's: "auto", "bf16", "int8" or "fp32" (as `destem restore --precision`)
     suite: str | None = None
 
 
@@ -148,10 +148,10 @@ def load_eval_set(paths: list[str], limit_words: int | None) -> EvalSet:
 Restore = Callable[[list[str], object], list[str]]
 
 
-def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, str, Callable | None, str | None]:
+def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, str, Callable | None, dict]:
     """The system's restore function, the device it runs on, for the model a function that
-    restores with explanations (the same texts, each choice's probability), and the model's
-    precision ("bf16" or "fp32": what "auto" became here; None for the baselines). The model
+    restores with explanations (the same texts, each choice's probability), and how the model runs
+    (its precision, what "auto" became here, and pieces per batch; empty for the baselines). The model
     restores `warmup` once, so that one-time setup (a GPU's above all) is not timed as restoring."""
     if name == "model":
         from ..restore.restorer import Restorer
@@ -164,7 +164,8 @@ def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, 
                                                  constrained=options.constrained, progress=progress, explain=explain)
             return results if explain else [r.text for r in results]
 
-        return restore, restorer.device.type, partial(restore, explain=True), restorer.precision
+        settings = {"precision": restorer.precision, "batch_tokens": options.batch_tokens or restorer.batch_tokens}
+        return restore, restorer.device.type, partial(restore, explain=True), settings
     from .baselines import LexiconBaseline, identity
 
     baseline = LexiconBaseline.from_model_dir(options.model_dir).restore if name == "lexicon" else identity
@@ -174,7 +175,7 @@ def load_system(name: str, options: EvalOptions, warmup: str) -> tuple[Restore, 
         progress.update(sum(len(d.split()) for d in documents))
         return texts
 
-    return restore_all, "cpu", None, None
+    return restore_all, "cpu", None, {}
 
 
 @dataclass
@@ -189,7 +190,7 @@ def run_system(name: str, options: EvalOptions, eval_set: EvalSet, progress) -> 
     """Restore the documents, then the windows; time the documents pass and watch memory."""
     with PeakMemory() as memory:
         start = time.perf_counter()
-        restore, device, explain, precision = load_system(name, options, warmup=eval_set.window_sources[0])
+        restore, device, explain, settings = load_system(name, options, warmup=eval_set.window_sources[0])
         loaded = time.perf_counter()
         hypotheses = [one_line(t) for t in restore(eval_set.sources, progress)]
         restored = time.perf_counter()
@@ -205,9 +206,8 @@ def run_system(name: str, options: EvalOptions, eval_set: EvalSet, progress) -> 
     stems = sum(len(s.split()) for s in eval_set.sources)
     speed = {"device": device, "load_seconds": loaded - start, "seconds": restored - loaded,
              "stems_per_s": stems / seconds, "words_per_s": eval_set.words / seconds,
-             "window_seconds": done - restored, "peak_rss_mib": memory.mib, "peak_rss_reset": memory.reset}
-    if precision is not None:
-        speed["precision"] = precision
+             "window_seconds": done - restored, "peak_rss_mib": memory.mib, "peak_rss_reset": memory.reset,
+             **settings}
     return SystemRun(hypotheses, window_hypotheses, speed, confidence)
 
 

@@ -46,6 +46,15 @@ def use_int8(device: torch.device, precision: str = "auto") -> bool:
                                    and "fbgemm" in torch.backends.quantized.supported_engines)
 
 
+# pieces per tagger batch when restoring, by device type: on a CPU a batch of 2,048 keeps the activations
+# in cache (2-core AMD EPYC, AVX2: int8 1.4x and fp32 1.1x as fast as with 8,192); a GPU wants larger ones
+RESTORE_BATCH_TOKENS = {"cpu": 2048, "cuda": 8192}
+
+
+def restore_batch_tokens(device: torch.device) -> int:
+    return RESTORE_BATCH_TOKENS.get(device.type, RESTORE_BATCH_TOKENS["cuda"])
+
+
 def restore_precision(device: torch.device, precision: str = "auto") -> str:
     """What the tagger restores in there: "bf16" (autocast), "int8" (linear layers) or "fp32"."""
     return "bf16" if use_bf16(device, precision) else "int8" if use_int8(device, precision) else "fp32"

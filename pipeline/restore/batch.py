@@ -70,7 +70,7 @@ class RestoreOptions:
     output_key: str = "restored"
     markdown: bool = False
     constrained: bool = True
-    batch_tokens: int = 8192
+    batch_tokens: int | None = None  # None: the device's (model.device.RESTORE_BATCH_TOKENS)
     force: bool = False  # redo outputs that already exist
     errors: str = "strict"  # bytes that are not UTF-8: "strict" refuses the file, "replace" goes on
     strict: bool = False  # exit 1 when any document fails the round trip (the outputs are written all the same)

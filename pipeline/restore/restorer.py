@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..model.device import pick_device, restore_precision, use_bf16
+from ..model.device import pick_device, restore_batch_tokens, restore_precision, use_bf16
 from ..model.features import WindowFeatures, collate, token_budget_batches
 from ..model.labels import LOWER, apply_case, apply_edit, capitalize_sentences
 from ..model.tagger import Tagger, has_int8_linears, int8_linears
@@ -115,6 +115,7 @@ class Restorer:
         self.device = pick_device(device)
         self.precision = restore_precision(self.device, precision)  # what the tagger runs in here
         self.bf16 = self.precision == "bf16"
+        self.batch_tokens = restore_batch_tokens(self.device)  # pieces per tagger batch unless a call names them
         model = model.to(self.device).eval()
         self.model = int8_linears(model) if self.precision == "int8" and not has_int8_linears(model) else model
         self.tokenizer = tokenizer
@@ -173,7 +174,7 @@ class Restorer:
         return [{"text": r.text, **r.explanation.record()}
                 for r in self.restore_documents(documents, explain=True, **options)]
 
-    def restore_documents(self, documents: list[str], batch_tokens: int = 8192, markdown: bool = False,
+    def restore_documents(self, documents: list[str], batch_tokens: int | None = None, markdown: bool = False,
                           constrained: bool = True, progress=None, explain: bool = False,
                           pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> list[Restoration]:
         """Restorations in order; with `explain`, each holds the probability of every choice (the
@@ -191,7 +192,8 @@ class Restorer:
         model_stems = stem_lists if pipeline.stemmer == DEFAULT_PIPELINE.stemmer else [
             [self._porter_stem_of(stem, pipeline) for stem in stems] for stems in stem_lists]
         decoding = self.decoding(pipeline)
-        predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens, progress,
+        predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens or self.batch_tokens,
+                                      progress,
                                       decoding.empty_gap_bias)
         forms_needed = self.uses_lm(decoding) or explain
         drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline,
