@@ -239,6 +239,17 @@ def test_restore_batch_sizes_are_the_ones_the_help_names_and_a_call_can_override
     assert seen == [RESTORE_BATCH_TOKENS["cpu"], 64]
 
 
+def test_fp32_gives_the_same_text_at_any_batch_size(toy_model_dir):
+    from destem.restore.restorer import Restorer
+    from destem.text.forward import stem_text
+
+    restorer = Restorer.from_pretrained(str(toy_model_dir), device="cpu", precision="fp32")
+    lines = (Path(__file__).parent / "data" / "mini_corpus.txt").read_text(encoding="utf-8").splitlines()
+    documents = [stem_text(line) for line in lines if line and not line.startswith("#")]
+    assert len(documents) > 20
+    assert restorer.restore(documents, batch_tokens=256) == restorer.restore(documents, batch_tokens=8192)
+
+
 def test_an_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision 'fp16'"):
         use_bf16(torch.device("cpu"), "fp16")
