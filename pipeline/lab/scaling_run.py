@@ -78,11 +78,11 @@ def ray_start_up() -> str:
     """ray.init of a local cluster, then one actor's start and model load (a one-stem group), as
     `--engine ray` pays them."""
     from destem.restore.batch import RestoreOptions
-    from destem.restore.ray_engine import RayEngine
+    from destem.restore.ray_engine import RayEngine, group_row
 
     with RayEngine() as engine:
         start = time.perf_counter()
-        rows = engine.restored_rows([{"documents": ["comet"]}], RestoreOptions(device="cpu"))
+        rows = engine.restored_rows([group_row(["comet"])], RestoreOptions(device="cpu"))
         started = time.perf_counter()
         next(rows)
         loaded = time.perf_counter()

@@ -110,6 +110,14 @@ class RestoreText:
 STAT_NAMES = [f.name for f in fields(RestoreStats)]
 
 
+def group_row(documents: list[str], pipeline: str = "", model: str | None = None,
+              second_pass_model: str | None = None) -> dict:
+    """A row of `RayEngine.restored_rows`: one group of documents, with the pipeline that made them and
+    the models that restore them ("": the run's options')."""
+    return {"documents": documents, "pipeline": pipeline, "model": model or "",
+            "second_pass_model": second_pass_model or ""}
+
+
 class RestoreGroups(RestoreText):
     """The actors of `--engine ray`: each row in is one group of documents (`documents`); out come its
     documents, a row each, with the text, the round trip and the stats that the summary adds up."""
@@ -190,8 +198,7 @@ class RayEngine(RestoreEngine):
     def restore_jobs(self, jobs: Iterable[ReadJob], options: RestoreOptions,
                      progress=None) -> Iterator[tuple[ReadJob, Iterator[Restoration]]]:
         jobs = list(jobs)  # all read first: the dataset is made of every job's groups
-        groups = [{"documents": group, "pipeline": job.pipeline, "model": job.model or "",
-                   "second_pass_model": job.second_pass_model or ""} for job, documents, _ in jobs
+        groups = [group_row(group, job.pipeline, job.model, job.second_pass_model) for job, documents, _ in jobs
                   for group in document_groups(documents, batch.GROUP_STEMS)]
         rows = self.restored_rows(groups, options) if groups else iter(())
         for job in jobs:
