@@ -204,7 +204,7 @@ def add_restore(sub) -> None:
     add_decoding_options(p)
     add_device_option(p)
     add_precision_option(p, "the tagger's arithmetic: auto runs bf16 where it is faster (GPUs, CPUs with AMX), int8 "
-                            "linear layers on other x86 CPUs (about 1.2x as fast as fp32, the same scores), fp32 "
+                            "linear layers on other x86 CPUs (about 1.3x as fast as fp32, the same scores), fp32 "
                             "elsewhere; fp32 gives the same output on every CPU; the others differ from it in "
                             "near-ties (default: auto; the summary says which ran)")
     add_pipeline_option(p, "what made the input: auto (default) restores each input as the pipeline `destem detect` "

@@ -47,7 +47,8 @@ def use_int8(device: torch.device, precision: str = "auto") -> bool:
 
 
 # pieces per tagger batch when restoring, by device type: on a CPU a batch of 2,048 keeps the activations
-# in cache (2-core AMD EPYC, AVX2: int8 1.4x and fp32 1.1x as fast as with 8,192); a GPU wants larger ones
+# in cache (2-core AMD EPYC, AVX2: int8 and fp32 about 1.2x as fast as with 8,192; eval/results/cpu-batch/);
+# a GPU wants larger ones
 RESTORE_BATCH_TOKENS = {"cpu": 2048, "cuda": 8192}
 
 

@@ -193,8 +193,7 @@ class Restorer:
             [self._porter_stem_of(stem, pipeline) for stem in stems] for stems in stem_lists]
         decoding = self.decoding(pipeline)
         predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens or self.batch_tokens,
-                                      progress,
-                                      decoding.empty_gap_bias)
+                                      progress, decoding.empty_gap_bias)
         forms_needed = self.uses_lm(decoding) or explain
         drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline,
                                       model_stems[d][s:e])
