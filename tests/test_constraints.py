@@ -71,7 +71,8 @@ def test_repair_fixes_a_form_that_fuses_with_the_next_period():
     draft = WindowDraft(stems, ["1879", "[", "O.", ".", "October", "26", "]"], [[]] * 8,
                         [["1879"], ["["], ["o.", "o.s"], ["."], ["october"], ["26"], ["]"]])
     assert _stems_of(draft.tokens()) != stems
-    assert repair_document([draft], _stems_of) >= 1
+    edits, stems_back = repair_document([draft], _stems_of)
+    assert edits >= 1 and stems_back
     assert _stems_of(draft.tokens()) == stems
 
 
@@ -82,5 +83,13 @@ def test_repair_adds_a_sentence_starter_after_an_abbreviation():
                         [["he"], ["was"], [], [], [], [], []],
                         [["progressed"], ["ill"], ["."], ["january"], ["1923"], ["."]])
     assert _stems_of(draft.tokens()) != stems
-    repair_document([draft], _stems_of)
+    assert repair_document([draft], _stems_of)[1]
     assert _stems_of(draft.tokens()) == stems
+
+
+def test_a_repair_that_finds_no_edit_says_the_document_does_not_stem_back():
+    # no allowed form of "word" among the alternatives, and no spacing, starter or gap edit gives it
+    stems = ["word", "."]
+    draft = WindowDraft(stems, ["other", "."], [[]] * 3, [["other"], ["."]])
+    assert repair_document([draft], _stems_of) == (0, False)
+    assert _stems_of(draft.tokens()) != stems

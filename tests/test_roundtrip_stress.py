@@ -98,7 +98,8 @@ def test_repair_separates_a_token_the_rules_glue():
     want = ["word", ".", ",", "next"]
     draft = WindowDraft(want, list(want), [[]] * 5, [[w] for w in want])
     assert stems_of(draft.tokens()) != want
-    assert repair_document([draft], stems_of) >= 1
+    edits, stems_back = repair_document([draft], stems_of)
+    assert edits >= 1 and stems_back
     assert stems_of(draft.tokens()) == want and draft.spacing
 
 

@@ -55,27 +55,29 @@ def first_mismatch(got: list[str], want: list[str]) -> int | None:
 
 
 def repair_document(drafts: list[WindowDraft], stems_of: Callable[[list[str]], list[str]],
-                    pipeline: ForwardPipeline = DEFAULT_PIPELINE) -> int:
+                    pipeline: ForwardPipeline = DEFAULT_PIPELINE, mismatch: int | None = None) -> tuple[int, bool]:
     """Edit `drafts` in place until the document stems back (or no edit helps); returns the
-    number of edits made. `stems_of(tokens)` renders tokens and runs the input's forward pipeline,
-    `pipeline`."""
+    number of edits made and whether the document now stems back. `stems_of(tokens)` renders
+    tokens and runs the input's forward pipeline, `pipeline`; `mismatch`: the first stem that does
+    not come back, where the caller has stemmed the document already."""
     source = [s for d in drafts for s in d.stems]
     starts, total = [], 0
     for draft in drafts:
         starts.append(total)
         total += len(draft.stems)
-    edits = 0
-    while edits < MAX_REPAIRS_PER_DOCUMENT:
-        k = first_mismatch(stems_of([t for d in drafts for t in d.tokens()]), source)
-        if k is None:
-            break
+
+    def whole_document_mismatch() -> int | None:  # each check stems the whole document: the costly part
+        return first_mismatch(stems_of([t for d in drafts for t in d.tokens()]), source)
+
+    edits, k = 0, whole_document_mismatch() if mismatch is None else mismatch
+    while k is not None and edits < MAX_REPAIRS_PER_DOCUMENT:
         w = max(i for i, s in enumerate(starts) if s <= k) if k < total else len(drafts) - 1
         lo, hi = max(0, w - 1), min(len(drafts), w + 2)  # the window and its neighbours
-        local = drafts[lo:hi]
-        if not _improve(local, k - starts[lo], stems_of, pipeline):
+        if not _improve(drafts[lo:hi], k - starts[lo], stems_of, pipeline):
             break
         edits += 1
-    return edits
+        k = whole_document_mismatch()
+    return edits, k is None
 
 
 def _improve(local: list[WindowDraft], k: int, stems_of, pipeline: ForwardPipeline) -> bool:

@@ -30,7 +30,7 @@ from .explain import DocumentExplanation, PositionChoice, explain_document
 from .joint_decode import StemOptions, joint_decode
 from .lexicon import LEXICON_FILE, Lexicon
 from .ngram import NgramLM
-from .repair import WindowDraft, repair_document
+from .repair import WindowDraft, first_mismatch, repair_document
 from .words import ContextSample, Weighed, WordChoice, choose_words, sample_context
 
 GROUP_STEMS = 20_000  # stems per model call (`restore_in_groups`, `destem restore`): memory stays bounded
@@ -447,12 +447,13 @@ class Restorer:
             return detokenize(capitalize_sentences(tokens), paragraph=paragraph)
 
         text = render([t for d in drafts for t in d.tokens()])
-        roundtrip_ok = pipeline.stem_text(text) == " ".join(stems)
+        mismatch = first_mismatch(pipeline.stem_text(text).split(), stems)
+        roundtrip_ok = mismatch is None
         if not roundtrip_ok and constrained:
-            stats.repairs += repair_document(drafts, lambda tokens: pipeline.stem_text(render(tokens)).split(),
-                                             pipeline)
+            repairs, roundtrip_ok = repair_document(
+                drafts, lambda tokens: pipeline.stem_text(render(tokens)).split(), pipeline, mismatch)
+            stats.repairs += repairs
             text = render([t for d in drafts for t in d.tokens()])
-            roundtrip_ok = pipeline.stem_text(text) == " ".join(stems)
         stats.roundtrip_failures += not roundtrip_ok
         explanation = None
         if explain:
