@@ -193,7 +193,8 @@ def add_restore(sub) -> None:
                    help="stem files, - for stdin (the default), or folders (their .txt files, or .jsonl with "
                         "--jsonl, recursively; they need -o OUTDIR)")
     p.add_argument("-o", "--out", metavar="OUT",
-                   help="output file for one input, or output folder (inputs mirrored under it); default: stdout")
+                   help="output file for one input, or output folder (inputs mirrored under it; a name ending in / "
+                        "is a folder even for one input); default: stdout")
     add_model_option(p, help_text=MODEL_HELP[:-1] + "; with neither and the general model installed, each file "
                      "goes to the model trained on its input pipeline and register, said on stderr; punctuation-free "
                      "encyclopedia prose is then re-read by the default with the punctuation the general model wrote)")
@@ -944,6 +945,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, FileNotFoundError) as e:
         print(f"destem: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a write refused by the system (permissions, a full disk): its message, not a traceback
+        print(f"destem: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as e:  # train says where it saved
         print(f"destem: {str(e) or 'interrupted'}", file=sys.stderr)
         return 130

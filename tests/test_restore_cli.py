@@ -189,6 +189,22 @@ def test_several_files_go_into_an_output_folder(toy_model_dir, tmp_path, capsys)
     assert len(split_documents((tmp_path / "out" / "two.txt").read_text(encoding="utf-8"))) == 2
 
 
+def test_an_output_name_ending_in_a_slash_is_a_folder_made_for_one_input(toy_model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "one.txt", STEMS[:1])
+    code, _, _ = restore(capsys, "--model", toy_model_dir, source, "-o", f"{tmp_path / 'new'}/")
+    assert code == 0
+    assert sorted(outputs(tmp_path / "new")) == ["one.txt"]
+
+
+def test_a_write_the_system_refuses_is_one_line_naming_the_output(toy_model_dir, tmp_path, capsys):
+    source = write_lines(tmp_path / "one.txt", STEMS[:1])
+    (tmp_path / "file").write_text("")  # a file where the output's folder would be
+    code, out, err = restore(capsys, "--model", toy_model_dir, source, "-o", tmp_path / "file" / "out.txt")
+    assert code == 2 and out == ""
+    [line] = err.splitlines()
+    assert line.startswith(f"destem: error: {tmp_path / 'file' / 'out.txt'}: cannot make its folder")
+
+
 @pytest.mark.parametrize("text_key, output_key", [(None, None), ("stems", "english")])
 def test_jsonl_keeps_ids_fields_and_order(toy_model_dir, tmp_path, capsys, text_key, output_key):
     key = text_key or "text"
@@ -221,6 +237,9 @@ BAD_INPUTS = {
     "output folder inside the input folder": (lambda d: [make_folder(d / "in"), "-o", d / "in" / "out"],
                                               "-o {d}/in/out: is inside the input folder {d}/in"),
     "folder without -o": (lambda d: [make_folder(d / "in")], "{d}/in: is a folder; give -o OUTDIR"),
+    "--html names a folder": (
+        lambda d: [write_lines(d / "in.txt", ["comet ."]), "--html", (d / "pages").mkdir() or d / "pages"],
+        "--html {d}/pages: is a folder; give the page a file name"),
     "two inputs, one output name": (
         lambda d: [write_lines(d / "x" / "a.txt", ["b ."]), write_lines(d / "a.txt", ["c ."]), "-o", d / "out"],
         "{d}/x/a.txt and {d}/a.txt would both be written to {d}/out/a.txt"),

@@ -238,6 +238,9 @@ def load_restorer(options: RestoreOptions) -> Restorer:
         raise InputError(str(e)) from None
 
 
+FOLDER_ENDINGS = tuple({"/", os.sep})  # `-o restored/`: a folder, made if missing, even for one input
+
+
 def source_name(source: str) -> str:
     """An input as messages name it."""
     return "<stdin>" if source == "-" else source
@@ -264,7 +267,7 @@ def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False, explain: 
         jobs = [Job(path, None) for path in inputs]
         _check_page(jobs, page)
         return jobs
-    if not folders and len(inputs) == 1 and not os.path.isdir(out):
+    if not folders and len(inputs) == 1 and not os.path.isdir(out) and not out.endswith(FOLDER_ENDINGS):
         jobs = [Job(inputs[0], out)]
     else:
         if os.path.isfile(out):
@@ -280,6 +283,9 @@ def plan_jobs(inputs: list[str], out: str | None, jsonl: bool = False, explain: 
 def _check_page(jobs: list[Job], page: str | None) -> None:
     if page is None:
         return
+    if os.path.isdir(page) or page.endswith(FOLDER_ENDINGS):
+        example = os.path.join(page, "page.html")
+        raise InputError(f"--html {page}: is a folder; give the page a file name (e.g. {example})")
     taken = {os.path.realpath(path) for job in jobs for path in (job.source, job.target) if path not in (None, "-")}
     if {os.path.realpath(page), os.path.realpath(partial_path(page))} & taken:
         raise InputError(f"--html {page}: is an input or an output of this run; choose another name")

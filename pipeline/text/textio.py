@@ -103,12 +103,21 @@ def atomic_write(target: str, mode: Literal["w", "wb", "path"] = "w") -> Iterato
     if mode not in ("w", "wb", "path"):
         raise ValueError(f"atomic_write: mode {mode!r} is not 'w', 'wb' or 'path'")
     partial = partial_path(target)
-    os.makedirs(os.path.dirname(partial), exist_ok=True)
+    if os.path.isdir(target):
+        raise InputError(f"{target}: is a folder; give a file name")
+    try:
+        os.makedirs(os.path.dirname(partial), exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{target}: cannot make its folder ({e.strerror})") from None
     try:
         if mode == "path":
             yield partial
         else:
-            with open(partial, mode, **({"encoding": "utf-8", "newline": "\n"} if mode == "w" else {})) as f:
+            try:
+                f = open(partial, mode, **({"encoding": "utf-8", "newline": "\n"} if mode == "w" else {}))
+            except OSError as e:  # named by the file asked for, not the hidden partial one
+                raise InputError(f"{target}: cannot be written ({e.strerror})") from None
+            with f:
                 yield f
         os.replace(partial, target)
     except BaseException:
