@@ -60,6 +60,7 @@ from .forward import (
     restorable_input,
     stemmer_function,
 )
+from .align import CLITICS
 from .stoplists import LIST_NAMES, all_listed_words, stopword_list
 from .textio import atomic_write
 
@@ -463,6 +464,14 @@ def stopword_stems(stemmer: str) -> frozenset[str]:
 
 
 @cache
+def rewritten_clitics(stemmer: str) -> dict[str, str]:
+    """The Treebank clitics `stemmer` writes otherwise ("'re" -> "re": Snowball's): the clitic is a token
+    that stemmer never leaves, and its stem is no sign of a list that keeps the contraction "re"."""
+    stem = list_stemmer(stemmer)
+    return {c: stem(c) for c in sorted(CLITICS) if stem(c) != c}
+
+
+@cache
 def contraction_stems(stemmer: str) -> frozenset[str]:
     """The stems `stemmer` makes of the 153/179-word lists' additions ("won", "m", "d", ...), less
     those it makes of the 127-word list's words too (Lancaster's "ar" of "aren" and of "are")."""
@@ -582,7 +591,8 @@ def pair_rates(variant: str, stemmer: str, stopwords: str) -> dict[str, float]:
 def pair_contraction_rates(variant: str, stemmer: str, stopwords: str) -> dict[str, tuple[float, float]]:
     """The contraction stems' rates (measured on Treebank tokens) that text of `variant` can have: without
     punctuation no stem is next to a ’ token, and without short words there is no "m", "d", "ll"."""
-    rates = CONTRACTION_RATES[(stemmer, stopwords)]
+    clitic_stems = set(rewritten_clitics(stemmer).values())
+    rates = {s: r for s, r in CONTRACTION_RATES[(stemmer, stopwords)].items() if s not in clitic_stems}
     if variant == "treebank":
         return rates
     return {s: r for s, r in rates.items() if s != NEXT_TO_APOSTROPHE and (variant == "alpha" or len(s) > 2)}
@@ -726,9 +736,12 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
         if k:
             present[stemmer].add(NEXT_TO_APOSTROPHE)
     prior = (expected.stemmer, expected.stopwords) if expected is not None else None
+    # tokens a stemmer never writes ("'re" under Snowball): each as unlikely as a tell never seen
+    unwritten = {stemmer: sum(types[c] for c in rewritten_clitics(stemmer)) for stemmer in DETECT_STEMMERS}
 
     def score(stemmer: str, stopwords: str) -> float:
         return (_log_likelihood(counts_by_stemmer[stemmer], pair_rates(variant, stemmer, stopwords), max(n, 1))
+                + unwritten[stemmer] * math.log(MIN_RATE)
                 + _contraction_log_likelihood(present[stemmer], pair_contraction_rates(variant, stemmer, stopwords),
                                               n, kept=keeps_contractions(stopwords))
                 + (math.log(PRIOR_ODDS) if (stemmer, stopwords) == prior else 0.0)
