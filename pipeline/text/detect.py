@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
+from .align import CLITICS
 from .forward import (
     CONTRACTION_STEMS,
     NLTK_127_STOPWORDS,
@@ -60,7 +61,6 @@ from .forward import (
     restorable_input,
     stemmer_function,
 )
-from .align import CLITICS
 from .stoplists import LIST_NAMES, all_listed_words, stopword_list
 from .textio import atomic_write
 
