@@ -488,9 +488,14 @@ def cmd_detect(args) -> int:
                     continue
         return detect_documents(documents()) if len(files) > 1 else None
 
+    empty = 0
     for path in args.files:
         documents = split_lines(read_text(path, args.errors))
         alone = found = detect_documents(documents)
+        if not found.tokens_read:
+            print(f"destem: warning: {path}: no stems in it, so no pipeline to tell", file=sys.stderr)
+            empty += 1
+            continue
         if found.unsure and found.fits(together()):
             found = together()
         restorable = found.restorable_as(model, inputs)
@@ -513,12 +518,14 @@ def cmd_detect(args) -> int:
         if takes_second_pass(lead):
             verdict += (f", and as it reads as the default's register ({lead:.2f} bits a stem ahead), the model "
                         f"'{DEFAULT_MODEL}' re-reads that restoration (a second pass)")
-        print(f"{path}: {found.describe()}, {'' if found.lowercased else 'not '}lowercased; {verdict}; "
+        # describe() says "not lowercased" where it is not
+        print(f"{path}: {found.describe()}{', lowercased' if found.lowercased else ''}; {verdict}; "
               f"confidence {found.confidence:.2f} (stemmer {found.stemmer_confidence:.2f}, stopword list "
               f"{found.stopwords_confidence:.2f}) over {found.tokens_read:,} tokens")
         print(f"  punctuation {found.punctuation}, numbers {found.numbers}, short words {found.short_words}")
         if found is not alone:
-            print(f"  read with the other {len(files) - 1:,} files: alone, {alone.tokens_read:,} tokens read as "
+            others = "the other file" if len(files) == 2 else f"the other {len(files) - 1:,} files"
+            print(f"  read with {others}: alone, {alone.tokens_read:,} tokens read as "
                   f"{alone.describe()} (confidence {alone.confidence:.2f}); restore reads it as they are together")
         if reading is not None:
             print(f"  register: {reading.describe()}: restore takes it to the installed model '{GENERAL_MODEL}'")
@@ -527,7 +534,7 @@ def cmd_detect(args) -> int:
             print(f"  restoring: {loss}")
         for tell, count in found.evidence.items():
             print(f"  {count:>7,}  {tell}")
-    return 0
+    return 1 if empty == len(args.files) else 0
 
 
 def add_eval(sub) -> None:

@@ -478,3 +478,16 @@ def test_clitics_tell_porter_from_snowball_and_not_the_list(stemmer, copies):
     found = detect_documents(stems)
     assert (found.stemmer, found.stopwords) == (stemmer, "nltk-179")
     assert found.matches(DEFAULT_PIPELINE) == (stemmer == "porter-nltk")
+
+
+def test_an_empty_file_is_named_not_read_as_a_pipeline(tmp_path, capsys):
+    empty, stems = tmp_path / "empty.txt", tmp_path / "stems.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    stems.write_text("".join(DEFAULT_PIPELINE.stem_text(text) + "\n" for text in DIALOGUE), encoding="utf-8")
+    assert main(["detect", str(empty)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == f"destem: warning: {empty}: no stems in it, so no pipeline to tell\n"
+    assert main(["detect", str(empty), str(stems)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{stems}: porter-nltk stems") and str(empty) not in out
+    assert out.count("lowercased") == 1

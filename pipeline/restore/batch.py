@@ -123,14 +123,14 @@ class RunTotals:
 
     def summary(self) -> str:
         s = self.stats
-        line = (f"destem: restored {s.documents:,} documents, {s.stems:,} stems in {self.seconds:.1f} s "
-                f"({self.words / max(self.seconds, 1e-9):,.0f} words/s); round-trip failures: "
+        line = (f"destem: restored {counted(s.documents, 'document')}, {counted(s.stems, 'stem')} in "
+                f"{self.seconds:.1f} s ({self.words / max(self.seconds, 1e-9):,.0f} words/s); round-trip failures: "
                 f"{s.roundtrip_failures:,}; fallbacks: {s.lexicon_forms:,} lexicon forms, "
                 f"{s.repairs:,} repairs")
         if self.skipped:
-            line += f"; skipped {self.skipped:,} finished outputs (--force redoes them)"
+            line += f"; skipped {counted(self.skipped, 'finished output')} (--force redoes them)"
         if self.failed:
-            line += f"; {self.failed:,} inputs failed"
+            line += f"; {counted(self.failed, 'input')} failed"
         if self.precision:
             line += f"; precision: {self.precision}"
         for name, (files, failures) in self.also_possible.items():
