@@ -465,8 +465,8 @@ def stopword_stems(stemmer: str) -> frozenset[str]:
 
 @cache
 def rewritten_clitics(stemmer: str) -> dict[str, str]:
-    """The Treebank clitics `stemmer` writes otherwise ("'re" -> "re": Snowball's): the clitic is a token
-    that stemmer never leaves, and its stem is no sign of a list that keeps the contraction "re"."""
+    """The Treebank clitics `stemmer` writes otherwise ("'re" -> "re": Snowball's): tokens that stemmer
+    never leaves."""
     stem = list_stemmer(stemmer)
     return {c: stem(c) for c in sorted(CLITICS) if stem(c) != c}
 
@@ -591,8 +591,7 @@ def pair_rates(variant: str, stemmer: str, stopwords: str) -> dict[str, float]:
 def pair_contraction_rates(variant: str, stemmer: str, stopwords: str) -> dict[str, tuple[float, float]]:
     """The contraction stems' rates (measured on Treebank tokens) that text of `variant` can have: without
     punctuation no stem is next to a ’ token, and without short words there is no "m", "d", "ll"."""
-    clitic_stems = set(rewritten_clitics(stemmer).values())
-    rates = {s: r for s, r in CONTRACTION_RATES[(stemmer, stopwords)].items() if s not in clitic_stems}
+    rates = CONTRACTION_RATES[(stemmer, stopwords)]
     if variant == "treebank":
         return rates
     return {s: r for s, r in rates.items() if s != NEXT_TO_APOSTROPHE and (variant == "alpha" or len(s) > 2)}
