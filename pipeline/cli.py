@@ -952,14 +952,14 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, FileNotFoundError) as e:
         print(f"destem: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader went away (`| head`): an OSError, but no error of destem's
+        return 0
     except OSError as e:  # a write refused by the system (permissions, a full disk): its message, not a traceback
         print(f"destem: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:  # train says where it saved
         print(f"destem: {str(e) or 'interrupted'}", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

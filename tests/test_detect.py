@@ -492,3 +492,15 @@ def test_an_empty_file_is_named_not_read_as_a_pipeline(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"{stems}: porter-nltk stems") and str(empty) not in out
     assert out.count("lowercased") == 1
+
+
+@pytest.mark.parametrize("ratio, stopwords", [(5.0, "unknown"), (-5.0, "none")])
+def test_frequent_words_missing_name_an_unknown_list_only_where_removal_is_likelier(monkeypatch, ratio, stopwords):
+    # a long text keeping every stopword but written without "was", "he", "had" (a timetable, a manual): their
+    # absence names a removing list only where the counts are likelier removed than rare (the log-likelihood ratio)
+    from destem.text import detect
+
+    monkeypatch.setattr(detect, "missing_stopwords", lambda *args: (["was", "he", "had"], ratio))
+    found = detect_documents(long_input(ForwardPipeline(stopwords="none"), OWNERS))
+    assert found.stopwords == stopwords
+    assert found.stopwords_confidence > 0.9

@@ -765,7 +765,8 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
     found_127 = counts[STOPWORDS_127_TELL]
     off_127 = n and not expected_127 / OTHER_LIST_FACTOR - 3 <= found_127 <= expected_127 * OTHER_LIST_FACTOR + 3
     missing, missing_ratio = missing_stopwords(types, variant, stemmer, n) if stopwords == "none" else ([], 0.0)
-    if len(missing) >= MIN_MISSING:
+    missing_removed = len(missing) >= MIN_MISSING and missing_ratio > 0  # likelier removed than rare in this text
+    if missing_removed:
         kept, nearest, stopwords = stopwords_left(types, variant, stemmer, n), "nltk-179", "unknown"
         stray_k = sum(types[stem] for stem in {list_stemmer(stemmer)(w) for w in kept})
     elif off_127 or (strays and stray_k > STRAY_FACTOR * stray_e + STRAY_MIN):
@@ -773,7 +774,7 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
     # of another list than these, only that stopwords were removed (or not) is weighed
     removes = nearest != "none" if nearest else stopwords != "none"
     same_list = (lambda w: w == stopwords) if not nearest else (lambda w: (w != "none") == removes)
-    stopwords_confidence = (sum(p for w, p in list_shares.items() if same_list(w)) if not missing
+    stopwords_confidence = (sum(p for w, p in list_shares.items() if same_list(w)) if not missing_removed
                             else 1.0 / (1.0 + math.exp(-min(missing_ratio, 700.0))))
     capitalized = sum(any(ch.isupper() for ch in t) for t in tokens)
     treebank = sum(t in TREEBANK_QUOTES for t in tokens)
