@@ -541,7 +541,8 @@ def add_eval(sub) -> None:
     p = add_command(sub, "eval", cmd_eval)
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--prose", nargs="+", metavar="PATH", help=".txt/.txt.gz files, globs or folders")
-    what.add_argument("--suite", metavar="NAME", help="a ready suite: eval/suites/NAME.toml (e.g. wikitext2-test)")
+    what.add_argument("--suite", metavar="NAME", help="a ready suite: eval/suites/NAME.toml of the destem checkout "
+                                                     "the command runs in (e.g. wikitext2-test), or a suite file")
     add_model_option(p)
     p.add_argument("--systems", metavar="LIST", help="comma list of identity, lexicon, model (default: all, "
                                                      "or the suite's)")

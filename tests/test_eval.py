@@ -16,6 +16,7 @@ from destem.cli import main
 from destem.evaluation.evaluate import REPO_ROOT, load_suite
 from destem.text.documents import read_documents
 from destem.text.forward import stem_text
+from destem.text.textio import InputError
 
 MINI_CORPUS = Path(__file__).parent / "data" / "mini_corpus.txt"
 SYSTEMS = ["identity", "lexicon", "model"]
@@ -146,6 +147,20 @@ def test_public_suite_resolves_its_paths_from_the_repository():
     assert Path(suite.data[0]).is_file()  # the benchmark ships in the repository
     assert Path(suite.out) == REPO_ROOT / "eval/results/wikitext2-test"
     assert suite.systems == SYSTEMS
+
+
+def test_a_non_editable_install_reads_the_suites_of_the_checkout_it_runs_in(tmp_path, monkeypatch):
+    from destem.evaluation import evaluate
+
+    checkout = evaluate.REPO_ROOT
+    monkeypatch.setattr(evaluate, "REPO_ROOT", tmp_path / "site-packages")  # the code's folder holds no suites
+    monkeypatch.chdir(checkout / "eval")  # anywhere in the checkout
+    suite = load_suite("wikitext2-test")
+    assert Path(suite.data[0]) == checkout / "eval/suites/data/wikitext2-test-detok.txt.gz"
+    assert Path(suite.out) == checkout / "eval/results/wikitext2-test"
+    monkeypatch.chdir(tmp_path)  # outside a checkout: one line that says where suites are
+    with pytest.raises(InputError, match=r"no suite 'wikitext2-test': suites are a destem checkout's eval/suites"):
+        load_suite("wikitext2-test")
 
 
 def test_suite_file_runs_from_another_directory(tmp_path, monkeypatch):

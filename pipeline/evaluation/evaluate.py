@@ -29,8 +29,8 @@ from .bench import PeakMemory, machine_info, markdown_table, model_info, package
 from .calibrate import calibration_errors, observe_confidence, plot_reliability
 from .metrics import analyze, document_bleu, score_texts
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SUITES_DIR = REPO_ROOT / "eval" / "suites"
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout, where the code runs from one (an editable install)
+SUITES = Path("eval", "suites")  # a checkout's suites and their data; a wheel does not hold them
 SYSTEMS = ("identity", "lexicon", "model")
 NEEDS_MODEL_DIR = frozenset({"lexicon", "model"})
 WINDOWS = PairConfig()  # training's window cut: whole sentences, at most 96 stems
@@ -65,13 +65,29 @@ class Suite:
     description: str = ""
 
 
+def checkout_root() -> Path | None:
+    """The destem checkout whose suites `load_suite` reads: the one the code runs from (an editable install),
+    else the working folder or a folder above it (a checkout beside a non-editable install); None outside one."""
+    for root in (REPO_ROOT, Path.cwd(), *Path.cwd().parents):
+        if (root / SUITES / "wikitext2-test.toml").is_file():
+            return root
+    return None
+
+
 def load_suite(name: str) -> Suite:
-    """A suite by name (eval/suites/NAME.toml) or by its file's path. Relative paths in it are
-    relative to the repository root, wherever the command runs."""
-    path = Path(name) if name.endswith(".toml") else SUITES_DIR / f"{name}.toml"
+    """A suite by name (eval/suites/NAME.toml of the checkout) or by its file's path. Relative paths in it
+    are relative to the checkout's root, wherever in it the command runs (outside one: to the suite's folder)."""
+    root = checkout_root()
+    if name.endswith(".toml"):
+        path = Path(name)
+    elif root is None:
+        raise InputError(f"no suite {name!r}: suites are a destem checkout's {SUITES}/NAME.toml (with their data); "
+                         f"run this from the checkout, or give a suite file's path")
+    else:
+        path = root / SUITES / f"{name}.toml"
     if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in SUITES_DIR.glob("*.toml"))) or "none"
-        raise InputError(f"no suite {name!r} (known: {known})")
+        known = ", ".join(sorted(p.stem for p in (root / SUITES).glob("*.toml"))) if root else ""
+        raise InputError(f"no suite {name!r} (known: {known or 'none'})")
     try:
         with open(path, "rb") as f:
             spec = tomllib.load(f)
@@ -81,7 +97,7 @@ def load_suite(name: str) -> Suite:
         raise InputError(f"{path}: expected a `data` list and only the keys {', '.join(sorted(SUITE_KEYS))}")
 
     def resolve(p: str) -> str:
-        return os.path.normpath(p if os.path.isabs(p) else REPO_ROOT / p)
+        return os.path.normpath(p if os.path.isabs(p) else (root or path.parent) / p)
 
     return Suite(path.stem, [resolve(p) for p in spec["data"]], list(spec.get("systems", SYSTEMS)),
                  spec.get("limit_words"), resolve(spec.get("out", f"eval/results/{path.stem}")),
