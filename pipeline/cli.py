@@ -304,8 +304,8 @@ def add_check(sub) -> None:
     add_markdown_option(p, "RESTORED was written by restore --markdown")
     add_model_option(p, help_text="model folder whose config.json names the forward pipeline to check with "
                                   "(default: as for restore)")
-    add_pipeline_option(p, "the forward pipeline that made STEMS: auto, the model's (default); or a name",
-                        auto=True)
+    add_pipeline_option(p, "the forward pipeline that made STEMS: auto (default), the one restore reads STEMS as "
+                           "(detected where sure, as restore does, and said; else the model's); or a name", auto=True)
 
 
 def cmd_check(args) -> int:
@@ -316,7 +316,7 @@ def cmd_check(args) -> int:
     round-trips, 1 otherwise.
     """
     from .text.check import check_files
-    from .text.forward import pipeline_named, pipeline_of_model
+    from .text.forward import pipeline_named
 
     if args.against is not None:
         if len(args.files) != 1:
@@ -327,12 +327,29 @@ def cmd_check(args) -> int:
     else:
         raise InputError("check takes two files: STEMS RESTORED (or RESTORED --against STEMS)")
     name = pipeline_arg(args)
-    pipeline = pipeline_named(name) if name != "auto" else pipeline_of_model(model_folder(args))
+    pipeline = pipeline_named(name) if name != "auto" else checked_pipeline(stems_path, model_folder(args))
     report = check_files(stems_path, restored_path, args.markdown, pipeline)
     for mismatch in report.mismatches:
         print(mismatch.describe())
     print(report.summary())
     return 0 if report.ok else 1
+
+
+def checked_pipeline(stems_path: str, model_dir: str):
+    """--pipeline auto: the pipeline restore reads the stems as, where detect is as sure as restore must be to
+    leave the model's (said on stderr); else the model's."""
+    from .text.detect import SURE_CONFIDENCE, detect_documents
+    from .text.forward import PIPELINES, pipeline_flags, pipeline_named, pipeline_of_model
+    from .text.textio import read_text, split_lines
+
+    model = pipeline_of_model(model_dir)
+    found = detect_documents(split_lines(read_text(stems_path)), expected=model)
+    detected = found.restorable_as(model, tuple(PIPELINES))
+    if detected is None or found.matches(model) or found.confidence_against(model) < SURE_CONFIDENCE:
+        return model
+    print(f"destem: {stems_path}: input made with {found.describe()} (detected, confidence {found.confidence:.2f}); "
+          f"checked as such ({pipeline_flags(detected)})", file=sys.stderr)
+    return pipeline_named(detected)
 
 
 def add_words(sub) -> None:

@@ -111,3 +111,22 @@ def test_markdown_restorations_are_read_as_blank_line_separated_blocks(tmp_path,
     code, out, _ = run_check(capsys, stems, str(restored), "--markdown")
     assert code == 0, out
     assert out.startswith("3/3 documents round-trip")
+
+
+def test_auto_checks_input_of_another_pipeline_as_restore_reads_it(tmp_path, capsys):
+    # the isalpha tutorial line's stems: re-stemmed by destem's own pipeline, the prose's punctuation comes back
+    from pathlib import Path
+
+    from destem.text.documents import read_documents
+    from destem.text.forward import PIPELINES
+
+    prose = [line for doc in read_documents(str(Path(__file__).parent / "data" / "mini_corpus.txt"))
+             for line in doc.text.split("\n") if line.strip()][:12]
+    stems = write_lines(tmp_path / "isalpha.txt", [PIPELINES["isalpha"].stem_text(p) for p in prose])
+    restored = write_lines(tmp_path / "prose.txt", prose)
+    code, out, err = run_check(capsys, stems, restored)
+    assert code == 0 and out.startswith(f"{len(prose)}/{len(prose)} documents round-trip")
+    assert err.startswith(f"destem: {stems}: input made with porter-nltk stems, nltk-179 stopwords removed, "
+                          "punctuation dropped") and err.rstrip().endswith("(--pipeline isalpha)")
+    code, out, _ = run_check(capsys, "--pipeline", "destem", stems, restored)
+    assert code == 1 and out.splitlines()[-1].startswith(f"0/{len(prose)} documents round-trip")
