@@ -503,12 +503,12 @@ def cmd_detect(args) -> int:
                     yield from split_lines(read_text(path, args.errors))
                 except InputError:
                     continue
-        return detect_documents(documents()) if len(files) > 1 else None
+        return detect_documents(documents(), expected=model) if len(files) > 1 else None
 
     empty = 0
     for path in args.files:
         documents = split_lines(read_text(path, args.errors))
-        alone = found = detect_documents(documents)
+        alone = found = detect_documents(documents, expected=model)
         if not found.tokens_read:
             print(f"destem: warning: {path}: no stems in it, so no pipeline to tell", file=sys.stderr)
             empty += 1
@@ -524,8 +524,10 @@ def cmd_detect(args) -> int:
             read_with = {} if found is alone else {"read_with_files": len(files)}
             second = ({} if lead is None else {"register_lead": round(lead, 3)}) | (
                 {"second_pass_model": DEFAULT_MODEL} if takes_second_pass(lead) else {})
-            print(json.dumps({"file": path} | found.to_json(model, inputs) | register | read_with | second,
-                             ensure_ascii=False))
+            general_model = {} if not by_general else {  # as the text says: restore takes it to the general model
+                "restorable_as": by_general, "restore_model": GENERAL_MODEL, "losses": found.losses(*general_reads)}
+            print(json.dumps({"file": path} | found.to_json(model, inputs) | general_model | register | read_with
+                             | second, ensure_ascii=False))
             continue
         verdict = ("the model's pipeline" if found.matches(model) else
                    f"restore handles it ({pipeline_flags(restorable)})" if restorable else
