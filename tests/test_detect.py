@@ -494,13 +494,15 @@ def test_an_empty_file_is_named_not_read_as_a_pipeline(tmp_path, capsys):
     assert out.count("lowercased") == 1
 
 
-@pytest.mark.parametrize("ratio, stopwords", [(5.0, "unknown"), (-5.0, "none")])
-def test_frequent_words_missing_name_an_unknown_list_only_where_removal_is_likelier(monkeypatch, ratio, stopwords):
+@pytest.mark.parametrize("ratio, frequent, stopwords", [(5.0, 9, "unknown"), (-5.0, 9, "none"), (5.0, 10, "none")])
+def test_frequent_words_missing_name_an_unknown_list_only_where_removal_is_likelier(monkeypatch, ratio, frequent,
+                                                                                     stopwords):
     # a long text keeping every stopword but written without "was", "he", "had" (a timetable, a manual): their
     # absence names a removing list only where the counts are likelier removed than rare (the log-likelihood ratio)
+    # and they are a third or more of the words it would hold often
     from destem.text import detect
 
-    monkeypatch.setattr(detect, "missing_stopwords", lambda *args: (["was", "he", "had"], ratio))
+    monkeypatch.setattr(detect, "missing_stopwords", lambda *args: (["was", "he", "had"], ratio, frequent))
     found = detect_documents(long_input(ForwardPipeline(stopwords="none"), OWNERS))
     assert found.stopwords == stopwords
     assert found.stopwords_confidence > 0.9
