@@ -56,8 +56,8 @@ def summary_counts(err: str) -> dict[str, int]:
     line = [ln for ln in err.splitlines() if ln.startswith("destem: restored")][-1]
     numbers = lambda pattern: int(re.search(pattern, line).group(1).replace(",", ""))  # noqa: E731
     return {"documents": numbers(r"restored ([\d,]+) documents?"), "stems": numbers(r"([\d,]+) stems?"),
-            "failures": numbers(r"round-trip failures: ([\d,]+)"), "lexicon": numbers(r"([\d,]+) lexicon forms"),
-            "repairs": numbers(r"([\d,]+) repairs")}
+            "failures": numbers(r"round-trip failures: ([\d,]+)"), "lexicon": numbers(r"([\d,]+) lexicon forms?"),
+            "repairs": numbers(r"([\d,]+) repairs?")}
 
 
 def test_random_weight_model_output_stems_back_to_input(random_model_dir, tmp_path, capsys):

@@ -125,8 +125,8 @@ class RunTotals:
         s = self.stats
         line = (f"destem: restored {counted(s.documents, 'document')}, {counted(s.stems, 'stem')} in "
                 f"{self.seconds:.1f} s ({self.words / max(self.seconds, 1e-9):,.0f} words/s); round-trip failures: "
-                f"{s.roundtrip_failures:,}; fallbacks: {s.lexicon_forms:,} lexicon forms, "
-                f"{s.repairs:,} repairs")
+                f"{s.roundtrip_failures:,}; fallbacks: {counted(s.lexicon_forms, 'lexicon form')}, "
+                f"{counted(s.repairs, 'repair')}")
         if self.skipped:
             line += f"; skipped {counted(self.skipped, 'finished output')} (--force redoes them)"
         if self.failed:
