@@ -338,14 +338,14 @@ def cmd_check(args) -> int:
 def checked_pipeline(stems_path: str, model_dir: str):
     """--pipeline auto: the pipeline restore reads the stems as, where detect is as sure as restore must be to
     leave the model's (said on stderr); else the model's."""
-    from .text.detect import SURE_CONFIDENCE, detect_documents
+    from .text.detect import detect_documents
     from .text.forward import PIPELINES, pipeline_flags, pipeline_named, pipeline_of_model
     from .text.textio import read_text, split_lines
 
     model = pipeline_of_model(model_dir)
     found = detect_documents(split_lines(read_text(stems_path)), expected=model)
     detected = found.restorable_as(model, tuple(PIPELINES))
-    if detected is None or found.matches(model) or found.confidence_against(model) < SURE_CONFIDENCE:
+    if detected is None or found.read_as_model(model):
         return model
     print(f"destem: {stems_path}: input made with {found.describe()} (detected, confidence {found.confidence:.2f}); "
           f"checked as such ({pipeline_flags(detected)})", file=sys.stderr)

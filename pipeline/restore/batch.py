@@ -31,7 +31,7 @@ from ..model.device import pick_device, restore_precision
 from ..model.locate import DEFAULT_MODEL, GENERAL_MODEL, locate_model, model_asked_for, other_installed_general
 from ..model.stem_profile import ModelRegisters
 from ..text.check import check_documents
-from ..text.detect import SURE_CONFIDENCE, Detection, detect_documents
+from ..text.detect import Detection, detect_documents
 from ..text.detok import detokenize
 from ..text.forward import (
     STOPWORDS,
@@ -545,7 +545,7 @@ class BatchRestore:
             found, detected = self.run_reading, f"detected over this run's {len(self.sources):,} inputs"
         else:
             detected = "detected"
-        if found.matches(model) or found.confidence_against(model) < SURE_CONFIDENCE:
+        if found.read_as_model(model):
             return "destem", self.model_by_register(source, documents, "destem"), also_possible(found, model, inputs)
         name = source_name(source)
         supported = found.restorable_as(model, inputs)

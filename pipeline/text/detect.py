@@ -381,6 +381,10 @@ class Detection:
             return self.confidence
         return 1.0 - self.shares.get(pair, 0.0)
 
+    def read_as_model(self, model: ForwardPipeline) -> bool:
+        """Whether restore and check read the input as `model`'s own: it is, or too few tells say it is not."""
+        return self.matches(model) or self.confidence_against(model) < SURE_CONFIDENCE
+
     def describe(self) -> str:
         if self.stopwords == "unknown":
             kept = ", ".join(self.stopwords_kept[:6]) + (", ..." if len(self.stopwords_kept) > 6 else "")
