@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import sys
@@ -178,6 +179,30 @@ def test_folder_run_interrupted_then_rerun_equals_one_uninterrupted_run(toy_mode
     assert code == 0 and "skipped" not in err
     assert summary_counts(err)["documents"] == 7
     assert outputs(out) == reference
+
+
+@pytest.mark.parametrize("flags", [[], ["--markdown"]])
+def test_a_rerun_keeps_a_foreign_output_and_redoes_a_stale_one(toy_model_dir, tmp_path, capsys, flags):
+    source = make_folder(tmp_path / "in")
+    out = tmp_path / "out"
+    assert restore(capsys, "--model", toy_model_dir, *flags, source, "-o", out)[0] == 0
+    finished = outputs(out)
+    foreign = write_lines(out / "a.txt", ["notes of my own"])  # one document where the input has two
+    write_lines(source / "b.txt", [STEMS[5], "", STEMS[6]])  # the input changed after its output was written
+    stale = out / "b.txt"
+    stale_time = stale.stat().st_mtime
+    (source / "b.txt").touch()
+    os.utime(stale, (stale_time - 10, stale_time - 10))
+
+    code, _, err = restore(capsys, "--model", toy_model_dir, *flags, source, "-o", out)
+    assert code == 2
+    assert f"destem: error: {foreign} exists and holds 1 document, where {source / 'a.txt'} has 2: " in err
+    assert foreign.read_text(encoding="utf-8") == "notes of my own\n"  # kept
+    assert f"b.txt changed since {stale} was written: restored again" in err
+    assert "skipped 1 finished output" in err and summary_counts(err)["documents"] == 3
+    assert split_documents(stale.read_text(encoding="utf-8"), bool(flags))[0] != \
+        split_documents(finished["b.txt"].decode(), bool(flags))[0]
+    assert outputs(out)["sub/c.txt"] == finished["sub/c.txt"]
 
 
 def test_several_files_go_into_an_output_folder(toy_model_dir, tmp_path, capsys):

@@ -42,7 +42,16 @@ from ..text.forward import (
     pipeline_of_model,
     restorable_input,
 )
-from ..text.textio import InputError, atomic_write, format_document, partial_path, read_jsonl, read_text, split_lines
+from ..text.textio import (
+    InputError,
+    atomic_write,
+    format_document,
+    partial_path,
+    read_jsonl,
+    read_text,
+    split_documents,
+    split_lines,
+)
 from .page import PAGE_TAIL, document_html, page_head
 from .restorer import GROUP_STEMS, Restoration, Restorer, RestoreStats  # GROUP_STEMS: stems per model call
 from .two_pass import TwoPassRestorer, register_lead, takes_second_pass
@@ -443,11 +452,11 @@ class BatchRestore:
         cannot be read is named on stderr and counted, and the others go on. The progress bar's total
         grows by each job's stems as it is read."""
         for job in jobs:
-            if job.target is not None and os.path.exists(job.target) and not self.options.force:
-                self.totals.skipped += 1
-                continue
             try:
                 documents, records = self.read_job(job)
+                if self.finished(job, len(documents)):
+                    self.totals.skipped += 1
+                    continue
             except InputError as e:
                 print(f"destem: error: {e}", file=sys.stderr)
                 self.totals.failed += 1
@@ -463,6 +472,31 @@ class BatchRestore:
         for (job, documents, records), restorations in self.engine.restore_jobs(read_jobs, self.options,
                                                                                self.progress):
             self.write_job(job, documents, records, restorations)
+
+    def finished(self, job: Job, input_documents: int) -> bool:
+        """Whether `job.target` holds the restoration of its input already (without --force): it exists,
+        was written after the input last changed, and holds as many documents. An output that holds
+        another number is not this input's restoration, and is kept: InputError."""
+        target = job.target
+        if target is None or self.options.force or not os.path.exists(target):
+            return False
+        try:
+            text = read_text(target)
+        except InputError:
+            text = None
+        o = self.options
+        written = None if text is None else len(
+            [line for line in split_lines(text) if line.strip()] if o.jsonl or o.explain
+            else split_documents(text, o.markdown))
+        if written != input_documents:
+            held = "is not text" if written is None else f"holds {counted(written, 'document')}"
+            raise InputError(f"{target} exists and {held}, where {job.source} has {input_documents}: not its "
+                             "restoration, so it is kept (move it, or --force to overwrite it)")
+        if job.source != "-" and os.path.getmtime(job.source) > os.path.getmtime(target):
+            print(f"destem: {source_name(job.source)} changed since {target} was written: restored again",
+                  file=sys.stderr)
+            return False
+        return True
 
     def read_job(self, job: Job) -> tuple[list[str], list[dict] | None]:
         """The input documents, and with --jsonl the records that hold them."""
