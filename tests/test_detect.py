@@ -20,10 +20,12 @@ from destem.text.detect import (
 )
 from destem.text.forward import (
     DEFAULT_PIPELINE,
+    NLTK_127_STOPWORDS,
     STEMMERS,
     STOPWORD_LISTS,
     STOPWORDS,
     ForwardPipeline,
+    pipeline_named,
     pipeline_of_model,
     tokenize,
 )
@@ -162,6 +164,19 @@ def test_confidence_is_that_of_the_list_too():
     # the 127-word list's text with its "won"s and "m": sure of the list
     found = detect_documents(made_by(ForwardPipeline(stopwords="nltk-127")))
     assert found.stopwords == "nltk-127" and found.confidence > 0.9
+
+
+@pytest.mark.parametrize(("stemmer", "base"), [("porter-nltk", "destem"), ("snowball-english", "snowball")])
+def test_the_127_word_lists_text_restores_as_the_179_word_lists_keeping_its_additions(stemmer, base):
+    # the 127-word list is the 179-word one less its additions: restored so, they come back as themselves, but not
+    # Snowball's "ll", "re", "ve", which are its stems of the clitics "'ll", "'re", "'ve" (both lists keep those)
+    found = detect_documents(made_by(ForwardPipeline(stemmer=stemmer, stopwords="nltk-127")))
+    assert (found.stemmer, found.stopwords) == (stemmer, "nltk-127") and found.confidence > 0.9
+    name = found.restorable_as(DEFAULT_PIPELINE)
+    assert name is not None and name.startswith(base + "+")
+    kept = pipeline_named(name).kept_stopwords
+    assert {"won", "m", "d", "isn"} <= kept and kept < STOPWORDS - NLTK_127_STOPWORDS
+    assert ({"ll", "re", "ve"} & kept) == (set() if base == "snowball" else {"ll", "re", "ve"})
 
 
 def test_plain_prose_is_neither_stemmed_nor_stripped_nor_lowercased():

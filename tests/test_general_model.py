@@ -48,6 +48,14 @@ def test_it_guesses_no_headings_where_the_input_has_no_marks(general):
     assert not [r.text for r in restorations if "#" in r.text]
 
 
+def test_input_with_its_punctuation_gets_none_added(general):
+    # lines without a full stop (a forum post's title): the model of punctuation-free input too adds none
+    titles = ["Should I put more focus in", "What are the best tools for a small startup", "Pricing for beta users"]
+    stems = [PIPELINES["destem"].stem_text(t) for t in titles]
+    restorations = general.restore_documents(stems)
+    assert all(r.roundtrip_ok for r in restorations) and not [r.text for r in restorations if r.text[-1] in ".,;:"]
+
+
 def test_r8_documents_restore_without_flags(tmp_path, capsys):
     with gzip.open(ROOT / "eval" / "suites" / "data" / "r8" / "r8-test-150.stem.txt.gz", "rt", encoding="utf-8") as f:
         documents = f.read().splitlines()[:60]

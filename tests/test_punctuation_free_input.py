@@ -201,6 +201,20 @@ def test_input_of_another_pipeline_decodes_with_its_own_settings(mixed_model_dir
     assert words[-50.0] > sum(len(text.split()) for text in before) > words[50.0]
 
 
+def test_input_with_its_punctuation_gets_none_in_the_gaps(mixed_model_dir):
+    # a model trained on punctuation-free input too has gaps of punctuation (", the", "."); input that kept its
+    # punctuation never dropped any, so none is written into it, even after a last stem with none
+    restorer = Restorer.from_pretrained(str(mixed_model_dir), device="cpu", precision="fp32")
+    punctuated = {i for i, gap in enumerate(restorer.gap_labels) if re.search(r"[^\w¶#]", "".join(gap))}
+    assert set(restorer.punctuated_gaps.tolist()) == punctuated and punctuated
+    windows = [DEFAULT_PIPELINE.stem_text(p).removesuffix(" .").split() for p in PROSE[:6]]
+    gaps = {own: {g for p in restorer._tag_windows(windows, 4096, None, 0.0, own) for top in p.top_gaps for g in top}
+            for own in (True, False)}
+    assert gaps[False] & punctuated and not gaps[True] & punctuated
+    restored = restorer.restore_documents([" ".join(w) for w in windows])
+    assert all(r.roundtrip_ok and r.text[-1].isalnum() for r in restored)
+
+
 def test_calibrate_tunes_and_writes_the_settings_of_one_input(mixed_model_dir, toy_model_dir, tmp_path, capsys):
     import json
     import shutil

@@ -85,6 +85,17 @@ def test_snowball_adverbs_come_back_as_adverbs(shipped):
     assert "quickly repaired" in restorations[0].text and "mostly rural" in restorations[1].text
 
 
+def test_snowball_clitic_stems_come_back_as_clitics(shipped):
+    # Snowball writes "'ll", "'re", "'ve" as "ll", "re", "ve" (which the stoplist would drop as words): they stand
+    # for the clitics, and the subject the stoplist dropped comes back before them
+    stems = [SNOWBALL.stem_text(t) for t in ("I'll see you there tomorrow.", "We've seen where they're going.")]
+    assert stems == ["ll see tomorrow .", "ve seen re go ."]
+    restorations = shipped.restore_documents(stems, pipeline=SNOWBALL)
+    assert all(r.roundtrip_ok for r in restorations)
+    assert [SNOWBALL.stem_text(r.text) for r in restorations] == stems
+    assert re.search(r"\w'll see", restorations[0].text) and re.search(r"\w've seen .*\w're go", restorations[1].text)
+
+
 def test_another_pipeline_is_refused(shipped):
     with pytest.raises(ValueError, match="input made by lancaster stems"):
         shipped.restore_documents(["trotski die"], pipeline=ForwardPipeline(stemmer="lancaster"))

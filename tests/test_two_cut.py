@@ -48,7 +48,8 @@ def test_inner_scores_are_averaged_and_edge_gaps_kept(restorers, monkeypatch):
     stems = " ".join(stem_text(p) for p in PARAGRAPHS[:6]).split()
     windows = [stems[s:e] for s, e in window_bounds(stems, shipped.max_stems)]
     bias = shipped.decoding().empty_gap_bias
-    alone, averaged = shipped._tag_windows(windows, 4096, None, bias), both._tag_windows(windows, 4096, None, bias)
+    alone, averaged = (shipped._tag_windows(windows, 4096, None, bias, True),
+                      both._tag_windows(windows, 4096, None, bias, True))
     for a, b in zip(alone, averaged):
         assert a.top_gap_log_probs[0] == pytest.approx(b.top_gap_log_probs[0], abs=1e-5)  # the window's first gap
         assert a.top_gap_log_probs[-1] == pytest.approx(b.top_gap_log_probs[-1], abs=1e-5)  # its tail

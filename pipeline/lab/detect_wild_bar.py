@@ -40,6 +40,15 @@ def inputs_of(args: argparse.Namespace, count: int) -> tuple[list, list[list[str
     return documents, [list(itertools.chain(*articles[i:i + args.per_input])) for i in range(0, count, args.per_input)]
 
 
+def restorable_right(name: str | None, kind: Kind) -> bool:
+    """Whether `restorable_as` named what restore should make of the kind: its pipeline, and for a list that
+    keeps some of NLTK's words, that pipeline with some kept words named (which ones the text shows)."""
+    if name is None or kind.restorable_as is None:
+        return name == kind.restorable_as
+    base, _, kept = name.partition("+")
+    return base == kind.restorable_as and bool(kept) == bool(kind.keeps)
+
+
 def bar(args: argparse.Namespace, made: list[Kind]) -> dict:
     model = pipeline_of_model(locate_model())
     count = args.inputs * args.per_input
@@ -57,7 +66,8 @@ def bar(args: argparse.Namespace, made: list[Kind]) -> dict:
                      "restorable_as": found.restorable_as(model)}
             expected = kind.expected | {"restorable_as": kind.restorable_as}
             tally["inputs"] += 1
-            right = {p: named[p] == expected[p] for p in PROPERTIES}
+            right = {p: named[p] == expected[p] for p in PROPERTIES} | {
+                "restorable_as": restorable_right(named["restorable_as"], kind)}
             for p in PROPERTIES:
                 tally[f"{p} right"] += right[p]
                 found_values[p][str(named[p])] += 1

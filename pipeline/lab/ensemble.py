@@ -22,12 +22,14 @@ class EnsembleRestorer(Restorer):
         self.second = second
 
     @torch.inference_mode()
-    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress,
-                     empty_gap_bias: float) -> list[WindowPrediction]:
+    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress, empty_gap_bias: float,
+                     punctuated_input: bool) -> list[WindowPrediction]:
         results: list[WindowPrediction | None] = [None] * len(windows)
         # the same tokenizer gives the same batches, in the same order
-        for (batch_ids, a), (second_ids, b) in zip(self._tagged_batches(windows, batch_tokens, empty_gap_bias),
-                                                   self.second._tagged_batches(windows, batch_tokens, empty_gap_bias),
+        for (batch_ids, a), (second_ids, b) in zip(self._tagged_batches(windows, batch_tokens, empty_gap_bias,
+                                                                       punctuated_input),
+                                                   self.second._tagged_batches(windows, batch_tokens, empty_gap_bias,
+                                                                              punctuated_input),
                                                    strict=True):
             assert batch_ids == second_ids
             gaps, forms, cases = ((a[name].float().log_softmax(-1) + b[name].float().log_softmax(-1)) / 2

@@ -44,7 +44,7 @@ def main() -> None:
     records = [valid[i] for i in random.Random(1).sample(range(len(valid)), min(args.windows, len(valid)))]
     stems = [r["source"].split() for r in records]
     # the restorer's own steps, stopped before casing, so both choices can be compared per position
-    predictions = restorer._tag_windows(stems, 8192, None, decoding.empty_gap_bias)
+    predictions = restorer._tag_windows(stems, 8192, None, decoding.empty_gap_bias, True)
     drafted = [restorer._draft_window(s, p, True, True, DEFAULT_PIPELINE, s) for s, p in zip(stems, predictions)]
     tagger_alone = [([" ".join(g) for g in draft.gaps], list(draft.words)) for draft, _, _ in drafted]
     restorer._choose_with_lm([restorer._stem_options(p, forms) for p, (_, _, forms) in zip(predictions, drafted)],

@@ -25,15 +25,15 @@ class TwoCutRestorer(Restorer):
         return [r for document in documents for r in restore_one([document], **options)]
 
     @torch.inference_mode()
-    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress,
-                     empty_gap_bias: float) -> list[WindowPrediction]:
+    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress, empty_gap_bias: float,
+                     punctuated_input: bool) -> list[WindowPrediction]:
         if not windows:
             return []
         stems = [stem for window in windows for stem in window]
         starts = [sum(map(len, windows[:i])) for i in range(len(windows))]
-        first = self._log_probs(windows, batch_tokens, empty_gap_bias)
+        first = self._log_probs(windows, batch_tokens, empty_gap_bias, punctuated_input)
         second_bounds = window_bounds(stems, SECOND_CUT_STEMS)
-        second = self._log_probs([stems[s:e] for s, e in second_bounds], batch_tokens, empty_gap_bias)
+        second = self._log_probs([stems[s:e] for s, e in second_bounds], batch_tokens, empty_gap_bias, punctuated_input)
         # per stem of the document, the second cut's scores; its gap only where the stem is not a window start
         gap = torch.zeros(len(stems), first[0][0].size(-1))
         gap_inside = torch.zeros(len(stems), dtype=torch.bool)
@@ -55,11 +55,11 @@ class TwoCutRestorer(Restorer):
                 progress.update(n)
         return predictions
 
-    def _log_probs(self, windows: list[list[str]], batch_tokens: int,
-                   empty_gap_bias: float) -> list[tuple[torch.Tensor, ...]]:
+    def _log_probs(self, windows: list[list[str]], batch_tokens: int, empty_gap_bias: float,
+                   punctuated_input: bool) -> list[tuple[torch.Tensor, ...]]:
         """Per window: gap log-probs (stems + tail, with the empty-gap bias), form and case log-probs."""
         results: list = [None] * len(windows)
-        for batch_ids, out in self._tagged_batches(windows, batch_tokens, empty_gap_bias):
+        for batch_ids, out in self._tagged_batches(windows, batch_tokens, empty_gap_bias, punctuated_input):
             gaps = out["gap_logits"].log_softmax(-1)
             forms = out["form_logits"].float().log_softmax(-1)
             cases = out["case_logits"].float().log_softmax(-1)

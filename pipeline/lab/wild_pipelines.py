@@ -58,7 +58,8 @@ class Kind:
     numbers: str = "kept"
     short_words: str = "kept"
     tokens: str = "treebank"  # treebank; isalpha (Treebank tokens that are letters only); letters (runs of a-z); raw
-    restorable_as: str | None = None  # the forward.PIPELINES name restore handles it as, if any
+    restorable_as: str | None = None  # the forward.PIPELINES name restore handles it as, if any (with the words
+    # a list that `keeps` some of NLTK's keeps: "destem+no,not")
     keeps: tuple[str, ...] = ()  # words `stopwords` removes that this pipeline keeps: a list detect cannot know
     expected: dict = field(init=False, default_factory=dict)
 
@@ -115,7 +116,8 @@ def kinds(lemmas: bool = True) -> list[Kind]:
             Kind("lancaster / nltk-179", "lancaster", "nltk-179"),
             Kind("wordnet-lemmas / nltk-179", LEMMAS, "nltk-179"),
             Kind("none / nltk-179", "none", "nltk-179"),
-            Kind("porter-nltk / nltk-179 keeping negations", "porter-nltk", "nltk-179", keeps=NEGATIONS),
+            Kind("porter-nltk / nltk-179 keeping negations", "porter-nltk", "nltk-179", keeps=NEGATIONS,
+                 restorable_as="destem"),
             Kind("plain prose", "none", "none", tokens="raw")]
     return [k for k in made if lemmas or k.stemmer != LEMMAS]
 

@@ -14,6 +14,7 @@ from ..model.labels import LOWER, apply_case, apply_edit, capitalize_sentences
 from ..model.tagger import Tagger, has_int8_linears, int8_linears
 from ..model.tokenizer import StemTokenizer
 from ..text.align import PARAGRAPH
+from ..text.detect import rewritten_clitics
 from ..text.detok import detokenize
 from ..text.forward import (
     DEFAULT_PIPELINE,
@@ -98,9 +99,10 @@ class Restoration:
 
 def porter_keys(stem: str, stemmer: str) -> set[str]:
     """The Porter stems the words of `stemmer`'s `stem` may have: the stem itself, its own Porter stem,
-    Martin's "i" for a "y" after a vowel ("dai" of "day"), and the Porter stems of the stem with each of
-    the stemmer's OTHER_STEMMER_ENDINGS."""
+    Martin's "i" for a "y" after a vowel ("dai" of "day"), the Porter stems of the stem with each of
+    the stemmer's OTHER_STEMMER_ENDINGS, and the clitics it writes as the stem (Snowball's "ll" of "'ll")."""
     keys = {stem, stem_token(stem)} | {stem_token(stem + e) for e in OTHER_STEMMER_ENDINGS.get(stemmer, ())}
+    keys |= {clitic for clitic, written in rewritten_clitics(stemmer).items() if written == stem}  # "ll" of "'ll"
     if stem.endswith("i"):
         keys.add(stem[:-1] + "y")
     return keys
@@ -125,6 +127,11 @@ class Restorer:
         self.form_labels = model.config.form_labels
         self.lm = lm
         self.gap_words = [lm.word_ids([w for w in g if w != PARAGRAPH]) for g in self.gap_labels] if lm else []
+        # gaps of tokens that input keeping its punctuation never drops (", the", "'s"): a model trained on
+        # punctuation-free input too has them, and must not write them into input that has its own
+        self.punctuated_gaps = torch.tensor([i for i, g in enumerate(self.gap_labels)
+                                             if any(not (w.isalpha() or w in (PARAGRAPH, HEADING_MARK)) for w in g)],
+                                            dtype=torch.long)
         self.calibration = ConfidenceCalibration.from_config(model.config)
         self._porter_stems: dict[tuple[str, str], str] = {}  # another stemmer's stems as the tagger reads them
         self._other_candidates: dict[tuple[str, str], list[str]] = {}  # their lexicon forms
@@ -193,7 +200,7 @@ class Restorer:
             [self._porter_stem_of(stem, pipeline) for stem in stems] for stems in stem_lists]
         decoding = self.decoding(pipeline)
         predicted = self._tag_windows([model_stems[d][s:e] for d, s, e in windows], batch_tokens or self.batch_tokens,
-                                      progress, decoding.empty_gap_bias)
+                                      progress, decoding.empty_gap_bias, pipeline.keep == "all")
         forms_needed = self.uses_lm(decoding) or explain
         drafted = [self._draft_window(stem_lists[d][s:e], prediction, constrained, forms_needed, pipeline,
                                       model_stems[d][s:e])
@@ -274,10 +281,10 @@ class Restorer:
         return Restoration(" ".join(texts), roundtrip_ok, stats, explanation)
 
     @torch.inference_mode()
-    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress,
-                     empty_gap_bias: float) -> list[WindowPrediction]:
+    def _tag_windows(self, windows: list[list[str]], batch_tokens: int, progress, empty_gap_bias: float,
+                     punctuated_input: bool) -> list[WindowPrediction]:
         results: list[WindowPrediction | None] = [None] * len(windows)
-        for batch_ids, out in self._tagged_batches(windows, batch_tokens, empty_gap_bias):
+        for batch_ids, out in self._tagged_batches(windows, batch_tokens, empty_gap_bias, punctuated_input):
             gap_logits = out["gap_logits"]
             lengths = [len(windows[i]) for i in batch_ids]
             form_log_probs = out["form_logits"].float().log_softmax(-1)
@@ -288,9 +295,10 @@ class Restorer:
                 progress.update(sum(lengths))
         return results
 
-    def _tagged_batches(self, windows: list[list[str]], batch_tokens: int, empty_gap_bias: float):
-        """(window indices, the tagger's outputs, gap logits in float32 with the empty-gap bias added) per
-        batch of at most `batch_tokens` pieces."""
+    def _tagged_batches(self, windows: list[list[str]], batch_tokens: int, empty_gap_bias: float,
+                        punctuated_input: bool):
+        """(window indices, the tagger's outputs, gap logits in float32 with the empty-gap bias added, and for
+        `punctuated_input` no punctuated gaps) per batch of at most `batch_tokens` pieces."""
         features = [WindowFeatures(*self.tokenizer.encode_window(w), [], [], []) for w in windows]
         for batch_ids in token_budget_batches([len(f.input_ids) for f in features], batch_tokens, seed=0,
                                               shuffle=False):
@@ -299,6 +307,8 @@ class Restorer:
                 out = self.model(**batch)
             out["gap_logits"] = out["gap_logits"].float()
             out["gap_logits"][..., EMPTY_GAP] += empty_gap_bias  # `destem calibrate`'s setting
+            if punctuated_input and len(self.punctuated_gaps):
+                out["gap_logits"][..., self.punctuated_gaps.to(self.device)] = float("-inf")
             yield batch_ids, out
 
     def _predictions(self, gap_logits, form_log_probs, case_logits, lengths: list[int]) -> list[WindowPrediction]:

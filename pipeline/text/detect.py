@@ -365,6 +365,8 @@ class Detection:
             if self.nearest_stopwords not in STOPWORD_LISTS or not self.stopwords_kept:
                 return None
             found, kept = dataclasses.replace(found, stopwords=self.nearest_stopwords), frozenset(self.stopwords_kept)
+        if found.stopwords == "nltk-127" and model.stopwords == "nltk-179":  # the 179-word list keeping its additions
+            found, kept = dataclasses.replace(found, stopwords="nltk-179"), kept | kept_by_127_list(self.stemmer)
         found = dataclasses.replace(found, kept_stopwords=kept)
         return pipeline_of_input(found) if restorable_input(found, model, inputs) else None
 
@@ -477,6 +479,14 @@ def rewritten_clitics(stemmer: str) -> dict[str, str]:
     never leaves."""
     stem = list_stemmer(stemmer)
     return {c: stem(c) for c in sorted(CLITICS) if stem(c) != c}
+
+
+@cache
+def kept_by_127_list(stemmer: str) -> frozenset[str]:
+    """What text of NLTK's 127-word list keeps, read as the 179-word list's: the additions that are Treebank
+    tokens (the contraction stems), less those `stemmer` also makes of a clitic that both lists keep (Snowball's
+    "ll" of "'ll": restored as the clitic, not as itself)."""
+    return CONTRACTION_STEMS - set(rewritten_clitics(stemmer).values())
 
 
 @cache
