@@ -177,6 +177,7 @@ def test_the_127_word_lists_text_restores_as_the_179_word_lists_keeping_its_addi
     kept = pipeline_named(name).kept_stopwords
     assert {"won", "m", "d", "isn"} <= kept and kept < STOPWORDS - NLTK_127_STOPWORDS
     assert ({"ll", "re", "ve"} & kept) == (set() if base == "snowball" else {"ll", "re", "ve"})
+    assert any("restored as themselves" in loss for loss in found.losses(DEFAULT_PIPELINE))
 
 
 def test_plain_prose_is_neither_stemmed_nor_stripped_nor_lowercased():

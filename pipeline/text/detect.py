@@ -430,6 +430,9 @@ class Detection:
                 named = ", ".join(f"'{w}'" for w in extra[:5])
                 lost.append(f"the {self.stopwords} stopword list also removed words the model does not put back "
                             f"({named}, ...): they will be missing")
+            elif self.stopwords == "nltk-127" and self.restorable_as(model, inputs):
+                lost.append(f"the {self.stopwords} stopword list keeps words the model's removes ('won', 'isn', "
+                            "'m', ...): they are restored as themselves, never put into the gaps")
         if self.stemmer not in RESTORABLE_STEMMERS and self.stemmer != model.stemmer:
             what = ("the input is not stemmed" if self.stemmer == "none" else "WordNet lemmas, not stems"
                     if self.stemmer == LEMMAS else f"{self.stemmer} stems")
