@@ -398,6 +398,21 @@ def test_the_letters_only_recipe_drops_short_words_too():
     assert any(loss.startswith("words of 1-2 letters were dropped") for loss in found.losses(DEFAULT_PIPELINE))
 
 
+def test_short_tokens_the_stemmer_makes_of_no_longer_word_say_short_words_were_kept():
+    """A speech through the isalpha line whose only short word is "us": no count of kinds of short token tells it
+    from the letters-only recipe, but NLTK's Porter makes "us" of no longer word, so that recipe cannot leave it."""
+    speech = "Let us work together, for the nation asks us to serve it and history will judge us by our deeds."
+    text = [isalpha_tutorial(p) for p in [*PLAIN * 30, speech, speech]]
+    assert sum(len(t) <= 2 for t in " ".join(text).split()) == 6 and len(" ".join(text).split()) > 3_000
+    found = detect_documents(text)
+    assert (found.punctuation, found.short_words) == ("dropped", "kept")
+    assert found.evidence["1-2-letter tokens the stemmer makes of no longer word (us, os)"] == 6
+    assert found.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "isalpha"
+    letters = detect_documents([letters_only(p) for p in [*PLAIN * 30, speech, speech]])
+    assert letters.short_words == "dropped"
+    assert letters.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "letters"
+
+
 def test_gensims_preprocess_string_is_named_as_such():
     preprocessing = pytest.importorskip("gensim.parsing.preprocessing")
     found = detect_documents([" ".join(preprocessing.preprocess_string(p)) for p in MINI * 2])

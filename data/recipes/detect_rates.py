@@ -11,7 +11,9 @@ The tells are measured on NLTK Treebank tokens, and again on text without punctu
 tokens that are letters only (`alpha`) and runs of letters of 3 or more (`alpha3`). So are the rates
 of every listed word, and of the words of no list that stem to a listed word's stem, from which
 detect composes what each list leaves (`detect.probe_rates`); and the 1-2-letter stems that each
-stemmer makes of longer words, which are no sign that short words were kept.
+stemmer makes of longer words, which are no sign that short words were kept (all stemmers' together,
+of the first `--articles`), and per stemmer of the `--contraction-articles`: a short token its stemmer
+makes of no longer word there says that short words were kept.
 
 The prose should be text the bar does not test on: `detect_bar.py` takes the validation split of
 the other files (`--corpus wiki-00 wiki-02 wiki-03 wiki-04 --split validation`), so the rates
@@ -88,14 +90,14 @@ def listed_rates(tokens: Counter) -> tuple[dict[str, float], dict[str, dict[str,
     return words, other
 
 
-def short_stems(tokens: Counter) -> frozenset[str]:
-    """The 1-2-letter stems that some stemmer makes of a word of 3 letters or more among `tokens`."""
+def short_stems(tokens: Counter) -> dict[str, frozenset[str]]:
+    """Per stemmer, the 1-2-letter stems it makes of a word of 3 letters or more among `tokens`."""
     words = {t.lower() for t in tokens if len(t) >= 3 and t.isalpha()}
-    found = set()
+    found = {}
     for stemmer in DETECT_STEMMERS:
         stem = stem_function(stemmer)
-        found |= {s for w in words if len(s := stem(w)) <= 2}
-    return frozenset(found)
+        found[stemmer] = frozenset(s for w in words if len(s := stem(w)) <= 2)
+    return found
 
 
 def contraction_rates(tokens: Counter, documents: list[list[str]], stemmer: str,
@@ -207,7 +209,10 @@ def main() -> None:
                 measured_on=measured_on, variant_rates=variant_rates,
                 listed_words={variant: words for variant, (words, _) in listed.items()},
                 listed_stems_of_other_words={variant: other for variant, (_, other) in listed.items()},
-                short_stems=short_stems(by_variant["alpha"] + by_variant["alpha3"])).write(args.out)
+                short_stems=frozenset().union(*short_stems(by_variant["alpha"] + by_variant["alpha3"]).values()),
+                short_stems_by_stemmer=short_stems(Counter(
+                    t for text, tokens in zip(documents[:args.contraction_articles], tokenized)
+                    for variant in ("alpha", "alpha3") for t in variant_tokens(text, tokens, variant)))).write(args.out)
     print(f"wrote {args.out}")
 
 

@@ -103,6 +103,10 @@ MIN_TOKENS_NUMBERS = {KEPT: 5_000, DROPPED: 1_000}
 SHORT_TYPES_SHARE = {KEPT: 0.0, DROPPED: 0.0005}
 MIN_SHORT_TYPES = {KEPT: 1, DROPPED: 2}
 MIN_TOKENS_SHORT = {KEPT: 4_000, DROPPED: 3_000}  # shorter, with too few: unknown
+# text read as short words dropped that holds this many 1-2-letter tokens its stemmer makes of no longer word kept
+# them (letters-only text of 1 and of 5 validation articles: at most 2; the isalpha line's: a median 6 in 5)
+MIN_UNMADE_SHORT_TOKENS = 4
+UNMADE_SHORT = "1-2-letter tokens the stemmer makes of no longer word (us, os)"
 # A listed stem that words of no list make too, at COLLIDING_SHARE of the listed words' rate or more, weighs at most
 # this much (nats) against a list: a topic word that stems alike ("computational" as "computer", which gensim's list
 # removes) is as likely as 1 in 100 (a mixture with an outlier of that weight). Other listed stems ("whose", "mani")
@@ -215,6 +219,8 @@ class FittedRates:
     listed_words: dict[str, dict[str, float]] = field(default_factory=dict)
     listed_stems_of_other_words: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     short_stems: frozenset[str] = frozenset()  # the 1-2-letter stems that some stemmer makes of a longer word
+    # per stemmer, the 1-2-letter stems it makes of a longer word, measured on more text
+    short_stems_by_stemmer: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         """The document detect_rates.json holds: pairs nested as stemmer -> stopword list, tells by id."""
@@ -238,6 +244,8 @@ class FittedRates:
                 "contraction_dispersion_growth": self.contraction_dispersion_growth,
                 "contraction_min_rate": self.contraction_min_rate,
                 "short_stems": sorted(self.short_stems),
+                "short_stems_by_stemmer": {stemmer: sorted(stems) for stemmer, stems in
+                                           self.short_stems_by_stemmer.items()},
                 "listed_words": self.listed_words,
                 "listed_stems_of_other_words": self.listed_stems_of_other_words,
                 "pairs": pairs}
@@ -256,7 +264,8 @@ class FittedRates:
                    document["contraction_article_tokens"], document["contraction_dispersion_growth"],
                    document["contraction_min_rate"], document.get("measured_on", {}), variant_rates,
                    document.get("listed_words", {}), document.get("listed_stems_of_other_words", {}),
-                   frozenset(document.get("short_stems", ())))
+                   frozenset(document.get("short_stems", ())),
+                   {stemmer: frozenset(stems) for stemmer, stems in document.get("short_stems_by_stemmer", {}).items()})
 
     def write(self, path: str = RATES_FILE) -> None:
         with atomic_write(path) as f:
@@ -597,6 +606,16 @@ def read_filters(tokens: list[str]) -> tuple[str, str, str, dict[str, int]]:
     return punctuation_state, numbers_state, short_state, counts
 
 
+def unmade_short_tokens(types: Counter, stemmer: str) -> int:
+    """The 1-2-letter tokens (`types`: lowercase token -> count) that `stemmer` makes of no word of 3 letters or
+    more in the rates' text: a pipeline that dropped short words and used that stemmer leaves none ("us", "os"
+    under NLTK's Porter; Porter's original makes "us" of "uses")."""
+    made = FITTED.short_stems_by_stemmer.get(stemmer)
+    if made is None:
+        return 0
+    return sum(k for token, k in types.items() if len(token) <= 2 and token.isalpha() and token not in made)
+
+
 def variant_of(punctuation: str, short_words: str) -> str:
     """The tokens whose rates an input is compared with (VARIANTS)."""
     if punctuation != DROPPED:
@@ -761,7 +780,7 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
     # tokens a stemmer never writes ("'re" under Snowball): each as unlikely as a tell never seen
     unwritten = {stemmer: sum(types[c] for c in rewritten_clitics(stemmer)) for stemmer in DETECT_STEMMERS}
 
-    def score(stemmer: str, stopwords: str) -> float:
+    def score(variant: str, stemmer: str, stopwords: str) -> float:
         return (_log_likelihood(counts_by_stemmer[stemmer], pair_rates(variant, stemmer, stopwords), max(n, 1))
                 + unwritten[stemmer] * math.log(MIN_RATE)
                 + _contraction_log_likelihood(present[stemmer], pair_contraction_rates(variant, stemmer, stopwords),
@@ -769,16 +788,26 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
                 + (math.log(PRIOR_ODDS) if (stemmer, stopwords) == prior else 0.0)
                 + (0.0 if stopwords in STOPWORD_LISTS else math.log(NEW_PAIR_ODDS)))
 
-    # Every pair: the tells, and the listed words' stems. Those are other stems under each stemmer (not the same
-    # counts), so they weigh the lists against each other, each stemmer's best list at 0
-    scores = {}
-    for stemmer in DETECT_STEMMERS:
-        probes = _probe_log_likelihoods(types, {w: probe_rates(variant, stemmer, w) for w in LIST_NAMES},
-                                        max(n, 1), colliding_stems(variant, stemmer))
-        top = max(probes.values())
-        scores |= {(stemmer, w): score(stemmer, w) + probes[w] - top for w in LIST_NAMES}
-    shares = _shares(scores)
+    def pair_scores(variant: str) -> dict[tuple[str, str], float]:
+        """Every pair: the tells, and the listed words' stems. Those are other stems under each stemmer (not the
+        same counts), so they weigh the lists against each other, each stemmer's best list at 0."""
+        scores = {}
+        for stemmer in DETECT_STEMMERS:
+            probes = _probe_log_likelihoods(types, {w: probe_rates(variant, stemmer, w) for w in LIST_NAMES},
+                                            max(n, 1), colliding_stems(variant, stemmer))
+            top = max(probes.values())
+            scores |= {(stemmer, w): score(variant, stemmer, w) + probes[w] - top for w in LIST_NAMES}
+        return scores
+
+    scores = pair_scores(variant)
     stemmer, stopwords = max(scores, key=scores.get)
+    unmade = unmade_short_tokens(types, stemmer) if short_words == DROPPED else 0
+    if unmade >= MIN_UNMADE_SHORT_TOKENS:  # that stemmer cannot have made them of longer words: short words kept
+        short_words, variant = KEPT, variant_of(punctuation, KEPT)
+        filter_counts[UNMADE_SHORT] = unmade
+        scores = pair_scores(variant)
+        stemmer, stopwords = max(scores, key=scores.get)
+    shares = _shares(scores)
     stemmer_confidence = sum(p for (s, _), p in shares.items() if s == stemmer)
     list_shares = {w: shares[(stemmer, w)] / stemmer_confidence for w in LIST_NAMES}
     counts = counts_by_stemmer[stemmer]
