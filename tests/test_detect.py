@@ -411,6 +411,11 @@ def test_short_tokens_the_stemmer_makes_of_no_longer_word_say_short_words_were_k
     letters = detect_documents([letters_only(p) for p in [*PLAIN * 30, speech, speech]])
     assert letters.short_words == "dropped"
     assert letters.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "letters"
+    # a few that rarer longer words make ("ph" of "PHS" in a public-health text) are no such sign in a long text
+    health = "The PHS report was reviewed by the PHS staff, and PHS officials praised the PHS study of the PHS."
+    letters = [letters_only(p) for p in [*PLAIN * 60, health]]
+    assert " ".join(letters).split().count("ph") == 5 and len(" ".join(letters).split()) > 5_000
+    assert detect_documents(letters).short_words == "dropped"
 
 
 def test_gensims_preprocess_string_is_named_as_such():
