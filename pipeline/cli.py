@@ -213,7 +213,9 @@ def add_restore(sub) -> None:
                            "Snowball stems; where the model learned them, the isalpha line and the letters-only "
                            "recipe), and as the model's otherwise; a name: every input as that",
                         auto=True)
-    p.add_argument("--force", action="store_true", help="redo outputs that exist already")
+    p.add_argument("--force", action="store_true",
+                   help="redo outputs that exist already (without it a rerun skips the finished ones, redoes those "
+                        "whose input changed since, and keeps a file that is not its input's restoration)")
     p.add_argument("--workers", type=positive_int, default=1, metavar="N",
                    help="restore with N processes, each with its own copy of the model and 1/N of the CPU "
                         "threads; the output is the same, but for a rare near-tie that bf16 or int8 breaks the other "
@@ -256,7 +258,7 @@ def cmd_restore(args) -> int:
 
     Restore each input line (one stemmed document; or each JSONL record) to English, in order: one output
     document per input document, an empty line for an empty line. Outputs are written to a temporary file and
-    renamed into place; a rerun skips outputs that exist (unless --force). A summary goes to stderr at the end.
+    renamed into place; a rerun skips finished outputs (unless --force). A summary goes to stderr at the end.
     """
     from .restore.ngram import prefetch
 
