@@ -411,6 +411,10 @@ def test_short_tokens_the_stemmer_makes_of_no_longer_word_say_short_words_were_k
     letters = detect_documents([letters_only(p) for p in [*PLAIN * 30, speech, speech]])
     assert letters.short_words == "dropped"
     assert letters.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "letters"
+    # in a text too short to show short words dropped, they show them kept
+    short = [*PLAIN * 5, speech, speech]
+    assert detect_documents([isalpha_tutorial(p) for p in short]).short_words == "kept"
+    assert detect_documents([letters_only(p) for p in short]).short_words == "unknown"
     # a few that rarer longer words make ("ph" of "PHS" in a public-health text) are no such sign in a long text
     health = "The PHS report was reviewed by the PHS staff, and PHS officials praised the PHS study of the PHS."
     letters = [letters_only(p) for p in [*PLAIN * 60, health]]

@@ -103,9 +103,10 @@ MIN_TOKENS_NUMBERS = {KEPT: 5_000, DROPPED: 1_000}
 SHORT_TYPES_SHARE = {KEPT: 0.0, DROPPED: 0.0005}
 MIN_SHORT_TYPES = {KEPT: 1, DROPPED: 2}
 MIN_TOKENS_SHORT = {KEPT: 4_000, DROPPED: 3_000}  # shorter, with too few: unknown
-# text read as short words dropped that holds this many 1-2-letter tokens its stemmer makes of no longer word, and
-# this share of its tokens, kept them: letters-only text has few (1 and 5 validation articles: at most 2; the
-# held-out science set, 12,403 stems: 6, "ph" of "PHS", "pt" of "pts"), the isalpha line's more (how-to, 4,579: 11)
+# text read as short words dropped (or too short to tell) that holds this many 1-2-letter tokens its stemmer
+# makes of no longer word, and this share of its tokens, kept them: letters-only text has few (1 and 5 validation
+# articles: at most 2; the held-out science set, 12,403 stems: 6, "ph" of "PHS", "pt" of "pts"), the isalpha
+# line's more (how-to, 4,579: 11)
 MIN_UNMADE_SHORT_TOKENS = 4
 MIN_UNMADE_SHORT_SHARE = 0.001
 UNMADE_SHORT = "1-2-letter tokens the stemmer makes of no longer word (us, os)"
@@ -803,12 +804,13 @@ def detect_tokens(tokens: list[str], expected: ForwardPipeline | None = None) ->
 
     scores = pair_scores(variant)
     stemmer, stopwords = max(scores, key=scores.get)
-    unmade = unmade_short_tokens(types, stemmer) if short_words == DROPPED else 0
+    unmade = unmade_short_tokens(types, stemmer) if short_words != KEPT else 0
     if unmade >= max(MIN_UNMADE_SHORT_TOKENS, MIN_UNMADE_SHORT_SHARE * n):  # that stemmer made them of no longer word
-        short_words, variant = KEPT, variant_of(punctuation, KEPT)
         filter_counts[UNMADE_SHORT] = unmade
-        scores = pair_scores(variant)
-        stemmer, stopwords = max(scores, key=scores.get)
+        if short_words == DROPPED:  # read with the rates of text that kept them (unknown is read so already)
+            scores = pair_scores(variant_of(punctuation, KEPT))
+            stemmer, stopwords = max(scores, key=scores.get)
+        short_words, variant = KEPT, variant_of(punctuation, KEPT)
     shares = _shares(scores)
     stemmer_confidence = sum(p for (s, _), p in shares.items() if s == stemmer)
     list_shares = {w: shares[(stemmer, w)] / stemmer_confidence for w in LIST_NAMES}
