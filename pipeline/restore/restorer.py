@@ -131,7 +131,7 @@ class Restorer:
         # punctuation-free input too has them, and must not write them into input that has its own
         self.punctuated_gaps = torch.tensor([i for i, g in enumerate(self.gap_labels)
                                              if any(not (w.isalpha() or w in (PARAGRAPH, HEADING_MARK)) for w in g)],
-                                            dtype=torch.long)
+                                            dtype=torch.long, device=self.device)
         self.calibration = ConfidenceCalibration.from_config(model.config)
         self._porter_stems: dict[tuple[str, str], str] = {}  # another stemmer's stems as the tagger reads them
         self._other_candidates: dict[tuple[str, str], list[str]] = {}  # their lexicon forms
@@ -308,7 +308,7 @@ class Restorer:
             out["gap_logits"] = out["gap_logits"].float()
             out["gap_logits"][..., EMPTY_GAP] += empty_gap_bias  # `destem calibrate`'s setting
             if punctuated_input and len(self.punctuated_gaps):
-                out["gap_logits"][..., self.punctuated_gaps.to(self.device)] = float("-inf")
+                out["gap_logits"][..., self.punctuated_gaps] = float("-inf")
             yield batch_ids, out
 
     def _predictions(self, gap_logits, form_log_probs, case_logits, lengths: list[int]) -> list[WindowPrediction]:
