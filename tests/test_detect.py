@@ -402,23 +402,23 @@ def test_short_tokens_the_stemmer_makes_of_no_longer_word_say_short_words_were_k
     """A speech through the isalpha line whose only short word is "us": no count of kinds of short token tells it
     from the letters-only recipe, but NLTK's Porter makes "us" of no longer word, so that recipe cannot leave it."""
     speech = "Let us work together, for the nation asks us to serve it and history will judge us by our deeds."
-    text = [isalpha_tutorial(p) for p in [*PLAIN * 30, speech, speech]]
-    assert sum(len(t) <= 2 for t in " ".join(text).split()) == 6 and len(" ".join(text).split()) > 3_000
+    text = [isalpha_tutorial(p) for p in [*PLAIN * 30, speech, speech, speech]]
+    assert sum(len(t) <= 2 for t in " ".join(text).split()) == 9 and len(" ".join(text).split()) > 3_000
     found = detect_documents(text)
     assert (found.punctuation, found.short_words) == ("dropped", "kept")
-    assert found.evidence["1-2-letter tokens the stemmer makes of no longer word (us, os)"] == 6
+    assert found.evidence["1-2-letter tokens the stemmer makes of no longer word (us, os)"] == 9
     assert found.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "isalpha"
-    letters = detect_documents([letters_only(p) for p in [*PLAIN * 30, speech, speech]])
+    letters = detect_documents([letters_only(p) for p in [*PLAIN * 30, speech, speech, speech]])
     assert letters.short_words == "dropped"
     assert letters.restorable_as(DEFAULT_PIPELINE, ("destem", "isalpha", "letters")) == "letters"
     # in a text too short to show short words dropped, they show them kept
-    short = [*PLAIN * 5, speech, speech]
+    short = [*PLAIN * 5, speech, speech, speech]
     assert detect_documents([isalpha_tutorial(p) for p in short]).short_words == "kept"
     assert detect_documents([letters_only(p) for p in short]).short_words == "unknown"
     # a few that rarer longer words make ("ph" of "PHS" in a public-health text) are no such sign in a long text
     health = "The PHS report was reviewed by the PHS staff, and PHS officials praised the PHS study of the PHS."
-    letters = [letters_only(p) for p in [*PLAIN * 60, health]]
-    assert " ".join(letters).split().count("ph") == 5 and len(" ".join(letters).split()) > 5_000
+    letters = [letters_only(p) for p in [*PLAIN * 60, health, health]]
+    assert " ".join(letters).split().count("ph") == 10 and len(" ".join(letters).split()) > 5_000
     assert detect_documents(letters).short_words == "dropped"
 
 

@@ -26,7 +26,7 @@ from collections import Counter
 from destem.lab import article_choice as chosen
 from destem.lab.wild_pipelines import Kind, kinds
 from destem.model.locate import locate_model
-from destem.text.detect import DIGIT, FITTED, PUNCTUATION, detect_documents
+from destem.text.detect import DIGIT, FITTED, PUNCTUATION, detect_documents, unmade_short_tokens
 from destem.text.forward import pipeline_of_model
 
 PROPERTIES = ("punctuation", "numbers", "short_words", "stopwords", "stemmer", "restorable_as")
@@ -98,7 +98,8 @@ def quantiles(values: list[float], at=(0, 0.01, 0.02, 0.05, 0.1, 0.5, 0.9, 0.95,
 
 def filters(args: argparse.Namespace, made: list[Kind]) -> dict:
     """Per kind, over single articles and runs of --per-input: the punctuation share, the lengths of the texts
-    without a digit, the kinds of short token per 1,000 tokens (as `detect.read_filters` counts them)."""
+    without a digit, the kinds of short token per 1,000 tokens (as `detect.read_filters` counts them), and the
+    1-2-letter tokens the kind's stemmer makes of no longer word (`detect.unmade_short_tokens`)."""
     count = args.inputs * args.per_input
     documents, _ = inputs_of(args, count)
     report = {}
@@ -108,7 +109,8 @@ def filters(args: argparse.Namespace, made: list[Kind]) -> dict:
             tokens = " ".join(kind.make(p) for p in d.text.split("\n")).split()
             short = {t.lower() for t in tokens if len(t) <= 2 and t.isalpha()} - FITTED.short_stems
             rows.append((len(tokens), sum(bool(PUNCTUATION.search(t)) for t in tokens),
-                         sum(bool(DIGIT.search(t)) for t in tokens), short))
+                         sum(bool(DIGIT.search(t)) for t in tokens), short,
+                         unmade_short_tokens(Counter(t.lower() for t in tokens), kind.stemmer)))
         entry = {"expected": kind.expected}
         for m in sorted({1, args.per_input}):
             runs = [rows[i:i + m] for i in range(0, len(rows) - m + 1, m)]
@@ -116,10 +118,14 @@ def filters(args: argparse.Namespace, made: list[Kind]) -> dict:
             punct = [sum(r[1] for r in run) / max(k, 1) for run, k in zip(runs, n)]
             no_digit = sorted(k for run, k in zip(runs, n) if not any(r[2] for r in run))
             short = [1000 * len(set().union(*(r[3] for r in run))) / max(k, 1) for run, k in zip(runs, n)]
+            unmade = [sum(r[4] for r in run) for run in runs]
             entry[f"runs of {m}"] = {"texts": len(runs), "tokens median": sorted(n)[len(n) // 2],
                                      "punctuation share": quantiles(punct),
                                      "texts without a digit": len(no_digit), "their most tokens": no_digit[-3:],
-                                     "short kinds per 1,000 tokens": quantiles(short)}
+                                     "short kinds per 1,000 tokens": quantiles(short),
+                                     "short tokens the stemmer makes of no longer word": quantiles(unmade),
+                                     "the same per 1,000 tokens": quantiles([1000 * u / max(k, 1)
+                                                                             for u, k in zip(unmade, n)])}
         report[kind.name] = entry
         print(kind.name, json.dumps({k: v for k, v in entry.items() if k != "expected"}), flush=True)
     return {"command": "python -m destem.lab.detect_wild_bar " + " ".join(sys.argv[1:]),

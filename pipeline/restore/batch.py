@@ -477,14 +477,13 @@ class BatchRestore:
         """Whether `job.target` holds the restoration of its input already (without --force): it exists,
         was written after the input last changed, and holds as many documents. An output that holds
         another number is not this input's restoration, and is kept: InputError."""
-        target = job.target
-        if target is None or self.options.force or not os.path.exists(target):
+        target, o = job.target, self.options
+        if target is None or o.force or not os.path.exists(target):
             return False
         try:
             text = read_text(target)
         except InputError:
             text = None
-        o = self.options
         written = None if text is None else len(
             [line for line in split_lines(text) if line.strip()] if o.jsonl or o.explain
             else split_documents(text, o.markdown))

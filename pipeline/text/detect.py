@@ -104,11 +104,11 @@ SHORT_TYPES_SHARE = {KEPT: 0.0, DROPPED: 0.0005}
 MIN_SHORT_TYPES = {KEPT: 1, DROPPED: 2}
 MIN_TOKENS_SHORT = {KEPT: 4_000, DROPPED: 3_000}  # shorter, with too few: unknown
 # text read as short words dropped (or too short to tell) that holds this many 1-2-letter tokens its stemmer
-# makes of no longer word, and this share of its tokens, kept them: letters-only text has few (1 and 5 validation
-# articles: at most 2; the held-out science set, 12,403 stems: 6, "ph" of "PHS", "pt" of "pts"), the isalpha
-# line's more (how-to, 4,579: 11)
-MIN_UNMADE_SHORT_TOKENS = 4
-MIN_UNMADE_SHORT_SHARE = 0.001
+# makes of no longer word, and this share of its tokens, kept them (`detect_wild_bar --filters` on 300 training
+# articles the rates did not count: through the letters-only recipe at most 7 in an article and 1.8 per 1,000
+# tokens in 5; through the isalpha line a median 4.8 per 1,000 in 5)
+MIN_UNMADE_SHORT_TOKENS = 8
+MIN_UNMADE_SHORT_SHARE = 0.002
 UNMADE_SHORT = "1-2-letter tokens the stemmer makes of no longer word (us, os)"
 # A listed stem that words of no list make too, at COLLIDING_SHARE of the listed words' rate or more, weighs at most
 # this much (nats) against a list: a topic word that stems alike ("computational" as "computer", which gensim's list
